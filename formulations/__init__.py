@@ -1,0 +1,1 @@
+"""Mathematical models of mecopt (see README.md in this folder)."""

@@ -1,0 +1,261 @@
+"""The count-indexed MILP of single-slot offloading (interference-free).
+
+See ``README.md`` in this package for the derivation. In short: with interference
+``"none"`` the delay of user i on ES j depends on the other users only through the count
+n_j, ``d_ij(n) = n D_i / (B_j log2(1 + P_i g_ij / sigma_j^2)) + t_edge_ij(n)``, so with
+
+- ``y_jn = 1`` when ES j holds exactly n users, and
+- ``x_ijn = 1`` when user i is on ES j and ES j holds exactly n users,
+
+the mean delay is linear:
+
+    min (1/N) [ sum_i t_i^L + sum_ijn (d_ij(n) - t_i^L) x_ijn ]
+    s.t. sum_n y_jn <= 1                         for every ES j          (one count)
+         sum_i x_ijn = n y_jn                    for every ES j, n       (count is n)
+         x_ijn <= y_jn                           for every i, j, n       (linking)
+         sum_jn x_ijn <= 1  (= 1 if alpha_i > tau)  for every user i     (assignment)
+         sum_i acc^L_i + sum_ijn (acc^E_i - acc^L_i) x_ijn >= N min_accuracy
+         n <= K_j, and n only where d_ij(n) is finite (stable queue, reachable ES).
+
+Unlike a big-M model its LP relaxation is tight: for a fixed count vector the problem is
+a transportation problem. Two exact reductions shrink it:
+
+- *dominated offloads*: a user that is not forced and whose move to local cannot lower
+  accuracy (no accuracy target, or ``acc^E_i <= acc^L_i``) is never offloaded at a count n
+  with ``d_ij(n) >= t_i^L`` in some optimal solution, because moving it home lowers its own
+  delay and (delays being non-decreasing in n) no other user's delay rises;
+- *empty counts*: ``y_jn`` is dropped when fewer than n users may sit on ES j at count n.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import scipy.sparse as sp
+
+from mecopt.channel import comm_delay
+from mecopt.formulations.milp import MatrixMILP
+from mecopt.instance import Instance
+from mecopt.queues import QUEUE_MODELS
+
+#: Objective unit: the MILP minimises the total delay in milliseconds (better scaled).
+MS = 1e3
+
+ROW_ONE_COUNT, ROW_COUNT, ROW_LINK, ROW_ASSIGN, ROW_ACCURACY = range(5)
+
+
+def delay_table(inst: Instance, n_max: int) -> np.ndarray:
+    """Interference-free offload delays ``d[i, j, n-1]`` for n = 1..n_max, seconds.
+
+    ``inf`` where the ES cannot serve the user at that load.
+    """
+    n_users, n_es = inst.n_users, inst.n_servers
+    users = np.arange(n_users)[:, None, None]
+    es = np.arange(n_es)[None, :, None]
+    n = np.arange(1, n_max + 1)[None, None, :]
+    comm = comm_delay(inst, users, es, n)
+    edge = QUEUE_MODELS.get(inst.queue).edge_delay(inst, users, es, n)
+    return comm + edge
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CountIndexedModel:
+    """The count-indexed MILP of an instance and the maps between it and assignments.
+
+    Attributes
+    ----------
+    instance
+        The instance it models (its interference setting is ignored: the model is the
+        interference-free one, exact for ``"none"`` and a lower bound otherwise).
+    milp
+        The matrix form; variables are the ``x`` columns then the ``y`` columns.
+    x_user, x_es, x_n
+        (K,) user, ES and count of each ``x`` column.
+    y_es, y_n
+        (Y,) ES and count of each ``y`` column.
+    infeasible_reason
+        Non-empty when the reductions already prove the instance infeasible.
+    """
+
+    instance: Instance
+    milp: MatrixMILP
+    x_user: np.ndarray
+    x_es: np.ndarray
+    x_n: np.ndarray
+    y_es: np.ndarray
+    y_n: np.ndarray
+    infeasible_reason: str = ""
+
+    @property
+    def n_x(self) -> int:
+        """Number of ``x`` columns."""
+        return int(self.x_user.shape[0])
+
+    def to_mean_delay(self, objective: float) -> float:
+        """Convert a MILP objective value (total ms) to mean delay (s)."""
+        return objective / (MS * self.instance.n_users)
+
+    def decode(self, x: np.ndarray) -> np.ndarray:
+        """Assignment (-1 local, j >= 0 ES) from a 0/1 solution vector."""
+        a = np.full(self.instance.n_users, -1, dtype=np.int64)
+        on = np.asarray(x[: self.n_x]) > 0.5
+        a[self.x_user[on]] = self.x_es[on]
+        return a
+
+    def encode(self, assignment: np.ndarray) -> np.ndarray | None:
+        """0/1 vector of an assignment, or ``None`` if the model has no column for it.
+
+        Apply :func:`prune_assignment` first: it maps any assignment to one at least as
+        good that the reductions keep.
+        """
+        a = np.asarray(assignment)
+        counts = np.bincount(a[a >= 0], minlength=self.instance.n_servers)
+        x = np.zeros(self.milp.n_vars)
+        key = {(u, j, n): k for k, (u, j, n) in
+               enumerate(zip(self.x_user.tolist(), self.x_es.tolist(), self.x_n.tolist(),
+                             strict=True))}
+        for i in np.flatnonzero(a >= 0):
+            k = key.get((int(i), int(a[i]), int(counts[a[i]])))
+            if k is None:
+                return None
+            x[k] = 1.0
+        ykey = {(j, n): k for k, (j, n) in enumerate(zip(self.y_es.tolist(),
+                                                           self.y_n.tolist(), strict=True))}
+        for j in np.flatnonzero(counts):
+            k = ykey.get((int(j), int(counts[j])))
+            if k is None:
+                return None
+            x[self.n_x + k] = 1.0
+        return x
+
+
+def prunable(inst: Instance) -> np.ndarray:
+    """(N,) bool: users for which the dominated-offload reduction is exact."""
+    free = ~inst.forced
+    if inst.min_accuracy is not None:
+        free &= inst.acc_edge <= inst.acc_local
+    return free
+
+
+def prune_assignment(inst: Instance, assignment: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Send home prunable users whose offload is dominated, until none is left.
+
+    The result is never worse (interference-free) and stays feasible when the input was.
+    """
+    a = np.array(assignment, dtype=np.int64)
+    free = prunable(inst)
+    while True:
+        counts = np.bincount(a[a >= 0], minlength=inst.n_servers)
+        off = np.flatnonzero((a >= 0) & free)
+        if off.size == 0:
+            return a
+        d = table[off, a[off], counts[a[off]] - 1]
+        bad = off[d >= inst.local_delay[off]]
+        if bad.size == 0:
+            return a
+        a[bad[0]] = -1
+
+
+def build(inst: Instance, *, link_rows: bool = True) -> CountIndexedModel:
+    """Build the count-indexed MILP of ``inst``.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    link_rows
+        Keep the ``x_ijn <= y_jn`` rows (default). Without them the model stays exact but
+        its relaxation is much weaker; the switch exists for experiments.
+
+    Returns
+    -------
+    CountIndexedModel
+    """
+    n_users, n_es = inst.n_users, inst.n_servers
+    limit = inst.count_limit
+    n_max = int(limit.max(initial=0))
+    table = delay_table(inst, max(n_max, 1))
+    allowed = np.isfinite(table)
+    allowed &= (np.arange(1, table.shape[2] + 1)[None, None, :] <= limit[None, :, None])
+    free = prunable(inst)
+    allowed[free] &= table[free] < inst.local_delay[free, None, None]
+    # Drop counts n that fewer than n users can fill, and their x columns.
+    fillable = allowed.sum(axis=0) >= np.arange(1, table.shape[2] + 1)[None, :]
+    allowed &= fillable[None, :, :]
+
+    xi, xj, xn0 = np.nonzero(allowed)
+    x_n = xn0 + 1
+    yj, yn0 = np.nonzero(fillable)
+    y_n = yn0 + 1
+    n_x, n_y = xi.size, yj.size
+    y_index = np.full((n_es, table.shape[2]), -1, dtype=np.int64)
+    y_index[yj, yn0] = np.arange(n_y)
+    x_to_y = n_x + y_index[xj, xn0]
+
+    t_loc = inst.local_delay
+    c = np.concatenate([(table[xi, xj, xn0] - t_loc[xi]) * MS, np.zeros(n_y)])
+    constant = float(t_loc.sum() * MS)
+
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lo: list[np.ndarray] = []
+    hi: list[np.ndarray] = []
+    kind: list[np.ndarray] = []
+    n_rows = 0
+
+    def add(r: np.ndarray, cc: np.ndarray, v: np.ndarray, rlo: np.ndarray,
+            rhi: np.ndarray, k: int) -> None:
+        nonlocal n_rows
+        rows.append(r + n_rows)
+        cols.append(cc)
+        vals.append(v)
+        lo.append(rlo)
+        hi.append(rhi)
+        kind.append(np.full(rlo.shape[0], k, dtype=np.int8))
+        n_rows += rlo.shape[0]
+
+    # One count per ES: sum_n y_jn <= 1.
+    es_with_y, es_row = np.unique(yj, return_inverse=True)
+    add(es_row, n_x + np.arange(n_y), np.ones(n_y), np.full(es_with_y.size, -np.inf),
+        np.ones(es_with_y.size), ROW_ONE_COUNT)
+    # Count rows: sum_i x_ijn - n y_jn = 0 (row index = y index).
+    add(np.concatenate([x_to_y - n_x, np.arange(n_y)]),
+        np.concatenate([np.arange(n_x), n_x + np.arange(n_y)]),
+        np.concatenate([np.ones(n_x), -y_n.astype(float)]), np.zeros(n_y), np.zeros(n_y),
+        ROW_COUNT)
+    if link_rows:
+        add(np.repeat(np.arange(n_x), 2), np.column_stack([np.arange(n_x), x_to_y]).ravel(),
+            np.tile([1.0, -1.0], n_x), np.full(n_x, -np.inf), np.zeros(n_x), ROW_LINK)
+    # Assignment rows.
+    forced = inst.forced
+    users_with_x, user_row = np.unique(xi, return_inverse=True)
+    reason = ""
+    stranded = np.setdiff1d(np.flatnonzero(forced), users_with_x)
+    if stranded.size:
+        reason = (f"user {stranded[0]} must be offloaded (alpha={inst.alpha[stranded[0]]:.4g} > "
+                  f"tau={inst.tau:g}) but no ES can serve it")
+    add(user_row, np.arange(n_x), np.ones(n_x),
+        np.where(forced[users_with_x], 1.0, -np.inf), np.ones(users_with_x.size), ROW_ASSIGN)
+    if inst.min_accuracy is not None:
+        need = n_users * inst.min_accuracy - float(inst.acc_local.sum())
+        gain = inst.acc_edge[xi] - inst.acc_local[xi]
+        best = float(np.maximum(inst.acc_edge - inst.acc_local, 0.0)
+                     [np.isin(np.arange(n_users), users_with_x)].sum())
+        if need > best + 1e-9 and not reason:
+            reason = (f"min_accuracy {inst.min_accuracy:g} cannot be reached: at most "
+                      f"{(inst.acc_local.sum() + best) / n_users:.6f}")
+        add(np.zeros(n_x, dtype=np.int64), np.arange(n_x), gain, np.array([need]),
+            np.array([np.inf]), ROW_ACCURACY)
+
+    A = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_rows, n_x + n_y),
+    )
+    milp = MatrixMILP(c=c, constant=constant, A=A, row_lo=np.concatenate(lo),
+                      row_hi=np.concatenate(hi), row_kind=np.concatenate(kind))
+    return CountIndexedModel(instance=inst, milp=milp, x_user=xi.astype(np.int64),
+                             x_es=xj.astype(np.int64), x_n=x_n.astype(np.int64),
+                             y_es=yj.astype(np.int64), y_n=y_n.astype(np.int64),
+                             infeasible_reason=reason)

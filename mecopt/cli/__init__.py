@@ -1,0 +1,56 @@
+"""The ``mecopt`` command line.
+
+Each sub-command lives in its own module ``mecopt.cli.<name>_cmd`` that exposes
+``register(subparsers)``; the module registers its parser and sets ``func`` (a callable
+taking the parsed ``argparse.Namespace`` and returning an exit code) with
+``parser.set_defaults(func=...)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from mecopt.errors import MecoptError
+
+#: Sub-command modules, in the order ``mecopt --help`` lists them.
+COMMAND_MODULES = ("solve_cmd", "compare_cmd", "demo_cmd", "profile_cmd", "bench_cmd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level argument parser with every sub-command registered."""
+    from mecopt import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="mecopt",
+        description="Exact and heuristic LLM query offloading in mobile edge computing.",
+    )
+    parser.add_argument("--version", action="version", version=f"mecopt {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"mecopt.cli.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code.
+
+    Errors the user can fix (bad input, unknown names, missing optional extras) are
+    printed as one line on standard error with exit code 2, never as a traceback.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (MecoptError, ValueError, FileNotFoundError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"mecopt {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""What every exact backend adapter provides, and what it returns.
+
+An adapter translates a :class:`~mecopt.formulations.milp.MatrixMILP` to one solver,
+imports that solver lazily, maps the solver's own status codes to ``BACKEND_STATUSES``
+through its ``STATUS_MAP``, returns the incumbent when a limit stops it, and records the
+solver's version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any, Protocol
+
+import numpy as np
+
+from mecopt.errors import MissingDependencyError
+from mecopt.formulations.milp import MatrixMILP
+
+#: ``optimal``: proven within the gap tolerance; ``feasible``: a limit stopped the search
+#: with an incumbent; ``infeasible``: proven; ``no_solution``: stopped without one;
+#: ``error``: the solver failed.
+BACKEND_STATUSES = ("optimal", "feasible", "infeasible", "no_solution", "error")
+
+#: Relative MIP gap at which backends stop (proofs are checked again by the driver).
+MIP_REL_GAP = 1e-7
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendOptions:
+    """Run settings common to all backends."""
+
+    time_limit: float | None
+    threads: int
+    seed: int
+    hint: np.ndarray | None = None
+    engine: str | None = None
+    verbose: bool = False
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BackendResult:
+    """A backend's answer, in the MILP's own objective units."""
+
+    status: str
+    x: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    raw_status: str
+    stats: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in BACKEND_STATUSES:
+            raise ValueError(f"backend status {self.status!r} is not one of {BACKEND_STATUSES}")
+
+
+class Backend(Protocol):
+    """An exact MILP backend."""
+
+    #: Registered name, e.g. ``"highs"``.
+    name: str
+    #: The optional extra or package that provides it, for error messages.
+    package: str
+
+    def available(self) -> bool:
+        """True when the solver can be imported and run here."""
+        ...
+
+    def version(self) -> str:
+        """The version of the solver package."""
+        ...
+
+    def solve(self, milp: MatrixMILP, options: BackendOptions) -> BackendResult:
+        """Solve ``milp``; never claim optimality without proof."""
+        ...
+
+
+def require(module: str, package: str) -> Any:
+    """Import ``module`` or raise :class:`MissingDependencyError` naming ``package``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{module} is not importable ({exc}); install it with: pip install {package}"
+        ) from None
+
+
+def package_version(dist: str) -> str:
+    """Installed version of distribution ``dist`` or ``"not installed"``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def row_split(milp: MatrixMILP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boolean masks of equality rows, rows with a finite lower and a finite upper bound."""
+    eq = milp.row_lo == milp.row_hi
+    return eq, ~eq & np.isfinite(milp.row_lo), ~eq & np.isfinite(milp.row_hi)
