@@ -95,6 +95,31 @@ def package_version(dist: str) -> str:
         return "not installed"
 
 
+def reset_highs_scheduler() -> None:
+    """Let the next highspy solve use any thread count.
+
+    HiGHS keeps one global thread pool per process, sized by the first solve; a later solve
+    asking for another ``threads`` value fails ("Not Set") unless the pool is reset first.
+    Every highspy-based backend (highs, pyomo's appsi_highs, cvxpy's HIGHS) calls this.
+    """
+    try:
+        import highspy
+    except ImportError:
+        return
+    reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+    if reset is not None:
+        reset(True)
+
+
+def finite_or_none(value: object) -> float | None:
+    """``float(value)`` when it is a finite number, else ``None`` (NaN, inf, pandas NA)."""
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return out if np.isfinite(out) else None
+
+
 def row_split(milp: MatrixMILP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boolean masks of equality rows, rows with a finite lower and a finite upper bound."""
     eq = milp.row_lo == milp.row_hi

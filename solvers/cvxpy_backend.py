@@ -16,6 +16,7 @@ from mecopt.solvers.base import (
     BackendResult,
     package_version,
     require,
+    reset_highs_scheduler,
     row_split,
 )
 
@@ -64,7 +65,15 @@ class CvxpyBackend:
                 kwargs["time_limit"] = float(options.time_limit)
         elif options.time_limit is not None:
             kwargs["time_limit"] = float(options.time_limit)
-        prob.solve(solver=engine, verbose=bool(options.verbose), **kwargs)
+        if engine == "HIGHS":
+            reset_highs_scheduler()
+        try:
+            prob.solve(solver=engine, verbose=bool(options.verbose), **kwargs)
+        except cp.error.SolverError as exc:
+            # cvxpy raises instead of returning a status when the solver fails or stops
+            # without a usable answer; the driver falls back to the heuristics.
+            return BackendResult(status="error", x=None, objective=None, bound=None,
+                                 raw_status=f"{engine} SolverError: {exc}")
         raw = str(prob.status)
         status = {cp.OPTIMAL: "optimal", cp.INFEASIBLE: "infeasible",
                   cp.USER_LIMIT: "limit", cp.OPTIMAL_INACCURATE: "limit"}.get(raw, "error")

@@ -11,6 +11,7 @@ from mecopt.solvers.base import (
     BackendResult,
     package_version,
     require,
+    reset_highs_scheduler,
 )
 
 #: HiGHS model status name -> backend status (before checking for an incumbent).
@@ -73,6 +74,7 @@ class HighsBackend:
             sol.col_value = list(options.hint)
             sol.value_valid = True
             h.setSolution(sol)
+        reset_highs_scheduler()
         h.run()
         raw = h.modelStatusToString(h.getModelStatus())
         key = str(h.getModelStatus()).split(".")[-1]
@@ -85,6 +87,8 @@ class HighsBackend:
         elif status == "optimal" and not has_x:
             status = "error"
         bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+        if status == "error":
+            bound = None  # a failed run leaves mip_dual_bound at 0, which proves nothing
         stats = {"nodes": int(info.mip_node_count), "rows": milp.n_rows, "cols": milp.n_vars}
         return BackendResult(status=status, x=x,
                              objective=float(info.objective_function_value) if has_x else None,

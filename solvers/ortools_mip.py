@@ -14,6 +14,7 @@ from mecopt.solvers.base import (
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
+    finite_or_none,
     package_version,
     require,
 )
@@ -30,11 +31,24 @@ STATUS_MAP = {
 }
 
 
+#: Thread count of the bundled HiGHS's process-wide thread pool, fixed by its first solve:
+#: that HiGHS fails any later solve asking for another count and offers no way to reset it.
+_HIGHS_POOL_THREADS: list[int] = []
+
+
+def _highs_threads(requested: int) -> int:
+    if not _HIGHS_POOL_THREADS:
+        _HIGHS_POOL_THREADS.append(int(requested))
+    return _HIGHS_POOL_THREADS[0]
+
+
 def _parameters(engine: str, options: BackendOptions) -> str:
     if engine == "scip":
-        return "\n".join([f"limits/gap = {MIP_REL_GAP}", f"parallel/maxnthreads = {options.threads}",
+        return "\n".join([f"limits/gap = {MIP_REL_GAP}",
+                          f"parallel/maxnthreads = {options.threads}",
                           f"randomization/randomseedshift = {options.seed}"])
-    return "\n".join([f"mip_rel_gap = {MIP_REL_GAP}", f"threads = {options.threads}",
+    threads = _highs_threads(options.threads)
+    return "\n".join([f"mip_rel_gap = {MIP_REL_GAP}", f"threads = {threads}",
                       f"random_seed = {options.seed}",
                       f"output_flag = {str(bool(options.verbose)).lower()}"])
 
@@ -90,8 +104,10 @@ class OrtoolsMipBackend:
         if status in ("optimal", "feasible"):
             x = np.asarray(solver.values(model.get_variables()), dtype=float)
             obj = float(solver.objective_value)
-        bound = float(solver.best_objective_bound)
-        bound = bound if np.isfinite(bound) else None
+        # Without a run (e.g. HiGHS refusing a new thread count) the bound is pandas NA.
+        bound = finite_or_none(solver.best_objective_bound)
         return BackendResult(status=status, x=x, objective=obj, bound=bound,
                              raw_status=f"{engine} {raw}",
-                             stats={"wall_time": float(solver.wall_time)})
+                             stats={"wall_time": finite_or_none(solver.wall_time),
+                                    "engine_threads": _highs_threads(options.threads)
+                                    if engine == "highs" else options.threads})

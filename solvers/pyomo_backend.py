@@ -14,6 +14,7 @@ from mecopt.solvers.base import (
     BackendResult,
     package_version,
     require,
+    reset_highs_scheduler,
 )
 
 DEFAULT_ENGINE = "appsi_highs"
@@ -84,6 +85,7 @@ class PyomoBackend:
             opt.config.time_limit = float(options.time_limit)
         opt.highs_options = {"threads": int(options.threads), "random_seed": int(options.seed),
                              "mip_rel_gap": MIP_REL_GAP}
+        reset_highs_scheduler()
         res = opt.solve(m)
         tc = res.termination_condition
         status = {TC.optimal: "optimal", TC.infeasible: "infeasible",

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from mecopt.errors import MecoptError
 
 #: Sub-command modules, in the order ``mecopt --help`` lists them.
-COMMAND_MODULES = ("solve_cmd", "compare_cmd", "demo_cmd", "profile_cmd", "bench_cmd")
+COMMAND_MODULES = (
+    "solve_cmd", "compare_cmd", "demo_cmd", "solvers_cmd", "profile_cmd", "bench_cmd"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
-        module = importlib.import_module(f"mecopt.cli.{name}")
+        try:
+            module = importlib.import_module(f"mecopt.cli.{name}")
+        except ModuleNotFoundError as exc:  # a sub-command not shipped in this build
+            if exc.name != f"mecopt.cli.{name}":
+                raise
+            continue
         module.register(sub)
     return parser
 
