@@ -64,10 +64,12 @@ def check_assignment(inst: Instance, assignment: object) -> np.ndarray:
     arr = np.asarray(assignment)
     if arr.shape != (inst.n_users,):
         raise ValueError(f"assignment must have shape ({inst.n_users},), got {arr.shape}")
-    if arr.dtype.kind not in "iu":
-        if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"assignment must hold integers, got dtype {arr.dtype}")
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             bad = next(i for i, v in enumerate(arr.tolist()) if not float(v).is_integer())
-            raise ValueError(f"assignment[{bad}] = {arr[bad]!r}: must be a whole number")
+            raise ValueError(f"assignment[{bad}] = {arr[bad].item()!r}: must be a whole number")
     out = arr.astype(np.int64)
     bad = np.flatnonzero((out < -1) | (out >= inst.n_servers))
     if bad.size:

@@ -51,7 +51,7 @@ def _index_text(idx: tuple[int, ...]) -> str:
 def _first_bad(name: str, arr: np.ndarray, bad: np.ndarray, rule: str) -> None:
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
-        raise ValueError(f"Instance.{name}{_index_text(idx)} = {arr[idx]!r}: {rule}")
+        raise ValueError(f"Instance.{name}{_index_text(idx)} = {arr[idx].item()!r}: {rule}")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -11,6 +11,7 @@ import numpy as np
 from mecopt.errors import MissingDependencyError
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
+    HIGHS_OPTIONS,
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
@@ -60,7 +61,7 @@ class CvxpyBackend:
         kwargs: dict = {}
         if engine == "HIGHS":
             kwargs = {"mip_rel_gap": MIP_REL_GAP, "threads": int(options.threads),
-                      "random_seed": int(options.seed)}
+                      "random_seed": int(options.seed), **HIGHS_OPTIONS}
             if options.time_limit is not None:
                 kwargs["time_limit"] = float(options.time_limit)
         elif options.time_limit is not None:

@@ -117,9 +117,17 @@ def solve_exact(
             time_limit=time_limit, metrics=m, message=message, info=info,
         )
 
-    if model.infeasible_reason:
+    def _infeasible(message: str) -> SolveResult:
+        # A proof of infeasibility must not contradict a feasible heuristic answer.
+        if _best(candidates) is not None:
+            return result("feasible", None,
+                          f"{message}; but a heuristic assignment is feasible: the proof is "
+                          "wrong, please report this instance")
         candidates.clear()
-        return result("infeasible", None, model.infeasible_reason)
+        return result("infeasible", None, message)
+
+    if model.infeasible_reason:
+        return _infeasible(model.infeasible_reason)
 
     hint = None
     if warm_start:
@@ -141,8 +149,7 @@ def solve_exact(
     info["backend_status"] = br.raw_status
     message = f"{backend.name}: {br.raw_status}"
     if br.status == "infeasible":
-        candidates.clear()
-        return result("infeasible", None, message)
+        return _infeasible(message)
     if br.x is not None:
         a = model.decode(br.x)
         candidates["milp"] = (a, evaluate(inst, a))

@@ -6,6 +6,7 @@ import numpy as np
 
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
+    HIGHS_OPTIONS,
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
@@ -50,6 +51,8 @@ class HighsBackend:
         h.setOptionValue("threads", int(options.threads))
         h.setOptionValue("random_seed", int(options.seed))
         h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
+        for key, value in HIGHS_OPTIONS.items():
+            h.setOptionValue(key, value)
         if options.time_limit is not None:
             h.setOptionValue("time_limit", float(max(options.time_limit, 1e-3)))
         inf = hp.kHighsInf

@@ -92,7 +92,9 @@ class CpSatBackend:
         if status in ("optimal", "feasible"):
             x = np.array([solver.value(v) for v in xs], dtype=float)
             obj = float(milp.c @ x + milp.constant)
-        if status != "infeasible" and np.isfinite(solver.best_objective_bound):
+        # Without a solution (UNKNOWN) CP-SAT reports best_objective_bound = 0, a default
+        # rather than a proof, which would read as the all-local delay: trust it only with one.
+        if status in ("optimal", "feasible") and np.isfinite(solver.best_objective_bound):
             bound = (solver.best_objective_bound - slack) / OBJ_SCALE + milp.constant
         return BackendResult(status=status, x=x, objective=obj, bound=bound, raw_status=raw,
                              stats={"branches": int(solver.num_branches)})

@@ -11,6 +11,7 @@ import numpy as np
 from mecopt.errors import UnknownNameError
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
+    HIGHS_OPTIONS,
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
@@ -20,6 +21,9 @@ from mecopt.solvers.base import (
 )
 
 ENGINES = ("highs", "scip")
+
+#: Magnitude beyond which a bound is a solver's "infinity" (SCIP: 1e20, plus the offset).
+_SOLVER_INFINITY = 1e19
 
 #: model_builder SolveStatus name -> backend status (limits checked for an incumbent).
 STATUS_MAP = {
@@ -50,7 +54,8 @@ def _parameters(engine: str, options: BackendOptions) -> str:
     threads = _highs_threads(options.threads)
     return "\n".join([f"mip_rel_gap = {MIP_REL_GAP}", f"threads = {threads}",
                       f"random_seed = {options.seed}",
-                      f"output_flag = {str(bool(options.verbose)).lower()}"])
+                      f"output_flag = {str(bool(options.verbose)).lower()}",
+                      *(f"{k} = {v}" for k, v in HIGHS_OPTIONS.items())])
 
 
 class OrtoolsMipBackend:
@@ -106,6 +111,8 @@ class OrtoolsMipBackend:
             obj = float(solver.objective_value)
         # Without a run (e.g. HiGHS refusing a new thread count) the bound is pandas NA.
         bound = finite_or_none(solver.best_objective_bound)
+        if bound is not None and abs(bound) >= _SOLVER_INFINITY:
+            bound = None  # SCIP reports -1e20, its infinity, before it has any bound
         return BackendResult(status=status, x=x, objective=obj, bound=bound,
                              raw_status=f"{engine} {raw}",
                              stats={"wall_time": finite_or_none(solver.wall_time),

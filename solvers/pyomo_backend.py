@@ -9,6 +9,7 @@ import numpy as np
 from mecopt.errors import MissingDependencyError
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
+    HIGHS_OPTIONS,
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
@@ -84,7 +85,7 @@ class PyomoBackend:
         if options.time_limit is not None:
             opt.config.time_limit = float(options.time_limit)
         opt.highs_options = {"threads": int(options.threads), "random_seed": int(options.seed),
-                             "mip_rel_gap": MIP_REL_GAP}
+                             "mip_rel_gap": MIP_REL_GAP, **HIGHS_OPTIONS}
         reset_highs_scheduler()
         res = opt.solve(m)
         tc = res.termination_condition
