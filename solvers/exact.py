@@ -7,6 +7,8 @@
 3. Re-evaluate the backend's assignment and the heuristics' under the instance's own
    interference model; with interference, improve the best by single-move local search;
    report the best feasible one, so an exact solver is never worse than GOA.
+   On large models the Lagrangian bound and count-vector search of
+   :mod:`mecopt.formulations.lagrangian` run first (see ``lagrangian_mode``).
 4. The backend's proven bound is a lower bound on the optimum for both interference
    models (interference only lengthens delays). The status is ``"optimal"`` only when the
    evaluated objective meets that bound; with ``"other-cells"`` that happens when the
@@ -20,12 +22,18 @@ import time
 import numpy as np
 
 from mecopt.evaluate import Metrics, evaluate
-from mecopt.formulations import count_indexed
+from mecopt.formulations import count_indexed, lagrangian
 from mecopt.heuristics import goa, min_delay
 from mecopt.heuristics.local_search import improve
 from mecopt.instance import Instance
 from mecopt.result import GAP_TOL, SolveResult, relative_gap
 from mecopt.solvers.base import Backend, BackendOptions, BackendResult
+
+#: Models with more columns than this get the Lagrangian bound first (``"auto"``).
+LARGE_MODEL_COLS = 100_000
+#: Seconds for the Lagrangian step without a time limit, and its share of a time limit.
+LAGRANGIAN_BUDGET = 30.0
+LAGRANGIAN_SHARE = 0.25
 
 
 def _best(candidates: dict[str, tuple[np.ndarray, Metrics]]) -> tuple[str, np.ndarray,
@@ -49,6 +57,7 @@ def solve_exact(
     verbose: bool = False,
     warm_start: bool = True,
     local_search_budget: float = 2.0,
+    lagrangian_mode: str = "auto",
 ) -> SolveResult:
     """Solve ``inst`` to proven optimality (or to the time limit) with ``backend``.
 
@@ -73,6 +82,12 @@ def solve_exact(
     local_search_budget
         Seconds of single-move local search (under interference) applied to the best
         assignment when the instance has interference; 0 disables it.
+    lagrangian_mode
+        ``"auto"`` (default: on for models above ``LARGE_MODEL_COLS`` columns), ``"on"`` or
+        ``"off"``: run the Lagrangian bound and count-vector search of
+        :mod:`mecopt.formulations.lagrangian` before the backend. Its bound is combined with
+        the backend's, its assignment joins the candidates and seeds the backend, and when
+        it already closes the gap the backend is not run.
 
     Returns
     -------
@@ -129,6 +144,28 @@ def solve_exact(
     if model.infeasible_reason:
         return _infeasible(model.infeasible_reason)
 
+    lag_bound = None
+    use_lagrangian = lagrangian_mode == "on" or (
+        lagrangian_mode == "auto" and model.milp.n_vars > LARGE_MODEL_COLS)
+    if use_lagrangian:
+        budget = LAGRANGIAN_BUDGET if time_limit is None else LAGRANGIAN_SHARE * time_limit
+        upper = min((m.mean_delay for _, m in candidates.values() if m.feasible),
+                    default=np.inf)
+        upper_ms = upper * count_indexed.MS * inst.n_users if np.isfinite(upper) else (
+            model.milp.constant + float(np.abs(model.milp.c).sum()))
+        lag = lagrangian.lagrangian_bound(model, upper_ms, time_budget=0.7 * budget)
+        lag_bound = model.to_mean_delay(lag.bound)
+        starts = [lag.counts] + [m.users_per_es for _, m in candidates.values() if m.feasible]
+        a, _ = lagrangian.count_search(free_inst, starts, time_budget=0.3 * budget)
+        if a is not None:
+            candidates["lagrangian"] = (a, evaluate(inst, a))
+        info["lagrangian_bound"] = lag_bound
+        info["lagrangian_iterations"] = lag.iterations
+        best = _best(candidates)
+        gap = None if best is None else relative_gap(best[2].mean_delay, lag_bound)
+        if gap is not None and gap <= GAP_TOL:
+            return result("feasible", lag_bound, "closed by the Lagrangian bound")
+
     hint = None
     if warm_start:
         free_cands = {n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()}
@@ -162,6 +199,8 @@ def solve_exact(
     bound = None if br.bound is None else model.to_mean_delay(br.bound)
     if br.status == "optimal" and bound is None and br.objective is not None:
         bound = model.to_mean_delay(br.objective)
+    if lag_bound is not None and (bound is None or lag_bound > bound):
+        bound = lag_bound
     if br.status == "error":
         message += " (backend failed; best heuristic answer returned)"
     return result("feasible", bound, message)
