@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mecopt.errors import MecoptError
+from mecopt.errors import MecoptError, UnknownNameError
 
 #: Version of the JSON schema written by :meth:`Instance.to_json`.
 SCHEMA_VERSION = 1
@@ -93,7 +93,7 @@ class Instance:
         Query rate lambda (queries/s) each offloaded user adds to its ES; used by the
         ``"mm1"`` and ``"md1"`` queue models, which require it > 0.
     tau
-        Uncertainty rule threshold: users with ``alpha > tau`` must be offloaded.
+        Uncertainty rule threshold in [0, 1]: users with ``alpha > tau`` must be offloaded.
         ``None`` disables the rule.
     min_accuracy
         Target for the mean served accuracy, in [0, 1]; ``None`` disables it.
@@ -160,13 +160,17 @@ class Instance:
         _first_bad("gain", self.gain, self.gain < 0, "must be >= 0")
 
         if self.interference not in INTERFERENCE_MODELS:
-            raise ValueError(
-                f"Instance.interference = {self.interference!r}: must be one of "
-                + ", ".join(repr(m) for m in INTERFERENCE_MODELS)
+            raise UnknownNameError(
+                f"Instance.interference: unknown interference model {self.interference!r}; "
+                "valid names: " + ", ".join(repr(m) for m in INTERFERENCE_MODELS)
             )
         from mecopt.queues import QUEUE_MODELS
 
-        QUEUE_MODELS.validate(self.queue)
+        if self.queue not in QUEUE_MODELS:
+            raise UnknownNameError(
+                f"Instance.queue: unknown queue model {self.queue!r}; valid names: "
+                + ", ".join(repr(m) for m in QUEUE_MODELS.names())
+            )
         rate = _as_scalar("arrival_rate", self.arrival_rate)
         if rate < 0:
             raise ValueError(f"Instance.arrival_rate = {rate!r}: must be >= 0")
@@ -177,7 +181,10 @@ class Instance:
             )
         setf(self, "arrival_rate", rate)
         if self.tau is not None:
-            setf(self, "tau", _as_scalar("tau", self.tau))
+            tau = _as_scalar("tau", self.tau)
+            if not 0.0 <= tau <= 1.0:
+                raise ValueError(f"Instance.tau = {tau!r}: must lie in [0, 1] (alpha does)")
+            setf(self, "tau", tau)
         if self.min_accuracy is not None:
             acc = _as_scalar("min_accuracy", self.min_accuracy)
             if not 0.0 <= acc <= 1.0:
@@ -292,7 +299,7 @@ class Instance:
         ValueError
             If a field holds an invalid value (see :class:`Instance`).
         """
-        if isinstance(source, Path) or not str(source).lstrip().startswith("{"):
+        if isinstance(source, Path) or not str(source).lstrip().startswith(("{", "[")):
             path = Path(source)
             if not path.is_file():
                 raise FileNotFoundError(f"instance file not found: {path}")

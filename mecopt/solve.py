@@ -16,6 +16,7 @@ from mecopt.evaluate import evaluate
 from mecopt.heuristics import (
     edge_all,
     goa,
+    greedy_fast,
     greedy_loop,
     greedy_vectorised,
     local_all,
@@ -49,9 +50,10 @@ class HeuristicSolver:
         start = time.perf_counter()
         kwargs = dict(options)
         if engine is not None:
-            engines = {"vectorised": greedy_vectorised, "loop": greedy_loop}
+            engines = {"fast": greedy_fast, "vectorised": greedy_vectorised,
+                       "loop": greedy_loop}
             if engine not in engines:
-                raise ValueError(f"engine = {engine!r}: must be 'vectorised' or 'loop'")
+                raise ValueError(f"engine = {engine!r}: must be 'fast', 'vectorised' or 'loop'")
             kwargs["engine"] = engines[engine]
         a = self.policy(inst, np.random.default_rng(seed), **kwargs)
         m = evaluate(inst, a)
@@ -61,7 +63,7 @@ class HeuristicSolver:
             runtime=time.perf_counter() - start, solver=self.name,
             solver_version=self.version(), seed=seed, threads=1, time_limit=time_limit,
             metrics=m, message="" if m.feasible else "; ".join(m.violations),
-            info={"engine": engine or "vectorised"},
+            info={"engine": engine or "fast"},
         )
 
 
@@ -71,7 +73,7 @@ class ExactSolver:
 
     name: str
     backend_factory: Callable[[], Any]
-    options: tuple[str, ...] = ("engine", "verbose", "warm_start")
+    options: tuple[str, ...] = ("engine", "verbose", "warm_start", "lagrangian")
     kind: str = "exact"
     description: str = ""
 
@@ -86,7 +88,7 @@ class ExactSolver:
 
     def run(self, inst: Instance, *, time_limit: float | None, seed: int, threads: int,
             engine: str | None = None, verbose: bool = False,
-            warm_start: bool = True) -> SolveResult:
+            warm_start: bool = True, lagrangian: str = "auto") -> SolveResult:
         from mecopt.solvers.exact import solve_exact
 
         backend = self.backend()
@@ -98,7 +100,7 @@ class ExactSolver:
         name = self.name if engine is None else f"{self.name}:{engine}"
         return solve_exact(inst, backend, solver_name=name, time_limit=time_limit, seed=seed,
                            threads=threads, engine=engine, verbose=verbose,
-                           warm_start=warm_start)
+                           warm_start=warm_start, lagrangian_mode=lagrangian)
 
 
 def _backend(module: str, cls: str) -> Callable[[], Any]:
@@ -192,7 +194,8 @@ def solve(
         Solver threads; default :func:`default_threads`.
     **options
         Solver options: ``tau`` and ``engine`` (``"vectorised"`` or ``"loop"``) for
-        heuristics; ``verbose`` and ``warm_start`` for exact solvers.
+        heuristics; ``verbose``, ``warm_start`` and ``lagrangian`` (``"auto"``, ``"on"``,
+        ``"off"``) for exact solvers.
 
     Returns
     -------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import time
 from typing import Any, Protocol
 
 import numpy as np
@@ -35,12 +36,22 @@ HIGHS_OPTIONS: dict[str, object] = {"presolve": "off"}
 class BackendOptions:
     """Run settings common to all backends."""
 
-    time_limit: float | None
+    deadline: float | None
     threads: int
     seed: int
     hint: np.ndarray | None = None
     engine: str | None = None
     verbose: bool = False
+
+    def time_left(self) -> float:
+        """Seconds until the deadline (``time.perf_counter`` clock), at least 1 ms.
+
+        Backends call it after building their model, right before the solver starts, so
+        model building counts against the user's time limit. Only call it when
+        ``deadline`` is set.
+        """
+        assert self.deadline is not None
+        return max(self.deadline - time.perf_counter(), 1e-3)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -123,6 +134,21 @@ def finite_or_none(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return out if np.isfinite(out) else None
+
+
+def solve_empty(milp: MatrixMILP) -> BackendResult:
+    """The answer for a MILP without variables (every offload was pruned: all users local).
+
+    Some solvers reject such a model (HiGHS: "Empty", cvxpy: an unpackable solution), so the
+    backends answer it here: optimal at the constant objective if the rows hold at zero.
+    """
+    zero = np.zeros(0)
+    ok = bool(np.all(milp.row_lo <= 0.0) and np.all(milp.row_hi >= 0.0))
+    if not ok:
+        return BackendResult(status="infeasible", x=None, objective=None, bound=None,
+                             raw_status="empty model, rows violated at zero")
+    return BackendResult(status="optimal", x=zero, objective=float(milp.constant),
+                         bound=float(milp.constant), raw_status="empty model")
 
 
 def row_split(milp: MatrixMILP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -83,11 +83,12 @@ class BruteForceSolver:
                 f"max_assignments = {max_assignments}; use an exact MILP solver"
             )
         powers = base ** np.arange(inst.n_users, dtype=np.int64)
-        best_val, best_idx, stopped = np.inf, -1, False
+        best_val, best_idx, stopped, done = np.inf, -1, False, 0
         for lo in range(0, total, _BATCH):
             idx = np.arange(lo, min(lo + _BATCH, total), dtype=np.int64)
             assign = (idx[:, None] // powers[None, :]) % base - 1
             mean, ok = batch_scores(inst, assign)
+            done += idx.size
             mean = np.where(ok, mean, np.inf)
             k = int(np.argmin(mean))
             if mean[k] < best_val:
@@ -95,7 +96,7 @@ class BruteForceSolver:
             if time_limit is not None and time.perf_counter() - start > time_limit:
                 stopped = lo + _BATCH < total
                 break
-        info = {"enumerated": total, "stopped_early": stopped}
+        info = {"enumerated": done, "assignments": total, "stopped_early": stopped}
         common = dict(runtime=0.0, solver=self.name, solver_version=self.version(), seed=seed,
                       threads=1, time_limit=time_limit, info=info)
         if best_idx < 0:

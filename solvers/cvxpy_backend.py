@@ -19,6 +19,7 @@ from mecopt.solvers.base import (
     require,
     reset_highs_scheduler,
     row_split,
+    solve_empty,
 )
 
 DEFAULT_ENGINE = "HIGHS"
@@ -41,6 +42,8 @@ class CvxpyBackend:
         return f"cvxpy {package_version('cvxpy')} / highspy {package_version('highspy')}"
 
     def solve(self, milp: MatrixMILP, options: BackendOptions) -> BackendResult:
+        if milp.n_vars == 0:
+            return solve_empty(milp)
         cp = require("cvxpy", self.package)
         engine = (options.engine or DEFAULT_ENGINE).upper()
         if engine not in cp.installed_solvers():
@@ -62,10 +65,14 @@ class CvxpyBackend:
         if engine == "HIGHS":
             kwargs = {"mip_rel_gap": MIP_REL_GAP, "threads": int(options.threads),
                       "random_seed": int(options.seed), **HIGHS_OPTIONS}
-            if options.time_limit is not None:
-                kwargs["time_limit"] = float(options.time_limit)
-        elif options.time_limit is not None:
-            kwargs["time_limit"] = float(options.time_limit)
+            if options.deadline is not None:
+                kwargs["time_limit"] = options.time_left()
+        elif engine == "SCIPY":
+            # cvxpy passes SciPy's options through one dict (and refuses loose keywords).
+            if options.deadline is not None:
+                kwargs["scipy_options"] = {"time_limit": options.time_left()}
+        elif options.deadline is not None:
+            kwargs["time_limit"] = options.time_left()
         if engine == "HIGHS":
             reset_highs_scheduler()
         try:

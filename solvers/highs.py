@@ -13,6 +13,7 @@ from mecopt.solvers.base import (
     package_version,
     require,
     reset_highs_scheduler,
+    solve_empty,
 )
 
 #: HiGHS model status name -> backend status (before checking for an incumbent).
@@ -45,6 +46,8 @@ class HighsBackend:
         return package_version("highspy")
 
     def solve(self, milp: MatrixMILP, options: BackendOptions) -> BackendResult:
+        if milp.n_vars == 0:
+            return solve_empty(milp)
         hp = require("highspy", self.package)
         h = hp.Highs()
         h.setOptionValue("output_flag", bool(options.verbose))
@@ -53,8 +56,6 @@ class HighsBackend:
         h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
         for key, value in HIGHS_OPTIONS.items():
             h.setOptionValue(key, value)
-        if options.time_limit is not None:
-            h.setOptionValue("time_limit", float(max(options.time_limit, 1e-3)))
         inf = hp.kHighsInf
         lp = hp.HighsLp()
         lp.num_col_ = milp.n_vars
@@ -78,6 +79,8 @@ class HighsBackend:
             sol.value_valid = True
             h.setSolution(sol)
         reset_highs_scheduler()
+        if options.deadline is not None:
+            h.setOptionValue("time_limit", options.time_left())
         h.run()
         raw = h.modelStatusToString(h.getModelStatus())
         key = str(h.getModelStatus()).split(".")[-1]

@@ -80,8 +80,8 @@ class CpSatBackend:
         p.log_search_progress = bool(options.verbose)
         if options.threads >= 2:
             p.subsolvers.extend(["max_lp", "core"])
-        if options.time_limit is not None:
-            p.max_time_in_seconds = float(options.time_limit)
+        if options.deadline is not None:
+            p.max_time_in_seconds = options.time_left()
         st = solver.solve(md)
         raw = solver.status_name(st)
         status = STATUS_MAP.get(raw, "error")

@@ -98,12 +98,14 @@ class OrtoolsMipBackend:
         if not solver.solver_is_supported():
             raise UnknownNameError(f"ortools-mip engine {engine!r} is not available in this build")
         solver.enable_output(bool(options.verbose))
-        if options.time_limit is not None:
-            solver.set_time_limit_in_seconds(float(options.time_limit))
+        if options.deadline is not None:
+            solver.set_time_limit_in_seconds(options.time_left())
         solver.set_solver_specific_parameters(_parameters(engine, options))
         st = solver.solve(model)
         raw = st.name
         status = STATUS_MAP.get(raw, "error")
+        if raw == "UNKNOWN_STATUS" and options.deadline is not None:
+            status = "no_solution"  # what the bundled HiGHS reports at the time limit
         x = None
         obj = None
         if status in ("optimal", "feasible"):

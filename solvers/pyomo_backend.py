@@ -16,9 +16,14 @@ from mecopt.solvers.base import (
     package_version,
     require,
     reset_highs_scheduler,
+    solve_empty,
 )
 
 DEFAULT_ENGINE = "appsi_highs"
+#: Rough Pyomo model-building cost (seconds per constraint nonzero, measured on the
+#: count-indexed model). With less time left than that, the backend does not start, so a
+#: short time limit is kept instead of being overrun by model building.
+BUILD_SECONDS_PER_NONZERO = 1e-5
 
 
 def build_model(milp: MatrixMILP):  # noqa: ANN201 - a pyomo ConcreteModel
@@ -65,7 +70,15 @@ class PyomoBackend:
         return f"pyomo {package_version('pyomo')} / highspy {package_version('highspy')}"
 
     def solve(self, milp: MatrixMILP, options: BackendOptions) -> BackendResult:
+        if milp.n_vars == 0:
+            return solve_empty(milp)
         engine = options.engine or DEFAULT_ENGINE
+        estimate = BUILD_SECONDS_PER_NONZERO * milp.A.nnz
+        if options.deadline is not None and options.time_left() < estimate:
+            return BackendResult(
+                status="no_solution", x=None, objective=None, bound=None,
+                raw_status=f"time limit too short to build the Pyomo model (about "
+                           f"{estimate:.2g} s for {milp.A.nnz} nonzeros); not started")
         m = build_model(milp)
         if options.hint is not None:
             for k, v in enumerate(options.hint):
@@ -82,8 +95,8 @@ class PyomoBackend:
         opt.config.stream_solver = bool(options.verbose)
         opt.config.load_solution = False
         opt.config.mip_gap = MIP_REL_GAP
-        if options.time_limit is not None:
-            opt.config.time_limit = float(options.time_limit)
+        if options.deadline is not None:
+            opt.config.time_limit = options.time_left()
         opt.highs_options = {"threads": int(options.threads), "random_seed": int(options.seed),
                              "mip_rel_gap": MIP_REL_GAP, **HIGHS_OPTIONS}
         reset_highs_scheduler()
@@ -115,8 +128,8 @@ class PyomoBackend:
                 f"Pyomo solver {engine!r} is not available here; install it or use 'pyomo' "
                 "(HiGHS through appsi)")
         kwargs = {"tee": bool(options.verbose), "load_solutions": False}
-        if options.time_limit is not None:
-            kwargs["timelimit"] = float(options.time_limit)
+        if options.deadline is not None:
+            kwargs["timelimit"] = options.time_left()
         try:
             res = opt.solve(m, **kwargs)
         except TypeError:

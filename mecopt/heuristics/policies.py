@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mecopt.heuristics.greedy import GreedyEngine, greedy_vectorised
+from mecopt.heuristics.greedy import GreedyEngine
+from mecopt.heuristics.greedy_fast import greedy_fast
 from mecopt.instance import Instance
 
 
@@ -17,7 +18,7 @@ def _tau(inst: Instance, tau: float | None) -> float:
     return np.inf if tau is None else float(tau)
 
 
-def goa(inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = greedy_vectorised,
+def goa(inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = greedy_fast,
         tau: float | None = None) -> np.ndarray:
     """The greedy offloading algorithm (GOA).
 
@@ -32,7 +33,9 @@ def goa(inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = gree
     rng
         Unused (GOA is deterministic); accepted for a uniform policy signature.
     engine
-        The greedy engine (:func:`~mecopt.heuristics.greedy.greedy_loop` is the reference).
+        The greedy engine: :func:`~mecopt.heuristics.greedy_fast.greedy_fast` (default),
+        :func:`~mecopt.heuristics.greedy.greedy_vectorised` or
+        :func:`~mecopt.heuristics.greedy.greedy_loop` (the reference); all decide alike.
     tau
         Threshold; defaults to the instance's ``tau`` (no step 1 when that is ``None``).
     """
@@ -44,20 +47,20 @@ def goa(inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = gree
 
 
 def local_all(inst: Instance, rng: np.random.Generator, *,
-              engine: GreedyEngine = greedy_vectorised) -> np.ndarray:
+              engine: GreedyEngine = greedy_fast) -> np.ndarray:
     """Every user answers locally."""
     return np.full(inst.n_users, -1, dtype=np.int64)
 
 
 def edge_all(inst: Instance, rng: np.random.Generator, *,
-             engine: GreedyEngine = greedy_vectorised) -> np.ndarray:
+             engine: GreedyEngine = greedy_fast) -> np.ndarray:
     """Every user is offloaded, pairs chosen by the alpha-weighted delta, no stop rule."""
     a = np.full(inst.n_users, -1, dtype=np.int64)
     return engine(inst, a, np.ones(inst.n_users, dtype=bool), inst.alpha, False)
 
 
 def min_delay(inst: Instance, rng: np.random.Generator, *,
-              engine: GreedyEngine = greedy_vectorised) -> np.ndarray:
+              engine: GreedyEngine = greedy_fast) -> np.ndarray:
     """Greedy by the unweighted delta over all users; stop when it is >= 0.
 
     It ignores the uncertainty rule, as published.
@@ -67,7 +70,7 @@ def min_delay(inst: Instance, rng: np.random.Generator, *,
 
 
 def random_offload(inst: Instance, rng: np.random.Generator, *,
-                   engine: GreedyEngine = greedy_vectorised,
+                   engine: GreedyEngine = greedy_fast,
                    tau: float | None = None) -> np.ndarray:
     """Offload as many users as GOA does, drawn uniformly at random, greedily placed.
 

@@ -1,0 +1,182 @@
+"""Shared fixtures of the core test suite.
+
+- ``hand``: a tiny instance (N = 3, M = 2) with round numbers, used for hand-checked delays and
+  the hand-worked GOA example; its JSON copy lives in ``tests/data/hand_n3_m2.json``.
+- ``small_case`` / ``other_cells_case``: parametrized families of small random instances
+  (scenario "uniform" with N 4-7, M 2-3, and kim2026 with N 4-6), built from a spec tuple
+  ``(scenario, N, M, seed, queue, kind)`` so that brute force stays below 50,000 assignments.
+  Any test asking for one of these fixtures is run once per spec.
+- ``bruteforce``: the brute-force optimum of an instance, cached for the session.
+"""
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mecopt
+
+DATA = Path(__file__).parent / "data"
+
+#: Every exact MILP backend, tested against brute force.
+EXACT_BACKENDS = ("highs", "ortools-mip", "ortools-mip:scip", "ortools-cpsat", "pyomo", "cvxpy")
+HEURISTICS = ("goa", "local-all", "edge-all", "min-delay", "random")
+QUEUES = ("processor-sharing", "mm1", "md1")
+#: Constraint settings of the small cases (see ``build_case``).
+KINDS = (
+    "plain",
+    "tau",
+    "accuracy",
+    "max-users",
+    "tau+max-users",
+    "accuracy+tau",
+    "infeasible-accuracy",
+    "infeasible-tau",
+)
+#: The tau of the small cases that use the uncertainty rule.
+TAU = 0.6
+
+
+def hand_instance():
+    """N = 3 users, M = 2 ESs, numbers chosen so that every delay is a round figure.
+
+    Channel: P g / sigma^2 = 1 for every pair, so log2(1 + SNR) = 1 and the uplink rate of
+    ES j is B_j / n_j bit/s. Prompts are 1e4 bits.
+
+    - ES 0: B = 1e6 Hz -> t_comm(n) = 10 ms x n; C = 2e12, C_max = 1e12 FLOP/s, W = 1e10
+      FLOP -> t_edge(n) = 10 ms for n <= 2, 15 ms for n = 3. Total d0(n): 20, 30, 45 ms.
+    - ES 1: B = 5e5 Hz -> t_comm(n) = 20 ms x n; C = C_max = 8e11 FLOP/s -> t_edge(n) =
+      12.5 ms x n. Total d1(n): 32.5, 65, 97.5 ms.
+
+    Users: alpha = (0.9, 0.5, 0.2), local delays (15, 25, 40) ms, tau = 0.8 (user 0 forced).
+    """
+    return mecopt.Instance(
+        alpha=[0.9, 0.5, 0.2],
+        acc_local=[0.3, 0.6, 0.8],
+        acc_edge=[0.7, 0.75, 0.85],
+        local_delay=[0.015, 0.025, 0.040],
+        prompt_bits=[1e4, 1e4, 1e4],
+        edge_work=[1e10, 1e10, 1e10],
+        tx_power=[1.0, 1.0, 1.0],
+        gain=np.ones((3, 2)),
+        bandwidth=[1e6, 5e5],
+        noise=[1.0, 1.0],
+        capacity=[2e12, 8e11],
+        per_user_cap=[1e12, 8e11],
+        tau=0.8,
+        meta={"name": "hand_n3_m2"},
+    )
+
+
+@pytest.fixture(scope="session")
+def hand():
+    return hand_instance()
+
+
+@pytest.fixture(scope="session")
+def hand_json_path():
+    return DATA / "hand_n3_m2.json"
+
+
+# ---------------------------------------------------------------- small random cases
+def _small_specs():
+    specs = []
+    for seed in range(48):
+        # 24 consecutive seeds cover every (queue, kind) pair once; each block of 8 seeds
+        # has its own (N, M), so every kind meets several sizes.
+        block = seed // 8
+        n, m = 4 + block % 4, 2 + (block // 2 + block) % 2
+        specs.append(("uniform", n, m, seed, QUEUES[seed % 3], KINDS[seed % len(KINDS)]))
+    for seed in range(12):
+        specs.append(("kim2026", 4 + seed % 3, 4, 100 + seed, QUEUES[seed % 3],
+                      KINDS[(seed * 3) % len(KINDS)]))
+    return specs
+
+
+def _other_cells_specs():
+    kinds = ("plain", "tau", "accuracy", "max-users", "infeasible-tau")
+    return [("uniform", 4 + seed % 3, 2 + seed % 2, 500 + seed, QUEUES[seed % 3],
+             kinds[seed % len(kinds)], "other-cells") for seed in range(15)]
+
+
+SMALL_SPECS = _small_specs()
+OTHER_CELLS_SPECS = _other_cells_specs()
+
+
+def spec_id(spec):
+    family, n, m, seed, queue, kind, *rest = spec
+    return "-".join([family, f"n{n}", f"m{m}", f"s{seed}", queue, kind, *rest])
+
+
+def achievable_accuracy(inst):
+    """Largest mean accuracy of any assignment that respects the uncertainty rule."""
+    best = np.where(inst.forced, inst.acc_edge, np.maximum(inst.acc_local, inst.acc_edge))
+    return float(best.mean())
+
+
+def stable_rate(inst, unstable_from):
+    """Query rate making the slowest ES unstable from ``unstable_from`` users on."""
+    mu = inst.capacity / inst.edge_work.mean()
+    return float(mu.min() / (unstable_from - 0.5))
+
+
+@functools.cache
+def build_case(spec):
+    """The instance of a spec tuple; the same object for the same spec (session cache)."""
+    family, n, m, seed, queue, kind, *rest = spec
+    interference = rest[0] if rest else "none"
+    over = {"n_servers": m} if family == "uniform" else {}
+    inst = mecopt.scenario(family, n, seed, tau=None, interference=interference, **over)
+    if queue != "processor-sharing":
+        # rho = n lambda / mu: the slowest ES is unstable from its third user on.
+        inst = inst.replace(queue=queue, arrival_rate=stable_rate(inst, 3))
+    changes = {}
+    if "tau" in kind:
+        changes["tau"] = TAU
+    if kind in ("max-users", "tau+max-users"):
+        changes["max_users"] = np.arange(m) % 2 + 1
+    if kind in ("accuracy", "accuracy+tau"):
+        lo = float(inst.acc_local.mean())
+        hi = achievable_accuracy(inst.replace(**changes))
+        changes["min_accuracy"] = lo + 0.8 * (hi - lo)
+    if kind == "infeasible-accuracy":
+        # At most one user per ES: the best reachable accuracy adds the M largest gains;
+        # ask for a little more than that.
+        gains = np.sort(np.maximum(inst.acc_edge - inst.acc_local, 0.0))[::-1]
+        best = (inst.acc_local.sum() + gains[:m].sum()) / n
+        changes["max_users"] = np.ones(m, dtype=int)
+        changes["min_accuracy"] = min(1.0, best + 0.01)
+    if kind == "infeasible-tau":
+        # Every user is forced, but the ESs take at most N - 1 users in total.
+        changes["tau"] = float(inst.alpha.min()) / 2
+        changes["max_users"] = np.full(m, (n - 1) // m)
+    return inst.replace(**changes)
+
+
+def pytest_generate_tests(metafunc):
+    if "small_case" in metafunc.fixturenames:
+        metafunc.parametrize("small_case", SMALL_SPECS, ids=spec_id, indirect=True)
+    if "other_cells_case" in metafunc.fixturenames:
+        metafunc.parametrize("other_cells_case", OTHER_CELLS_SPECS, ids=spec_id, indirect=True)
+
+
+@pytest.fixture
+def small_case(request):
+    return build_case(request.param)
+
+
+@pytest.fixture
+def other_cells_case(request):
+    return build_case(request.param)
+
+
+@functools.cache
+def _bruteforce(inst):
+    return mecopt.solve(inst, "bruteforce", threads=1)
+
+
+@pytest.fixture(scope="session")
+def bruteforce():
+    """``bruteforce(inst) -> SolveResult``, cached per instance object."""
+    return _bruteforce
