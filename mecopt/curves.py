@@ -58,14 +58,14 @@ class ProfileCurve:
         ``"expected"`` (fitted probabilities) or ``"outcomes"`` (resampled 0/1 outcomes).
     """
 
-    synthetic = False
-
     def __init__(self, profile: str, mode: str = "expected") -> None:
         from mecopt.profiles import load_profile
 
         self._profile = load_profile(profile)
         self.name = f"profile:{profile}"
         self.mode = mode
+        #: Taken from the profile's provenance: a synthetic profile stays labelled so.
+        self.synthetic = bool(self._profile.synthetic)
 
     def sample(
         self, n: int, rng: np.random.Generator

@@ -11,10 +11,10 @@ import numpy as np
 from mecopt.errors import MissingDependencyError
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
-    HIGHS_OPTIONS,
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
+    highs_options,
     package_version,
     require,
     reset_highs_scheduler,
@@ -64,7 +64,7 @@ class CvxpyBackend:
         kwargs: dict = {}
         if engine == "HIGHS":
             kwargs = {"mip_rel_gap": MIP_REL_GAP, "threads": int(options.threads),
-                      "random_seed": int(options.seed), **HIGHS_OPTIONS}
+                      "random_seed": int(options.seed), **highs_options(milp)}
             if options.deadline is not None:
                 kwargs["time_limit"] = options.time_left()
         elif engine == "SCIPY":

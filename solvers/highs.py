@@ -6,10 +6,10 @@ import numpy as np
 
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
-    HIGHS_OPTIONS,
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
+    highs_options,
     package_version,
     require,
     reset_highs_scheduler,
@@ -54,7 +54,7 @@ class HighsBackend:
         h.setOptionValue("threads", int(options.threads))
         h.setOptionValue("random_seed", int(options.seed))
         h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
-        for key, value in HIGHS_OPTIONS.items():
+        for key, value in highs_options(milp).items():
             h.setOptionValue(key, value)
         inf = hp.kHighsInf
         lp = hp.HighsLp()

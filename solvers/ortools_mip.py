@@ -11,11 +11,11 @@ import numpy as np
 from mecopt.errors import UnknownNameError
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
-    HIGHS_OPTIONS,
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
     finite_or_none,
+    highs_options,
     package_version,
     require,
 )
@@ -46,7 +46,7 @@ def _highs_threads(requested: int) -> int:
     return _HIGHS_POOL_THREADS[0]
 
 
-def _parameters(engine: str, options: BackendOptions) -> str:
+def _parameters(engine: str, options: BackendOptions, milp: MatrixMILP) -> str:
     if engine == "scip":
         return "\n".join([f"limits/gap = {MIP_REL_GAP}",
                           f"parallel/maxnthreads = {options.threads}",
@@ -55,7 +55,7 @@ def _parameters(engine: str, options: BackendOptions) -> str:
     return "\n".join([f"mip_rel_gap = {MIP_REL_GAP}", f"threads = {threads}",
                       f"random_seed = {options.seed}",
                       f"output_flag = {str(bool(options.verbose)).lower()}",
-                      *(f"{k} = {v}" for k, v in HIGHS_OPTIONS.items())])
+                      *(f"{k} = {v}" for k, v in highs_options(milp).items())])
 
 
 class OrtoolsMipBackend:
@@ -100,7 +100,7 @@ class OrtoolsMipBackend:
         solver.enable_output(bool(options.verbose))
         if options.deadline is not None:
             solver.set_time_limit_in_seconds(options.time_left())
-        solver.set_solver_specific_parameters(_parameters(engine, options))
+        solver.set_solver_specific_parameters(_parameters(engine, options, milp))
         st = solver.solve(model)
         raw = st.name
         status = STATUS_MAP.get(raw, "error")

@@ -9,10 +9,10 @@ import numpy as np
 from mecopt.errors import MissingDependencyError
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
-    HIGHS_OPTIONS,
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
+    highs_options,
     package_version,
     require,
     reset_highs_scheduler,
@@ -98,7 +98,7 @@ class PyomoBackend:
         if options.deadline is not None:
             opt.config.time_limit = options.time_left()
         opt.highs_options = {"threads": int(options.threads), "random_seed": int(options.seed),
-                             "mip_rel_gap": MIP_REL_GAP, **HIGHS_OPTIONS}
+                             "mip_rel_gap": MIP_REL_GAP, **highs_options(milp)}
         reset_highs_scheduler()
         res = opt.solve(m)
         tc = res.termination_condition

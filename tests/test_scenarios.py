@@ -150,3 +150,10 @@ def test_uniform_optima_mix_local_and_offloaded():
         res = mecopt.solve(mecopt.scenario("uniform", 6, seed, n_servers=2), "bruteforce")
         mixed += 0 < res.n_offloaded < 6
     assert mixed >= 4
+
+
+@pytest.mark.parametrize(("profile", "synthetic"), [("synthetic", True), ("babi-tiny", False)])
+def test_profile_curve_keeps_the_profiles_synthetic_label(profile, synthetic):
+    inst = mecopt.scenario("kim2026", 20, seed=1, profile=profile)
+    assert inst.meta["curve"] == f"profile:{profile}"
+    assert inst.meta["synthetic_curve"] is synthetic
