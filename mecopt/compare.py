@@ -59,7 +59,7 @@ class Comparison:
             acc = "-" if row["accuracy"] is None else f"{row['accuracy']:.2%}"
             off = "-" if row["offloaded"] is None else str(row["offloaded"])
             g = row["gap_to_best_bound"]
-            gap = "-" if g is None else ("inf" if math.isinf(g) else f"{g:.2%}")
+            gap = "-" if g is None else ("inf" if math.isinf(g) else f"{g:.3%}")
             lines.append(f"{row['solver']:<18}{row['status']:<12}{delay:>10}{acc:>10}"
                          f"{off:>7}{gap:>10}{row['runtime_s']:>9.3f}")
         if self.best_bound is not None:

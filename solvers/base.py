@@ -99,6 +99,31 @@ class Backend(Protocol):
         ...
 
 
+class ImportBackend:
+    """Shared ``available`` and ``version`` for adapters around one importable module.
+
+    Subclasses set ``module`` (imported lazily), ``package`` (what ``pip install`` needs) and
+    ``dist`` (the distribution whose version is recorded).
+    """
+
+    name = ""
+    package = ""
+    module = ""
+    dist = ""
+
+    def available(self) -> bool:
+        """True when ``module`` imports."""
+        try:
+            require(self.module, self.package)
+        except ImportError:
+            return False
+        return True
+
+    def version(self) -> str:
+        """Version of the distribution behind the backend."""
+        return package_version(self.dist)
+
+
 def require(module: str, package: str) -> Any:
     """Import ``module`` or raise :class:`MissingDependencyError` naming ``package``."""
     try:

@@ -9,8 +9,8 @@ from mecopt.solvers.base import (
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
+    ImportBackend,
     highs_options,
-    package_version,
     require,
     reset_highs_scheduler,
     solve_empty,
@@ -29,21 +29,13 @@ STATUS_MAP = {
 }
 
 
-class HighsBackend:
+class HighsBackend(ImportBackend):
     """HiGHS branch-and-cut, called directly with the matrix (the fastest path)."""
 
     name = "highs"
     package = "highspy"
-
-    def available(self) -> bool:
-        try:
-            require("highspy", self.package)
-        except ImportError:
-            return False
-        return True
-
-    def version(self) -> str:
-        return package_version("highspy")
+    module = "highspy"
+    dist = "highspy"
 
     def solve(self, milp: MatrixMILP, options: BackendOptions) -> BackendResult:
         if milp.n_vars == 0:

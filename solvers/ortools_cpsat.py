@@ -14,7 +14,7 @@ import numpy as np
 
 from mecopt.formulations.count_indexed import ROW_ACCURACY, ROW_ASSIGN
 from mecopt.formulations.milp import MatrixMILP
-from mecopt.solvers.base import BackendOptions, BackendResult, package_version, require
+from mecopt.solvers.base import BackendOptions, BackendResult, ImportBackend, require
 
 #: Objective units per MILP unit (ms -> ns).
 OBJ_SCALE = 1e6
@@ -31,21 +31,13 @@ STATUS_MAP = {
 }
 
 
-class CpSatBackend:
+class CpSatBackend(ImportBackend):
     """CP-SAT with LP-heavy workers (the relaxation of this model is tight)."""
 
     name = "ortools-cpsat"
     package = "ortools"
-
-    def available(self) -> bool:
-        try:
-            require("ortools.sat.python.cp_model", self.package)
-        except ImportError:
-            return False
-        return True
-
-    def version(self) -> str:
-        return package_version("ortools")
+    module = "ortools.sat.python.cp_model"
+    dist = "ortools"
 
     def solve(self, milp: MatrixMILP, options: BackendOptions) -> BackendResult:
         cp_model = require("ortools.sat.python.cp_model", self.package)

@@ -14,9 +14,9 @@ from mecopt.solvers.base import (
     MIP_REL_GAP,
     BackendOptions,
     BackendResult,
+    ImportBackend,
     finite_or_none,
     highs_options,
-    package_version,
     require,
 )
 
@@ -58,21 +58,13 @@ def _parameters(engine: str, options: BackendOptions, milp: MatrixMILP) -> str:
                       *(f"{k} = {v}" for k, v in highs_options(milp).items())])
 
 
-class OrtoolsMipBackend:
+class OrtoolsMipBackend(ImportBackend):
     """OR-Tools linear solver wrapper."""
 
     name = "ortools-mip"
     package = "ortools"
-
-    def available(self) -> bool:
-        try:
-            require("ortools.linear_solver.python.model_builder", self.package)
-        except ImportError:
-            return False
-        return True
-
-    def version(self) -> str:
-        return package_version("ortools")
+    module = "ortools.linear_solver.python.model_builder"
+    dist = "ortools"
 
     def solve(self, milp: MatrixMILP, options: BackendOptions) -> BackendResult:
         mb = require("ortools.linear_solver.python.model_builder", self.package)
