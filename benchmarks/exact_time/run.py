@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -34,6 +35,10 @@ def commit() -> str:
         return "unknown"
 
 
+def fmt_load(load: tuple[float, ...]) -> str:
+    return ", ".join(f"{v:.2f}" for v in load)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[20, 40, 60, 120])
@@ -44,6 +49,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path(__file__).parent)
     args = ap.parse_args()
 
+    load_start = os.getloadavg()
     rows = []
     for n in args.sizes:
         for seed in args.seeds:
@@ -62,7 +68,8 @@ def main() -> None:
 
     meta = {"benchmark": "exact_time", "scenario": "kim2026", "interference": "none",
             "commit": commit(), "mecopt": mecopt.__version__, "python": platform.python_version(),
-            "machine": platform.machine(), "processor_count": __import__("os").cpu_count(),
+            "machine": platform.machine(), "processor_count": os.cpu_count(),
+            "load_average_start": load_start, "load_average_end": os.getloadavg(),
             "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
             "threads": args.threads, "time_limit": args.time_limit, "seeds": args.seeds}
     args.out.mkdir(parents=True, exist_ok=True)
@@ -71,6 +78,9 @@ def main() -> None:
     lines = ["# Time to proven optimality, kim2026, interference none", "",
              f"Commit `{meta['commit']}`, {meta['date']}, {meta['processor_count']} cores, "
              f"threads {args.threads}, seeds {args.seeds}, time limit {args.time_limit} s.",
+             f"Load average (1, 5, 15 min) at start {fmt_load(load_start)}, at end "
+             f"{fmt_load(meta['load_average_end'])}: other work shared the 2 cores, so absolute "
+             "times are pessimistic; ratios come from this one run.",
              "Median wall-clock seconds over the seeds (model building included); "
              "in brackets the share of seeds proven optimal.", "",
              "| backend | " + " | ".join(f"N = {n}" for n in args.sizes) + " |",
