@@ -193,7 +193,7 @@ def solve(
     threads
         Solver threads; default :func:`default_threads`.
     **options
-        Solver options: ``tau`` and ``engine`` (``"vectorised"`` or ``"loop"``) for
+        Solver options: ``tau`` and ``engine`` (``"fast"``, ``"vectorised"`` or ``"loop"``) for
         heuristics; ``verbose``, ``warm_start`` and ``lagrangian`` (``"auto"``, ``"on"``,
         ``"off"``) for exact solvers.
 

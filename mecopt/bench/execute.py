@@ -1,0 +1,137 @@
+"""One task, run where it will be solved: build the instance, solve, turn it into a row.
+
+These functions run inside the child process that the executors start (and kill at the
+hard limit). They never raise: a failure becomes a row with status ``"error"``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from mecopt.bench.bounds import per_user_bound
+from mecopt.bench.provenance import environment
+from mecopt.bench.spec import Task
+
+#: Statuses a row can carry beyond :data:`mecopt.result.STATUSES`.
+BENCH_STATUSES = ("timeout", "error", "crashed")
+
+Message = tuple[str, dict[str, Any]]
+
+
+def now() -> str:
+    """UTC time stamp, ISO 8601."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def base_row(task: Task) -> dict[str, Any]:
+    """The columns known before the solve: the task, the environment, the solver's version."""
+    from mecopt.solve import get_solver
+
+    impl, _ = get_solver(task.solver)
+    try:
+        version = str(impl.version())
+    except Exception as exc:  # noqa: BLE001 - a missing package must not stop the sweep
+        version = f"unavailable ({type(exc).__name__})"
+    return {
+        "sweep": task.sweep,
+        "instance_key": task.instance_key,
+        "scenario": task.scenario,
+        "n_users": task.n_users,
+        "seed": task.seed,
+        "overrides": json.dumps(dict(sorted(task.overrides.items()))),
+        "solver": task.label,
+        "solver_name": task.solver,
+        "solver_options": json.dumps(dict(sorted(task.solver_options.items()))),
+        "kind": getattr(impl, "kind", ""),
+        "time_limit": task.time_limit,
+        "hard_limit": task.hard_limit,
+        "threads": task.threads,
+        "solver_version": version,
+        **environment(),
+    }
+
+
+def prepare(tasks: Iterable[Task]) -> None:
+    """Import, in this process, every module the tasks' solves will need.
+
+    Children forked afterwards then share one snapshot of the code (files edited while a
+    sweep runs cannot give a solve a mix of old and new modules) and start faster.
+    """
+    import importlib
+    import pkgutil
+
+    from mecopt.solve import get_solver
+
+    environment()  # cached here, so every row records the code the children run
+    exact = False
+    for name in sorted({t.solver for t in tasks}):
+        impl, _ = get_solver(name)
+        exact = exact or getattr(impl, "kind", "") == "exact"
+        try:
+            impl.available()
+        except Exception:  # noqa: BLE001 - the solve itself will record the failure
+            continue
+    if exact:
+        for package in ("mecopt.formulations", "mecopt.solvers"):
+            pkg = importlib.import_module(package)
+            for info in pkgutil.iter_modules(pkg.__path__):
+                try:
+                    importlib.import_module(f"{package}.{info.name}")
+                except ImportError:  # an optional backend that is not installed
+                    continue
+
+
+def instance_columns(task: Task) -> dict[str, Any]:
+    """Build the instance; return its describing columns and the per-user lower bound."""
+    import mecopt
+
+    inst = mecopt.scenario(task.scenario, task.n_users, task.seed, **task.overrides)
+    return {
+        "interference": inst.interference,
+        "queue": inst.queue,
+        "tau": inst.tau,
+        "min_accuracy": inst.min_accuracy,
+        "lower_bound": per_user_bound(inst),
+    }
+
+
+def solve_task(task: Task, send: Callable[[Message], None]) -> None:
+    """Run ``task`` and report through ``send``.
+
+    Sends ``("instance", columns)`` once the instance is built, then ``("result", row)``.
+    """
+    import mecopt
+
+    started = now()
+    t0 = time.perf_counter()
+    row = base_row(task)
+    row["started_at"] = started
+    try:
+        row.update(instance_columns(task))
+        send(("instance", dict(row)))
+        inst = mecopt.scenario(task.scenario, task.n_users, task.seed, **task.overrides)
+        res = mecopt.solve(inst, task.solver, time_limit=task.time_limit, seed=task.seed,
+                           threads=task.threads, **task.solver_options)
+        row.update({
+            "status": res.status,
+            "objective": res.objective,
+            "bound": res.bound,
+            "gap": res.gap,
+            "accuracy": res.accuracy,
+            "n_offloaded": res.n_offloaded,
+            "runtime": res.runtime,
+            "solver_version": res.solver_version,
+            "threads": res.threads,
+            "message": res.message[:500],
+        })
+    except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
+        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        row.update({"status": "error", "message": tb[:500]})
+    row["wall_time"] = time.perf_counter() - t0
+    row["finished_at"] = now()
+    send(("result", row))

@@ -1,0 +1,278 @@
+"""The sweep specification: a TOML file expanded into solve tasks.
+
+A spec has a ``[sweep]`` table of defaults and one or more ``[[grid]]`` tables; each grid is
+the product scenarios x sizes x instance options x seeds x solvers::
+
+    [sweep]
+    name = "replay"
+    db = "replay.sqlite"        # relative to the spec file
+    threads = 1                 # solver threads per solve
+    hard_limit = 600            # wall-clock seconds after which a solve is killed
+    grace = 30                  # hard limit = time_limit + grace when a time limit is set
+
+    [[grid]]
+    scenario = "kim2026"
+    n_users = { start = 50, stop = 120, step = 10 }   # or a list
+    seeds = { start = 0, count = 10 }                 # or a list
+    solvers = ["goa", "local-all", { name = "highs", time_limit = 60, max_n = 1000 }]
+    [grid.options]              # instance overrides; a list is a swept dimension
+    tau = [0.6, 0.8, 1.0]
+    interference = ["none", "other-cells"]
+
+A solver entry is a name or a table with ``name`` and optionally ``label`` (the name stored,
+default ``name``), ``options`` (solver options such as ``engine``), ``time_limit``,
+``min_n``/``max_n`` (sizes it runs on) and ``hard_limit``. Tasks are ordered seed first, so a
+sweep stopped early holds complete seeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mecopt.scenarios import SCENARIOS, scenario_parameters
+from mecopt.solve import get_solver
+
+_SWEEP_KEYS = {"name", "db", "threads", "hard_limit", "grace", "description"}
+_GRID_KEYS = {"scenario", "n_users", "seeds", "solvers", "options", "name"}
+_SOLVER_KEYS = {"name", "label", "options", "time_limit", "min_n", "max_n", "hard_limit"}
+_INSTANCE_OPTIONS = ("interference", "queue", "arrival_rate", "tau", "min_accuracy",
+                     "max_users")
+
+
+@dataclasses.dataclass(frozen=True)
+class SolverEntry:
+    """One solver of a grid: the registered name and how to run it."""
+
+    name: str
+    label: str
+    options: Mapping[str, Any]
+    time_limit: float | None
+    min_n: int
+    max_n: int | None
+    hard_limit: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One solve: an instance (scenario, size, seed, overrides) and a solver.
+
+    ``seed`` seeds both the instance and the solver, so every solver of a seed sees the
+    same instance.
+    """
+
+    sweep: str
+    scenario: str
+    n_users: int
+    seed: int
+    overrides: Mapping[str, Any]
+    solver: str
+    label: str
+    solver_options: Mapping[str, Any]
+    time_limit: float | None
+    threads: int
+    hard_limit: float
+
+    @property
+    def instance_key(self) -> str:
+        """Canonical text naming the instance (without the solver)."""
+        return instance_key(self.scenario, self.n_users, self.seed, self.overrides)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """``(instance_key, label, seed)``: the store's unique key."""
+        return (self.instance_key, self.label, self.seed)
+
+
+def instance_key(scenario: str, n_users: int, seed: int, overrides: Mapping[str, Any]) -> str:
+    """Canonical JSON text for an instance."""
+    return json.dumps({"scenario": scenario, "n_users": int(n_users), "seed": int(seed),
+                       "overrides": dict(sorted(overrides.items()))}, sort_keys=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepSpec:
+    """A parsed sweep: its name, defaults and expanded tasks."""
+
+    name: str
+    db: Path | None
+    tasks: tuple[Task, ...]
+    source: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+
+def _range(name: str, value: Any) -> list[int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        out = list(value)
+    elif isinstance(value, Mapping):
+        extra = set(value) - {"start", "stop", "step", "count"}
+        if extra:
+            raise ValueError(f"{name}: unknown key(s) {sorted(extra)}; use start, stop, step "
+                             "or start, count")
+        start = value.get("start", 0)
+        step = value.get("step", 1)
+        if "count" in value:
+            out = [start + step * k for k in range(value["count"])]
+        elif "stop" in value:
+            out = list(range(start, value["stop"] + 1, step))
+        else:
+            raise ValueError(f"{name}: a range needs 'stop' or 'count'")
+    else:
+        raise ValueError(f"{name} = {value!r}: must be a whole number, a list or a range table")
+    if not out or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in out):
+        raise ValueError(f"{name} = {value!r}: must give whole numbers >= 0")
+    return out
+
+
+def _dimension(key: str, value: Any) -> list[Any]:
+    """The values an option takes: a list is swept (``max_users``: a list of lists)."""
+    if not isinstance(value, list):
+        return [value]
+    if key == "max_users" and not (value and isinstance(value[0], list)):
+        return [value]
+    if not value:
+        raise ValueError(f"option {key!r}: an empty list sweeps nothing")
+    return value
+
+
+def _positive(name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"{name} = {value!r}: must be a number > 0")
+    return float(value)
+
+
+def _solver_entry(where: str, raw: Any) -> SolverEntry:
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    if not isinstance(raw, Mapping) or "name" not in raw:
+        raise ValueError(f"{where}: a solver is a name or a table with 'name'")
+    extra = set(raw) - _SOLVER_KEYS
+    if extra:
+        raise ValueError(f"{where}: unknown key(s) {sorted(extra)}; valid: "
+                         f"{', '.join(sorted(_SOLVER_KEYS))}")
+    impl, _engine = get_solver(raw["name"])  # validates the name, listing the valid ones
+    options = dict(raw.get("options", {}))
+    unknown = sorted(set(options) - set(impl.options))
+    if unknown:
+        raise ValueError(f"{where}: unknown option(s) for solver {raw['name']!r}: "
+                         f"{', '.join(unknown)}; valid: {', '.join(impl.options) or 'none'}")
+    return SolverEntry(
+        name=raw["name"], label=str(raw.get("label", raw["name"])), options=options,
+        time_limit=_positive(f"{where}.time_limit", raw.get("time_limit")),
+        min_n=int(raw.get("min_n", 0)), max_n=raw.get("max_n"),
+        hard_limit=_positive(f"{where}.hard_limit", raw.get("hard_limit")),
+    )
+
+
+def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mapping[str, Any],
+                ) -> list[Task]:
+    extra = set(grid) - _GRID_KEYS
+    if extra:
+        raise ValueError(f"{where}: unknown key(s) {sorted(extra)}; valid: "
+                         f"{', '.join(sorted(_GRID_KEYS))}")
+    for key in ("scenario", "n_users", "seeds", "solvers"):
+        if key not in grid:
+            raise ValueError(f"{where}: missing key {key!r}")
+    scenarios = grid["scenario"]
+    scenarios = [scenarios] if isinstance(scenarios, str) else list(scenarios)
+    for s in scenarios:
+        SCENARIOS.get(s)
+    sizes = _range(f"{where}.n_users", grid["n_users"])
+    if any(n < 1 for n in sizes):
+        raise ValueError(f"{where}.n_users: sizes must be >= 1")
+    seeds = _range(f"{where}.seeds", grid["seeds"])
+    solvers = [_solver_entry(f"{where}.solvers[{k}]", s) for k, s in enumerate(grid["solvers"])]
+    labels = [s.label for s in solvers]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{where}.solvers: labels must be unique, got {labels}")
+    options = dict(grid.get("options", {}))
+    for s in scenarios:
+        valid = set(scenario_parameters(s)) | set(_INSTANCE_OPTIONS)
+        unknown = sorted(set(options) - valid)
+        if unknown:
+            raise ValueError(f"{where}.options: unknown option(s) {', '.join(unknown)} for "
+                             f"scenario {s!r}; valid: {', '.join(sorted(valid))}")
+    names = sorted(options)
+    values = [_dimension(k, options[k]) for k in names]
+    threads = int(defaults.get("threads", 1))
+    hard_default = float(defaults.get("hard_limit", 600.0))
+    grace = float(defaults.get("grace", 30.0))
+    tasks = []
+    for seed in seeds:
+        for scen, n, combo in itertools.product(scenarios, sizes, itertools.product(*values)):
+            overrides = dict(zip(names, combo, strict=True))
+            for s in solvers:
+                if n < s.min_n or (s.max_n is not None and n > s.max_n):
+                    continue
+                hard = s.hard_limit or (s.time_limit + grace if s.time_limit else hard_default)
+                tasks.append(Task(sweep=sweep, scenario=scen, n_users=n, seed=seed,
+                                  overrides=overrides, solver=s.name, label=s.label,
+                                  solver_options=dict(s.options), time_limit=s.time_limit,
+                                  threads=threads, hard_limit=hard))
+    return tasks
+
+
+def parse_spec(data: Mapping[str, Any], source: Path | None = None) -> SweepSpec:
+    """Validate a spec given as a dict (the parsed TOML) and expand its tasks.
+
+    Raises
+    ------
+    ValueError
+        For unknown keys, solver, scenario or option names (listing the valid ones), bad
+        ranges, or a task listed twice.
+    """
+    extra = set(data) - {"sweep", "grid"}
+    if extra:
+        raise ValueError(f"sweep spec: unknown table(s) {sorted(extra)}; valid: sweep, grid")
+    sweep = dict(data.get("sweep", {}))
+    bad = set(sweep) - _SWEEP_KEYS
+    if bad:
+        raise ValueError(f"[sweep]: unknown key(s) {sorted(bad)}; valid: "
+                         f"{', '.join(sorted(_SWEEP_KEYS))}")
+    name = str(sweep.get("name", source.stem if source else "sweep"))
+    grids = data.get("grid")
+    if not grids:
+        raise ValueError("sweep spec: needs at least one [[grid]] table")
+    tasks: list[Task] = []
+    for k, grid in enumerate(grids):
+        tasks.extend(_grid_tasks(name, f"grid[{k}]", grid, sweep))
+    keys = [t.key for t in tasks]
+    if len(set(keys)) != len(keys):
+        raise ValueError("sweep spec: some (instance, solver, seed) appears twice")
+    db = sweep.get("db")
+    if db is not None:
+        db = Path(db)
+        if source is not None and not db.is_absolute():
+            db = source.parent / db
+    return SweepSpec(name=name, db=db, tasks=tuple(tasks), source=source)
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and expand a TOML sweep spec.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it is not valid TOML or not a valid spec.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"sweep spec not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    return parse_spec(data, source=path)
