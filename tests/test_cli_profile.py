@@ -96,27 +96,16 @@ def test_missing_records_file(tmp_path, capsys):
 
 
 def test_measure_command_loads_saved_models(tmp_path, capsys):
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tiny_models import tiny_llama
+
     from mecopt.datasets import babi_vocabulary, generate_babi, write_qa_jsonl
     from mecopt.measure import word_tokenizer
 
     tok = word_tokenizer(babi_vocabulary())
     for role, hidden in (("local", 16), ("edge", 24)):
-        torch.manual_seed(hidden)
-        cfg = transformers.LlamaConfig(
-            vocab_size=len(tok),
-            hidden_size=hidden,
-            intermediate_size=2 * hidden,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            max_position_embeddings=128,
-            pad_token_id=tok.pad_token_id,
-            bos_token_id=tok.bos_token_id,
-            eos_token_id=tok.eos_token_id,
-        )
-        transformers.LlamaForCausalLM(cfg).save_pretrained(tmp_path / role)
+        tiny_llama(tok, hidden, seed=hidden).save_pretrained(tmp_path / role)
         tok.save_pretrained(tmp_path / role)
     data = write_qa_jsonl(generate_babi(8, seed=5), tmp_path / "qa.jsonl")
     out = tmp_path / "measured.json"

@@ -44,29 +44,14 @@ def test_missing_extra_names_it(monkeypatch, module):
 @pytest.fixture(scope="module")
 def tiny():
     """A word-level tokenizer and two tiny random Llama models (device smaller than edge)."""
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tiny_models import tiny_llama
+
     from mecopt.measure import word_tokenizer
 
     tok = word_tokenizer(babi_vocabulary())
-
-    def model(hidden: int, seed: int):
-        torch.manual_seed(seed)
-        cfg = transformers.LlamaConfig(
-            vocab_size=len(tok),
-            hidden_size=hidden,
-            intermediate_size=2 * hidden,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            max_position_embeddings=128,
-            pad_token_id=tok.pad_token_id,
-            bos_token_id=tok.bos_token_id,
-            eos_token_id=tok.eos_token_id,
-        )
-        return transformers.LlamaForCausalLM(cfg).eval()
-
-    return tok, model(16, 0), model(32, 1)
+    return tok, tiny_llama(tok, 16, 0), tiny_llama(tok, 32, 1)
 
 
 @pytest.fixture(scope="module")

@@ -30,23 +30,7 @@ def greedy_fast(inst: Instance, assignment: np.ndarray, pool: np.ndarray,
                 weight: np.ndarray, stop_at_nonnegative: bool) -> np.ndarray:
     """Same decisions as :func:`~mecopt.heuristics.greedy.greedy_loop`, incrementally.
 
-    Parameters
-    ----------
-    inst
-        The instance.
-    assignment
-        (N,) starting assignment (not modified).
-    pool
-        (N,) bool: users the engine may offload.
-    weight
-        (N,) the weights w_i of delta (alpha for GOA, ones for the unweighted variants).
-    stop_at_nonnegative
-        Stop as soon as the smallest delta is >= 0.
-
-    Returns
-    -------
-    numpy.ndarray
-        The new assignment.
+    Parameters and return value as for :func:`~mecopt.heuristics.greedy.greedy_loop`.
 
     Notes
     -----
