@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mecopt.channel import INTERFERENCE, comm_delay
+from mecopt.channel import INTERFERENCE, InterferenceModel, comm_delay
 from mecopt.instance import Instance
 from mecopt.queues import QUEUE_MODELS
 
@@ -38,6 +38,19 @@ def _pair_delay(inst: Instance, users: np.ndarray, es: np.ndarray, n: np.ndarray
     """Delay of ``users`` if each joined ``es`` as its ``n``-th user."""
     queue = QUEUE_MODELS.get(inst.queue)
     return comm_delay(inst, users, es, n, interference) + queue.edge_delay(inst, users, es, n)
+
+
+def engine_state(inst: Instance, assignment: np.ndarray, pool: np.ndarray) -> tuple[
+        np.ndarray, InterferenceModel, np.ndarray, np.ndarray, np.ndarray]:
+    """Starting state shared by the array engines.
+
+    Returns a fresh copy of the assignment, the interference model, the (M,) counts, the
+    (M,) count limits and the pool users still local.
+    """
+    a = np.array(assignment, dtype=np.int64)
+    counts = np.bincount(a[a >= 0], minlength=inst.n_servers)
+    users = np.flatnonzero(pool & (a < 0))
+    return a, INTERFERENCE.get(inst.interference), counts, inst.count_limit, users
 
 
 def greedy_loop(inst: Instance, assignment: np.ndarray, pool: np.ndarray,
@@ -97,14 +110,10 @@ def greedy_vectorised(inst: Instance, assignment: np.ndarray, pool: np.ndarray,
     Only the column of the ES that received a user changes between iterations when there
     is no interference; with interference every column is recomputed.
     """
-    a = np.array(assignment, dtype=np.int64)
-    interf = INTERFERENCE.get(inst.interference)
-    n_es = inst.n_servers
-    counts = np.bincount(a[a >= 0], minlength=n_es)
-    limit = inst.count_limit
-    users = np.flatnonzero(pool & (a < 0))
+    a, interf, counts, limit, users = engine_state(inst, assignment, pool)
     if users.size == 0:
         return a
+    n_es = inst.n_servers
     es = np.arange(n_es)
     w = weight[users][:, None]
     t_loc = inst.local_delay[users][:, None]

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mecopt.channel import INTERFERENCE, spectral_efficiency
-from mecopt.heuristics.greedy import _pair_delay
+from mecopt.channel import spectral_efficiency
+from mecopt.heuristics.greedy import _pair_delay, engine_state
 from mecopt.instance import Instance
 from mecopt.queues import QUEUE_MODELS
 
@@ -38,14 +38,10 @@ def greedy_fast(inst: Instance, assignment: np.ndarray, pool: np.ndarray,
     column minima retaken) instead of O(n M); with ``"other-cells"`` it costs O(n M) plus
     the interference update, like the vectorised engine, with less overhead.
     """
-    a = np.array(assignment, dtype=np.int64)
-    interf = INTERFERENCE.get(inst.interference)
-    n_es = inst.n_servers
-    counts = np.bincount(a[a >= 0], minlength=n_es)
-    limit = inst.count_limit
-    users = np.flatnonzero(pool & (a < 0))
+    a, interf, counts, limit, users = engine_state(inst, assignment, pool)
     if users.size == 0:
         return a
+    n_es = inst.n_servers
     w = np.asarray(weight, dtype=float)[users]
     t_loc = inst.local_delay[users]
     dead = np.zeros(users.size, dtype=bool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 from mecopt.errors import MissingDependencyError
@@ -9,6 +10,14 @@ from mecopt.errors import MissingDependencyError
 __all__ = ["import_torch", "import_transformers"]
 
 _HINT = "pip install 'mecopt[measure]'"
+
+
+def _require(name: str) -> ModuleType:
+    """Import ``name`` or raise :class:`MissingDependencyError` naming the extra."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise MissingDependencyError(f"measuring models needs {name}: {_HINT}") from None
 
 
 def import_torch() -> ModuleType:
@@ -19,11 +28,7 @@ def import_torch() -> ModuleType:
     MissingDependencyError
         If torch is not installed; the message names the extra to install.
     """
-    try:
-        import torch
-    except ImportError:
-        raise MissingDependencyError(f"measuring models needs torch: {_HINT}") from None
-    return torch
+    return _require("torch")
 
 
 def import_transformers() -> ModuleType:
@@ -34,8 +39,4 @@ def import_transformers() -> ModuleType:
     MissingDependencyError
         If transformers is not installed; the message names the extra to install.
     """
-    try:
-        import transformers
-    except ImportError:
-        raise MissingDependencyError(f"measuring models needs transformers: {_HINT}") from None
-    return transformers
+    return _require("transformers")
