@@ -236,6 +236,10 @@ POLICIES.register("hindsight", _lazy("mecopt.formulations.hindsight", "make_poli
                                      "hindsight", "the full-horizon hindsight optimum"))
 
 
+#: Prefixes of saved learned policies: ``ppo:PATH``, ``ppo-lag:PATH``, ``wm-ppo:PATH``.
+LEARNED_KINDS = ("ppo", "ppo-lag", "wm-ppo")
+
+
 def available_policies() -> list[str]:
     """Names of the registered policies (``hindsight`` only when its module is installed)."""
     names = []
@@ -267,6 +271,10 @@ def make_policy(policy: str | Policy | OfflinePolicy, **options: Any) -> Any:
         if options:
             raise ValueError("options are given to a policy built by name only")
         return policy
+    kind, sep, path = policy.partition(":")
+    if sep and kind in LEARNED_KINDS:  # a saved learned policy, loaded by mecopt.rl
+        return _lazy("mecopt.rl.policy", "load_policy", kind, "learned policies")(
+            path=path, algo=kind, **options)
     factory = POLICIES.get(policy)
     try:
         return factory(**options)

@@ -1,0 +1,25 @@
+"""Learned offloading policies (needs the ``rl`` extra: gymnasium, stable-baselines3,
+sb3-contrib, torch).
+
+- :class:`~mecopt.rl.env.OffloadEnv`, registered as ``mecopt/Offload-v0``, and the
+  natively batched :class:`~mecopt.rl.vec_env.OffloadVecEnv` over the long-term simulator;
+- the learners: ``ppo`` (MaskablePPO), ``ppo-lag`` (:class:`~mecopt.rl.lagrange.PPOLag`,
+  projected dual ascent on one multiplier per constraint) and ``wm-ppo``
+  (:class:`~mecopt.rl.wm_ppo.WorldModelPPO`, a GRU world model for H-step value targets and
+  imagination rollouts);
+- :func:`~mecopt.rl.train.train` (the ``mecopt train`` command) and
+  :func:`~mecopt.rl.policy.load_policy`, which makes a saved model a ``mecopt.longterm``
+  policy (``ppo:PATH``, ``ppo-lag:PATH``, ``wm-ppo:PATH``).
+"""
+
+from mecopt.rl._deps import require_rl
+
+require_rl()
+
+import gymnasium as _gym  # noqa: E402
+
+ENV_ID = "mecopt/Offload-v0"
+if ENV_ID not in _gym.registry:
+    _gym.register(id=ENV_ID, entry_point="mecopt.rl.env:OffloadEnv")
+
+__all__ = ["ENV_ID", "require_rl"]

@@ -1,0 +1,51 @@
+"""The learners by name and their default hyperparameters (one place, CleanRL-style).
+
+- ``ppo``: :class:`sb3_contrib.MaskablePPO`, reward only (the constraints are not seen);
+- ``ppo-lag``: :class:`~mecopt.rl.lagrange.PPOLag`;
+- ``wm-ppo``: :class:`~mecopt.rl.wm_ppo.WorldModelPPO` (PPO-Lagrangian plus the world
+  model), with the ablations ``wm-ppo-mve`` (value targets only) and ``wm-ppo-imag``
+  (imagination rollouts only).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from mecopt.errors import UnknownNameError
+
+#: name -> (module, class, extra constructor options).
+ALGOS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "ppo": ("sb3_contrib", "MaskablePPO", {}),
+    "ppo-lag": ("mecopt.rl.lagrange", "PPOLag", {}),
+    "wm-ppo": ("mecopt.rl.wm_ppo", "WorldModelPPO", {}),
+    "wm-ppo-mve": ("mecopt.rl.wm_ppo", "WorldModelPPO", {"imagination": False}),
+    "wm-ppo-imag": ("mecopt.rl.wm_ppo", "WorldModelPPO", {"value_expansion": False}),
+}
+
+#: PPO hyperparameters shared by every learner (SB3 names).
+PPO_DEFAULTS: dict[str, Any] = {
+    "learning_rate": 3e-4,
+    "n_steps": 64,          # per environment; x n_envs = 1024 samples per rollout
+    "batch_size": 256,
+    "n_epochs": 5,
+    "gamma": 0.95,          # latency effects (ES backlog) last a few slots
+    "gae_lambda": 0.95,
+    "clip_range": 0.2,
+    "ent_coef": 0.0,
+    "policy_kwargs": {"net_arch": [64, 64]},
+}
+
+
+def algo_class(name: str) -> tuple[type, dict[str, Any]]:
+    """The class and extra options of a learner.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown name (listing the valid ones).
+    """
+    if name not in ALGOS:
+        raise UnknownNameError(f"unknown algorithm {name!r}; valid: {', '.join(ALGOS)}")
+    module, cls, extra = ALGOS[name]
+    return getattr(importlib.import_module(module), cls), dict(extra)
