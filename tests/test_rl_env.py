@@ -86,9 +86,10 @@ def test_reward_is_minus_mean_latency_and_costs_match_the_rollout():
     q = rec.has_query[0] if rec.has_query.ndim == 3 else rec.has_query
     lat = np.where(q.any(axis=1), rec.latency.sum(axis=1) / np.maximum(q.sum(axis=1), 1), 0)
     np.testing.assert_allclose(rewards, -lat / tr.scenario.slot_s, rtol=1e-5)
-    mean_e = np.mean(costs, axis=0)[0]
+    total_e = np.sum(costs, axis=0)[0]  # the energy queues' growth telescopes
     budget = tr.energy_budget[0]
-    np.testing.assert_allclose(mean_e, np.mean(ref.energy / budget - 1), rtol=1e-6)
+    np.testing.assert_allclose(total_e, np.mean(rec.energy_queue[-1] / budget), rtol=1e-6)
+    assert total_e >= np.mean(ref.energy / budget - 1) * 30 - 1e-9
     assert np.mean(costs, axis=0)[1] > 0  # always-local misses the accuracy target
 
 

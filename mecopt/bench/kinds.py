@@ -20,6 +20,7 @@ ONESHOT = "oneshot"
 #: Plug-in kinds: name -> ``"module:attribute"`` of the :class:`TaskKind` object.
 TASK_KINDS: dict[str, str] = {
     "longterm": "mecopt.longterm.bench_kind:LONGTERM",
+    "train": "mecopt.rl.bench_kind:TRAIN",
 }
 
 

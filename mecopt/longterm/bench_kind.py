@@ -22,7 +22,7 @@ from typing import Any
 
 from mecopt import __version__
 from mecopt.errors import UnknownNameError
-from mecopt.longterm.policy import POLICIES
+from mecopt.longterm.policy import LEARNED_KINDS, POLICIES
 from mecopt.longterm.scenario import SCENARIOS, LongtermScenario, make_scenario
 
 
@@ -38,7 +38,7 @@ class LongtermKind:
         return {f.name for f in dataclasses.fields(LongtermScenario)} - {"name"}
 
     def check_solver(self, where: str, name: str, options: Mapping[str, Any]) -> None:
-        if name not in POLICIES:
+        if name not in POLICIES and name.partition(":")[0] not in LEARNED_KINDS:
             raise UnknownNameError(f"{where}: unknown long-term policy {name!r}; valid names: "
                                    + ", ".join(repr(n) for n in POLICIES.names()))
 

@@ -91,7 +91,7 @@ class OffloadCore:
         q = self.obs.has_query
         a = np.where(q, np.asarray(actions, dtype=np.int64), lt.NO_QUERY)
         out = self.sim.step(a)
-        reward, costs = reward_and_costs(out, q, self.sim.trace.energy_budget, self.scenario)
+        reward, costs = reward_and_costs(out, self.obs, self.scenario)
         if self.sim.done:
             self.obs = None
             return self.features, reward, costs, True, out

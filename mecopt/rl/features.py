@@ -15,12 +15,16 @@ and the time feature ``t / T``. A query field is 0 on a device without a query.
 Reward of a slot: ``-(mean latency of its queries) / slot length`` (0 without queries).
 Costs of a slot (a constraint is met on average iff the mean cost is <= 0):
 
-- energy: ``mean_u (e_u - b_u) / b_u``;
+- energy: ``mean_u (Z_u(t+1) - Z_u(t)) / b_u``, the growth of the devices' energy virtual
+  queues ``Z_u(t+1) = max(Z_u(t) + e_u - b_u, 0)``; over an episode it sums to
+  ``mean_u Z_u(T) / b_u``, which bounds each device's excess over its budget from above
+  (a mean of ``(e_u - b_u) / b_u`` would let one device's slack hide another's excess);
+  it is >= 0 over an episode, so its limit must be > 0;
 - accuracy: ``sum_i (A_min - acc_i) / (U rate A_min)``;
 - hallucination: ``sum_i (hall_i - H_max) / (U rate H_max)``;
 
 a constraint that is off costs 0. The normalisations make the costs of always-local
-about 0.4, 0.14 and 0.18 in the default scenario.
+about 0.44, 0.14 and 0.18 in the default scenario.
 """
 
 from __future__ import annotations
@@ -110,15 +114,16 @@ def masks(has_query: np.ndarray, n_servers: int) -> np.ndarray:
     return m.reshape(b, u * (n_servers + 1))
 
 
-def reward_and_costs(out: lt.SlotOutcome, has_query: np.ndarray, energy_budget: np.ndarray,
+def reward_and_costs(out: lt.SlotOutcome, obs: lt.Observation,
                      scenario: lt.LongtermScenario) -> tuple[np.ndarray, np.ndarray]:
-    """(B,) reward and (B, 3) costs of a slot (see the module docstring)."""
+    """(B,) reward and (B, 3) costs of the slot of ``obs`` (see the module docstring)."""
+    has_query, energy_budget = obs.has_query, obs.energy_budget
     nq = has_query.sum(axis=1)
     reward = -out.latency.sum(axis=1) / np.maximum(nq, 1) / scenario.slot_s
     u = has_query.shape[1]
     scale = u * scenario.arrival_rate
     costs = np.zeros((nq.size, 3))
-    costs[:, 0] = ((out.energy - energy_budget) / energy_budget).mean(axis=1)
+    costs[:, 0] = ((out.energy_queue - obs.energy_queue) / energy_budget).mean(axis=1)
     if scenario.min_accuracy is not None:
         a = scenario.min_accuracy
         costs[:, 1] = (a * nq - out.accuracy.sum(axis=1)) / (scale * a)

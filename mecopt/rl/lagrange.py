@@ -12,8 +12,8 @@ mean cost, kept apart from the policy optimiser:
     lambda_k <- min(max(lambda_k + lr (mean c_k - limit_k), 0), lambda_max).
 
 A multiplier rises while its constraint is violated and falls back to 0 once it is slack.
-The limits default to a small margin below 0 so that the learned policy still meets the
-constraints on traces it has not seen.
+The dual step defaults to 5 and the limits to :data:`COST_LIMITS`, so that the learned
+policy still meets the constraints on traces it has not seen.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ from sb3_contrib import MaskablePPO
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from mecopt.rl.features import COST_NAMES
+
+#: Default cost limits (energy, accuracy, hallucination): the energy cost (virtual-queue
+#: growth) is >= 0 over an episode, so its limit is a small positive allowance; the others
+#: keep a small margin below 0 so that the policy still meets them on unseen traces.
+COST_LIMITS = (0.03, -0.01, -0.01)
 
 
 class LagrangeMultipliers:
@@ -44,7 +49,7 @@ class LagrangeMultipliers:
         Upper projection bound.
     """
 
-    def __init__(self, n: int = 3, *, lr: float = 1.0, limits: Any = -0.02,
+    def __init__(self, n: int = 3, *, lr: float = 1.0, limits: Any = 0.0,
                  initial: Any = 0.0, maximum: float = 100.0) -> None:
         if not lr > 0:
             raise ValueError(f"lagrange lr = {lr!r}: must be > 0")
@@ -108,7 +113,7 @@ class PPOLag(MaskablePPO):
         Limits ``d_k`` of the three costs.
     """
 
-    def __init__(self, *args: Any, lagrange_lr: float = 1.0, cost_limits: Any = -0.02,
+    def __init__(self, *args: Any, lagrange_lr: float = 5.0, cost_limits: Any = COST_LIMITS,
                  **kwargs: Any) -> None:
         self.lagrange = LagrangeMultipliers(len(COST_NAMES), lr=lagrange_lr, limits=cost_limits)
         self._shaped_env: LagrangianReward | None = None

@@ -54,8 +54,8 @@ class WorldModelPPO(PPOLag):
         (b) on/off, imagined slots per start, number of start states and the loss weight.
     """
 
-    def __init__(self, *args: Any, wm_hidden: int = 128, wm_lr: float = 1e-3,
-                 wm_updates: int = 10, wm_memory: int = 4, value_expansion: bool = True,
+    def __init__(self, *args: Any, wm_hidden: int = 64, wm_lr: float = 1e-3,
+                 wm_updates: int = 5, wm_memory: int = 4, value_expansion: bool = True,
                  wm_horizon: int = 3, value_mix: float = 0.5, imagination: bool = True,
                  imag_horizon: int = 4, imag_starts: int = 256, imag_weight: float = 0.5,
                  **kwargs: Any) -> None:
