@@ -364,6 +364,8 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
             bound = max(bound, min(reduced if reduced is not None else -math.inf, tau))
             if best_z <= tau or (best_z - bound) <= gap_tol * abs(best_z):
                 break
+            if sol.status == "optimal":
+                widen = max(widen, (best_z - bound) / abs(bound))  # next: tau = best_z
             widen *= 4.0
             continue
         if sol.bound is not None:

@@ -29,6 +29,11 @@ STATUS_MAP = {
 }
 
 
+#: Primal and MIP feasibility tolerance: tighter than the HiGHS default (1e-7, 1e-6) so a
+#: solution's continuous columns (backlog waits) sit within 1e-9 of their rows.
+FEAS_TOL = 1e-9
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class MatrixSolution:
     """What one HiGHS run returned.
@@ -92,6 +97,8 @@ def solve_matrix(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndar
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", int(seed))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.setOptionValue("primal_feasibility_tolerance", FEAS_TOL)
+    h.setOptionValue("mip_feasibility_tolerance", FEAS_TOL)
     is_mip = integer is not None and bool(np.any(integer))
     inf = hp.kHighsInf
     lp = hp.HighsLp()
