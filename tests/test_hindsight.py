@@ -152,9 +152,9 @@ def test_time_limit_returns_incumbent_with_bound():
     status = res.status[0]
     assert status in ("optimal", "feasible", "no_solution")
     if status == "optimal":
-        assert res.gap[0] <= 1e-6
+        assert res.gap[0] <= 1e-4
     else:
-        assert res.gap[0] > 1e-6
+        assert res.gap[0] > 1e-4
     if status != "no_solution":
         assert res.bound[0] <= res.objective[0]
         assert lt.replay(tr, res.actions[0]).mean_latency == pytest.approx(res.objective[0])
