@@ -53,9 +53,19 @@ def _reference_scales(scenario_json: str) -> tuple[float, float, float, float]:
             float(tr.edge_work[q].mean()), float(tr.capacity.mean()))
 
 
+def device_features(n_servers: int) -> int:
+    """Features per device, F."""
+    return 13 + n_servers
+
+
+def global_features(n_servers: int) -> int:
+    """Global features, G (after the U blocks of F)."""
+    return 2 * n_servers + 6
+
+
 def n_features(n_devices: int, n_servers: int) -> int:
-    """Length of the observation vector."""
-    return n_devices * (13 + n_servers) + 2 * n_servers + 6
+    """Length of the observation vector, ``U F + G``."""
+    return n_devices * device_features(n_servers) + global_features(n_servers)
 
 
 class Encoder:

@@ -33,6 +33,7 @@ import numpy as np
 import torch as th
 from torch.nn import functional as F
 
+from mecopt.rl.features import device_features
 from mecopt.rl.lagrange import PPOLag
 from mecopt.rl.world_model import WorldModel
 
@@ -134,7 +135,7 @@ class WorldModelPPO(PPOLag):
         feature."""
         u = self.world_model.n_devices
         k = self.world_model.n_options
-        f = (obs.shape[1] - 2 * (k - 1) - 6) // u
+        f = device_features(k - 1)
         q = obs[:, : u * f].view(-1, u, f)[..., 0] > 0.5
         m = q[..., None].expand(-1, u, k).clone()
         m[..., 0] = True
