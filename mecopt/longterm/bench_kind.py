@@ -62,8 +62,10 @@ class LongtermKind:
                         seed=task.seed, **dict(task.overrides))
         r = run(tr, task.solver, seed=task.seed, **dict(task.solver_options))
         summary = r.summary_dict()
-        bound = r.info.get("bound")
-        status = r.info.get("status") or ("feasible" if r.feasible else "no_solution")
+        bound, status = r.info.get("bound"), r.info.get("status")
+        # a batched policy (hindsight) reports one status and bound per trace member
+        bound, status = (v[0] if isinstance(v, list) else v for v in (bound, status))
+        status = status or ("feasible" if r.feasible else "no_solution")
         return {
             "status": status,
             "objective": r.mean_latency,
