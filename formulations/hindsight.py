@@ -335,7 +335,7 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
         return {"actions": fallback, "objective": math.inf, "bound": math.inf,
                 "gap": math.inf, "status": "infeasible",
                 "runtime": time.perf_counter() - clock.start, "stats": stats}
-    bound = pricing.bound if pricing is not None else -math.inf
+    bound = max(pricing.bound if pricing is not None else -math.inf, _trivial_bound(model))
     stats["lagrangian_bound"] = bound
     if best_actions is not None:
         stats["source"] = stats.get("incumbent_source")
@@ -382,6 +382,15 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
                 "gap": math.inf, "status": status,
                 "runtime": time.perf_counter() - clock.start, "stats": stats}
     return _finish(trace, model, best_actions, best_z, bound, gap_tol, clock, stats)
+
+
+def _trivial_bound(model: HindsightModel) -> float:
+    """Every query at its fastest option with count 1 and no backlog (ms): delays do not
+    fall with the count, and waits are non-negative."""
+    single = model.x_n == 1
+    best = np.zeros(model.n_queries)
+    np.minimum.at(best, model.x_cell[single], model.c[: model.x_n.size][single])
+    return model.constant + float(best.sum())
 
 
 def _encode(trace: Any, model: HindsightModel, actions: np.ndarray) -> np.ndarray:
