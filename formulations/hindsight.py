@@ -85,7 +85,9 @@ from mecopt.solvers.highs_matrix import highs_version, solve_matrix
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
 
 #: Online policies tried as starting incumbents by default.
-DEFAULT_INCUMBENTS = ("greedy", "offload")
+DEFAULT_INCUMBENTS = ("greedy", "offload", "lyapunov")
+#: Share of the time limit the online incumbents may use together.
+INCUMBENT_SHARE = 0.25
 
 
 class HindsightError(MecoptError, RuntimeError):
@@ -100,7 +102,7 @@ class HindsightResult:
     ----------
     actions
         (B, T, U) the plan: 0 local, ``j + 1`` ES j, -1 without a query. For a member
-        without a feasible plan, the actions of the first online incumbent (``greedy``).
+        without a feasible plan, the actions of the first online incumbent that ran.
     objective
         (B,) mean latency of the plan, s, as the simulator scores it (``inf`` when no
         feasible plan is known).
@@ -248,18 +250,31 @@ def solve_hindsight(trace: Any, *, time_limit: float | None = None, threads: int
     )
 
 
-def _online_incumbents(trace: Any, names: tuple[str, ...], seed: int,
-                       stats: dict[str, Any]) -> tuple[float, np.ndarray | None, np.ndarray]:
-    """Best feasible online rollout: (total latency ms, actions or None, fallback actions)."""
+class _OutOfTime(Exception):
+    """An incumbent rollout ran past its share of the time limit."""
+
+
+def _online_incumbents(trace: Any, names: tuple[str, ...], seed: int, stats: dict[str, Any],
+                       deadline: float | None
+                       ) -> tuple[float, np.ndarray | None, np.ndarray]:
+    """Best feasible online rollout: (total latency ms, actions or None, fallback actions).
+    A rollout still running at ``deadline`` (``time.perf_counter`` clock) is dropped."""
     from mecopt.longterm.run import run
+
+    def watch(_: int) -> None:
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _OutOfTime
 
     best, best_actions, fallback = math.inf, None, None
     stats["incumbents"] = {}
     for name in names:
         try:
-            r = run(trace, name, seed=seed)
+            r = run(trace, name, seed=seed, progress=watch)
         except (MissingDependencyError, UnknownNameError):
             stats["incumbents"][name] = "not installed"
+            continue
+        except _OutOfTime:
+            stats["incumbents"][name] = "stopped: out of its time share"
             continue
         acts = r.records.actions
         if fallback is None:
@@ -331,7 +346,8 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
     stats["build_seconds"] = time.perf_counter() - clock.start
     n_q = model.n_queries
     stats.update(columns=model.n_cols, rows=model.n_rows, queries=n_q)
-    z0, acts0, fallback = _online_incumbents(trace, incumbents, seed, stats)
+    share = None if time_limit is None else clock.start + INCUMBENT_SHARE * time_limit
+    z0, acts0, fallback = _online_incumbents(trace, incumbents, seed, stats, share)
     best_z, best_x = z0, None
     best_actions = acts0
     if n_q == 0:
