@@ -56,7 +56,11 @@ of seconds). The driver instead
    ``tau`` exists, ``tau`` is a proven bound and the step repeats with a larger ``tau``
    (the incumbent found, or a wider margin).
 
-The reported bound is ``max(L, min(reduced bound, tau))``, valid at any stop.
+The reduced model's backlog bounds ``wbar`` are recomputed from the kept columns (the
+heaviest queries that can still reach each ES and slot), which holds for every solution on
+them and tightens the wait linearisation. The reported bound is
+``max(L, min(reduced bound, tau))``, valid at any stop. ``status == "optimal"`` means
+proven within ``gap_tol`` (default 1e-4, HiGHS's own MIP tolerance).
 """
 
 from __future__ import annotations
