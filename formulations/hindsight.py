@@ -487,7 +487,15 @@ class HindsightPolicy:
     name = "hindsight"
     offline = True
 
+    #: Options :func:`solve_hindsight` takes.
+    OPTIONS = ("time_limit", "threads", "gap_tol", "margin", "lp_counts", "incumbents", "seed",
+               "verbose")
+
     def __init__(self, **options: Any) -> None:
+        unknown = sorted(set(options) - set(self.OPTIONS))
+        if unknown:
+            raise TypeError(f"unknown hindsight option(s) {unknown}; valid: "
+                            + ", ".join(self.OPTIONS))
         _check_options(options.get("time_limit"), options.get("threads", 1),
                        options.get("gap_tol", 1e-4), options.get("margin", 5e-4),
                        options.get("lp_counts", 3))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import mecopt.longterm as lt
-from mecopt.errors import MissingDependencyError
+from mecopt.errors import MissingDependencyError, UnknownNameError
 from mecopt.formulations.hindsight import HindsightPolicy, _trivial_bound, solve_hindsight
 from mecopt.formulations.hindsight_model import MS, build
 from mecopt.formulations.hindsight_pricing import price
@@ -168,6 +168,11 @@ def test_bad_options_name_the_field(option, value):
     tr = tiny_trace("default", 0)
     with pytest.raises(ValueError, match=option):
         solve_hindsight(tr, **{option: value})
+
+
+def test_policy_rejects_unknown_option():
+    with pytest.raises(UnknownNameError, match="unknown hindsight option"):
+        lt.make_policy("hindsight", speed=3)
 
 
 def test_rejects_non_trace():
