@@ -33,7 +33,11 @@ disaggregation over counts is the exact linearisation of that product for ``w`` 
 (2) the simulator's backlog is ``max(Q + W - C Delta, 0)``; the program only asks
 ``w >= w + work - Delta, w >= 0``, but every wait term has a non-negative coefficient, so
 the smallest feasible ``w`` (the simulator's) is optimal for any actions. The objective of
-a plan replayed through :class:`mecopt.longterm.Simulator` therefore equals the MILP's.
+an optimal plan replayed through :class:`mecopt.longterm.Simulator` therefore equals the
+MILP's (an incumbent stopped by a time limit may carry waits above the smallest ones, so
+its replay can only be cheaper). Every plan is replayed; the reported objective is the
+simulator's, and a replay that costs more than the MILP says, or breaks a constraint,
+raises :class:`HindsightError`.
 
 Solution method
 ---------------
@@ -52,7 +56,11 @@ of seconds). The driver instead
    ``tau`` exists, ``tau`` is a proven bound and the step repeats with a larger ``tau``
    (the incumbent found, or a wider margin).
 
-The reported bound is ``max(L, min(reduced bound, tau))``, valid at any stop.
+The reduced model's backlog bounds ``wbar`` are recomputed from the kept columns (the
+heaviest queries that can still reach each ES and slot), which holds for every solution on
+them and tightens the wait linearisation. The reported bound is
+``max(L, min(reduced bound, tau))``, valid at any stop. ``status == "optimal"`` means
+proven within ``gap_tol`` (default 1e-4, HiGHS's own MIP tolerance).
 """
 
 from __future__ import annotations
@@ -65,7 +73,13 @@ from typing import Any
 import numpy as np
 
 from mecopt.errors import MecoptError, MissingDependencyError, UnknownNameError
-from mecopt.formulations.hindsight_model import MS, HindsightModel, build
+from mecopt.formulations.hindsight_model import (
+    MS,
+    HindsightModel,
+    backlog_wait_bound,
+    build,
+    kept_work_bound,
+)
 from mecopt.formulations.hindsight_pricing import Pricing, price
 from mecopt.solvers.highs_matrix import highs_version, solve_matrix
 
@@ -75,7 +89,9 @@ from mecopt.solvers.highs_matrix import highs_version, solve_matrix
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
 
 #: Online policies tried as starting incumbents by default.
-DEFAULT_INCUMBENTS = ("greedy", "offload")
+DEFAULT_INCUMBENTS = ("greedy", "offload", "lyapunov")
+#: Share of the time limit the online incumbents may use together.
+INCUMBENT_SHARE = 0.25
 
 
 class HindsightError(MecoptError, RuntimeError):
@@ -90,7 +106,7 @@ class HindsightResult:
     ----------
     actions
         (B, T, U) the plan: 0 local, ``j + 1`` ES j, -1 without a query. For a member
-        without a feasible plan, the actions of the first online incumbent (``greedy``).
+        without a feasible plan, the actions of the first online incumbent that ran.
     objective
         (B,) mean latency of the plan, s, as the simulator scores it (``inf`` when no
         feasible plan is known).
@@ -238,18 +254,31 @@ def solve_hindsight(trace: Any, *, time_limit: float | None = None, threads: int
     )
 
 
-def _online_incumbents(trace: Any, names: tuple[str, ...], seed: int,
-                       stats: dict[str, Any]) -> tuple[float, np.ndarray | None, np.ndarray]:
-    """Best feasible online rollout: (total latency ms, actions or None, fallback actions)."""
+class _OutOfTime(Exception):
+    """An incumbent rollout ran past its share of the time limit."""
+
+
+def _online_incumbents(trace: Any, names: tuple[str, ...], seed: int, stats: dict[str, Any],
+                       deadline: float | None
+                       ) -> tuple[float, np.ndarray | None, np.ndarray]:
+    """Best feasible online rollout: (total latency ms, actions or None, fallback actions).
+    A rollout still running at ``deadline`` (``time.perf_counter`` clock) is dropped."""
     from mecopt.longterm.run import run
+
+    def watch(_: int) -> None:
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _OutOfTime
 
     best, best_actions, fallback = math.inf, None, None
     stats["incumbents"] = {}
     for name in names:
         try:
-            r = run(trace, name, seed=seed)
+            r = run(trace, name, seed=seed, progress=watch)
         except (MissingDependencyError, UnknownNameError):
             stats["incumbents"][name] = "not installed"
+            continue
+        except _OutOfTime:
+            stats["incumbents"][name] = "stopped: out of its time share"
             continue
         acts = r.records.actions
         if fallback is None:
@@ -321,7 +350,8 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
     stats["build_seconds"] = time.perf_counter() - clock.start
     n_q = model.n_queries
     stats.update(columns=model.n_cols, rows=model.n_rows, queries=n_q)
-    z0, acts0, fallback = _online_incumbents(trace, incumbents, seed, stats)
+    share = None if time_limit is None else clock.start + INCUMBENT_SHARE * time_limit
+    z0, acts0, fallback = _online_incumbents(trace, incumbents, seed, stats, share)
     best_z, best_x = z0, None
     best_actions = acts0
     if n_q == 0:
@@ -335,7 +365,7 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
         return {"actions": fallback, "objective": math.inf, "bound": math.inf,
                 "gap": math.inf, "status": "infeasible",
                 "runtime": time.perf_counter() - clock.start, "stats": stats}
-    bound = pricing.bound if pricing is not None else -math.inf
+    bound = max(pricing.bound if pricing is not None else -math.inf, _trivial_bound(model))
     stats["lagrangian_bound"] = bound
     if best_actions is not None:
         stats["source"] = stats.get("incumbent_source")
@@ -345,7 +375,10 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
     while pricing is not None and not clock.out():
         tau = min(best_z, bound + widen * abs(bound))
         keep = pricing.keep(tau)
-        c, a, lo, hi, cl, ch, integer, _ = model.restrict(keep)
+        # Tighter backlog bounds hold for every solution on the kept columns.
+        wbar = backlog_wait_bound(trace, 0, kept_work_bound(model, trace, 0, keep))
+        sub = build(trace, 0, wbar=wbar)
+        c, a, lo, hi, cl, ch, integer, _ = sub.restrict(keep)
         full_keep = keep | ~model.integer
         hint = None
         if best_x is not None and np.all(best_x[~full_keep] == 0):
@@ -357,12 +390,17 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
                                 "status": sol.status, "objective": sol.objective,
                                 "bound": sol.bound, "nodes": sol.nodes,
                                 "seconds": sol.runtime})
-        if sol.x is not None and sol.objective is not None and sol.objective < best_z:
-            best_z = sol.objective
-            best_x = np.zeros(model.n_cols)
-            best_x[full_keep] = sol.x
-            best_actions = model.decode(best_x)
-            stats["source"] = "milp"
+        if sol.x is not None and sol.objective is not None:
+            x = np.zeros(model.n_cols)
+            x[full_keep] = sol.x
+            actions = model.decode(x)
+            # The simulator's total: equal to the MILP's at an optimum, at most it for an
+            # incumbent whose waits are not yet at their smallest values.
+            total = _simulated_total(trace, actions, sol.objective)
+            if total < best_z:
+                best_z, best_actions = total, actions
+                best_x = _encode(trace, model, actions)
+                stats["source"] = "milp"
         if sol.status in ("optimal", "infeasible"):
             # Every solution of value <= tau lies in the reduced model.
             reduced = sol.bound if sol.status == "optimal" else math.inf
@@ -384,6 +422,15 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
     return _finish(trace, model, best_actions, best_z, bound, gap_tol, clock, stats)
 
 
+def _trivial_bound(model: HindsightModel) -> float:
+    """Every query at its fastest option with count 1 and no backlog (ms): delays do not
+    fall with the count, and waits are non-negative."""
+    single = model.x_n == 1
+    best = np.zeros(model.n_queries)
+    np.minimum.at(best, model.x_cell[single], model.c[: model.x_n.size][single])
+    return model.constant + float(best.sum())
+
+
 def _encode(trace: Any, model: HindsightModel, actions: np.ndarray) -> np.ndarray:
     """Solution vector of feasible actions (backlog waits from the simulator)."""
     from mecopt.longterm.run import replay
@@ -393,24 +440,36 @@ def _encode(trace: Any, model: HindsightModel, actions: np.ndarray) -> np.ndarra
     return model.encode(actions, wait)
 
 
+def _simulated_total(trace: Any, actions: np.ndarray, milp_total: float) -> float:
+    """Total latency (ms) of a MILP plan replayed through the simulator, checked against
+    the MILP: the plan must be feasible and cost at most what the MILP says."""
+    from mecopt.longterm.run import replay
+
+    r = replay(trace, actions)
+    total = MS * float(r.records.latency[r.records.has_query].sum())
+    if total > milp_total + 1e-6 * max(1.0, abs(milp_total)) or not r.feasible:
+        raise HindsightError(
+            f"the plan replayed through the simulator gives {total:.9g} ms in total "
+            f"(feasible: {r.feasible}) where the MILP reports {milp_total:.9g} ms; "
+            + "; ".join(r.violations))
+    return total
+
+
 def _finish(trace: Any, model: HindsightModel, actions: np.ndarray, total: float,
             bound: float, gap_tol: float, clock: _Clock, stats: dict[str, Any]
             ) -> dict[str, Any]:
-    """Replay the plan, check it against the MILP, and report in seconds per query."""
+    """Report the plan in seconds per query, with its bound, gap and status."""
     from mecopt.longterm.run import replay
 
     r = replay(trace, actions)
     n_q = max(model.n_queries, 1)
     sim_total = MS * float(r.records.latency[r.records.has_query].sum())
-    if abs(sim_total - total) > 1e-6 * max(1.0, abs(total)) or not r.feasible:
-        raise HindsightError(
-            f"the plan replayed through the simulator gives {sim_total:.9g} ms in total "
-            f"(feasible: {r.feasible}) where the MILP reports {total:.9g} ms; "
-            + "; ".join(r.violations))
+    if abs(sim_total - total) > 1e-9 * max(1.0, abs(total)) or not r.feasible:
+        raise HindsightError(f"the plan's replay changed: {sim_total:.12g} ms against "
+                             f"{total:.12g} ms (feasible: {r.feasible})")
     bound = min(bound, sim_total)
     gap = (sim_total - bound) / sim_total if sim_total > 0 else 0.0
     status = "optimal" if gap <= gap_tol else "feasible"
-    stats["milp_total_ms"] = total
     return {"actions": actions, "objective": r.mean_latency, "bound": bound / MS / n_q,
             "gap": gap, "status": status, "runtime": time.perf_counter() - clock.start,
             "stats": stats}
@@ -428,7 +487,15 @@ class HindsightPolicy:
     name = "hindsight"
     offline = True
 
+    #: Options :func:`solve_hindsight` takes.
+    OPTIONS = ("time_limit", "threads", "gap_tol", "margin", "lp_counts", "incumbents", "seed",
+               "verbose")
+
     def __init__(self, **options: Any) -> None:
+        unknown = sorted(set(options) - set(self.OPTIONS))
+        if unknown:
+            raise TypeError(f"unknown hindsight option(s) {unknown}; valid: "
+                            + ", ".join(self.OPTIONS))
         _check_options(options.get("time_limit"), options.get("threads", 1),
                        options.get("gap_tol", 1e-4), options.get("margin", 5e-4),
                        options.get("lp_counts", 3))

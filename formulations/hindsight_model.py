@@ -204,21 +204,49 @@ def offload_terms(trace: Trace, b: int, cell_t: np.ndarray, cell_u: np.ndarray,
     return upload + proc, trace.tx_power[b, cell_u] * upload
 
 
-def backlog_wait_bound(trace: Trace, b: int) -> np.ndarray:
-    """(M, T) upper bound of the backlog wait ``Q_j(t) / C_j`` (ms): every query of every
-    slot offloaded to ES j."""
-    work = trace.edge_work[b].sum(axis=1)  # (T,)
+def backlog_wait_bound(trace: Trace, b: int, work: np.ndarray | None = None) -> np.ndarray:
+    """(M, T) upper bound of the backlog wait ``Q_j(t) / C_j`` (ms).
+
+    ``work`` (M, T) bounds the work (FLOP) ES j can receive in slot t; by default every
+    query of the slot.
+    """
     cap = trace.capacity[b]
     slot = trace.scenario.slot_s
     horizon, m = trace.horizon, trace.n_servers
+    if work is None:
+        work = np.broadcast_to(trace.edge_work[b].sum(axis=1), (m, horizon))
     out = np.zeros((m, horizon))
     for t in range(1, horizon):
-        out[:, t] = np.maximum(out[:, t - 1] + MS * (work[t - 1] / cap - slot), 0.0)
+        out[:, t] = np.maximum(out[:, t - 1] + MS * (work[:, t - 1] / cap - slot), 0.0)
     return out
 
 
-def build(trace: Trace, b: int = 0) -> HindsightModel:
-    """The full-horizon MILP of trace member ``b``."""
+def kept_work_bound(model: HindsightModel, trace: Trace, b: int,
+                    keep: np.ndarray) -> np.ndarray:
+    """(M, T) most work (FLOP) ES j can receive in slot t using only the ``keep`` columns:
+    the largest kept count's worth of the heaviest queries that have a kept column there."""
+    m, horizon = model.n_servers, model.horizon
+    out = np.zeros((m, horizon))
+    nx = model.x_cell.size
+    kx = np.flatnonzero(keep[:nx])
+    work = trace.edge_work[b, model.cell_t, model.cell_u]
+    t_of = model.cell_t[model.x_cell[kx]]
+    for j in range(m):
+        on = model.x_es[kx] == j
+        for t in np.unique(t_of[on]):
+            sel = kx[on & (t_of == t)]
+            cells = np.unique(model.x_cell[sel])
+            n_max = int(model.x_n[sel].max())
+            out[j, t] = np.sort(work[cells])[::-1][:n_max].sum()
+    return out
+
+
+def build(trace: Trace, b: int = 0, wbar: np.ndarray | None = None) -> HindsightModel:
+    """The full-horizon MILP of trace member ``b``.
+
+    ``wbar`` (M, T) overrides the backlog-wait bounds (ms); it must bound the backlog of
+    every solution the model is meant to contain (see :func:`kept_work_bound`).
+    """
     scen = trace.scenario
     hq = trace.has_query[b]
     horizon, n_dev = hq.shape
@@ -258,7 +286,8 @@ def build(trace: Trace, b: int = 0) -> HindsightModel:
         col += m * (qt[t] + 1)
     n_cols = col
 
-    wbar = backlog_wait_bound(trace, b)
+    if wbar is None:
+        wbar = backlog_wait_bound(trace, b)
     c = np.zeros(n_cols)
     col_lo = np.zeros(n_cols)
     col_hi = np.ones(n_cols)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import mecopt.longterm as lt
-from mecopt.errors import MissingDependencyError
-from mecopt.formulations.hindsight import HindsightPolicy, solve_hindsight
+from mecopt.errors import MissingDependencyError, UnknownNameError
+from mecopt.formulations.hindsight import HindsightPolicy, _trivial_bound, solve_hindsight
 from mecopt.formulations.hindsight_model import MS, build
 from mecopt.formulations.hindsight_pricing import price
 from mecopt.solvers.highs_matrix import solve_matrix
@@ -109,6 +109,7 @@ def test_lagrangian_bound_equals_lp_and_keeps_the_optimum():
     x = model.encode(res.actions[0], MS * (r.records.backlog[:-1] / tr.capacity[0]).T)
     keep = pricing.keep(opt)
     assert np.all(keep[model.integer & (x > 0.5)])
+    assert _trivial_bound(model) <= opt + 1e-9
 
 
 def online_policies():
@@ -167,6 +168,11 @@ def test_bad_options_name_the_field(option, value):
     tr = tiny_trace("default", 0)
     with pytest.raises(ValueError, match=option):
         solve_hindsight(tr, **{option: value})
+
+
+def test_policy_rejects_unknown_option():
+    with pytest.raises(UnknownNameError, match="unknown hindsight option"):
+        lt.make_policy("hindsight", speed=3)
 
 
 def test_rejects_non_trace():
