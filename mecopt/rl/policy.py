@@ -82,6 +82,9 @@ class LearnedPolicy:
                 f"mecopt train --devices {info.n_devices})")
         self.encoder = Encoder(self.scenario, u)
         self.rng = rng
+        # the networks are tiny: one torch thread is fastest and does not oversubscribe
+        # the cores when many runs share a machine
+        th.set_num_threads(1)
 
     def act(self, obs: lt.Observation) -> np.ndarray:
         feats = th.as_tensor(self.encoder(obs))
