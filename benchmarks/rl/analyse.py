@@ -198,7 +198,9 @@ def main() -> None:
                 st = table[p][u]
                 cells.append("-" if not st else f"{st['latency_ms']:.1f}"
                              + ("" if st["feasible"] == 1 else f"* ({100 * st['feasible']:.0f} %)")
-                             + (f" (time limit; gap to bound <= {100 * st['max_gap']:.2g} %)"
+                             + ((f" (time limit; gap to bound <= {100 * st['max_gap']:.2g} %)"
+                                 if np.isfinite(st["max_gap"]) else
+                                 " (time limit; incumbent only, no useful bound)")
                                 if p == "hindsight" and not st["optimal"] else ""))
             lines.append(f"| {p} | " + " | ".join(cells) + " |")
         import matplotlib
