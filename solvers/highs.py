@@ -6,7 +6,6 @@ import numpy as np
 
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
-    MIP_REL_GAP,
     BackendOptions,
     BackendResult,
     ImportBackend,
@@ -45,7 +44,7 @@ class HighsBackend(ImportBackend):
         h.setOptionValue("output_flag", bool(options.verbose))
         h.setOptionValue("threads", int(options.threads))
         h.setOptionValue("random_seed", int(options.seed))
-        h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
+        h.setOptionValue("mip_rel_gap", options.mip_gap)
         for key, value in highs_options(milp).items():
             h.setOptionValue(key, value)
         inf = hp.kHighsInf

@@ -1,0 +1,110 @@
+"""The decomposition path of the exact driver: no full model, bounds by Lagrangian pricing.
+
+For instances whose count-indexed model is too large to build (about ``N^2 M / 2`` columns),
+the driver never builds it:
+
+1. ``lns`` gives the incumbent;
+2. Lagrangian multipliers start from the incumbent's congestion prices
+   (:func:`mecopt.formulations.pricing.start_multipliers`) and rise by subgradient steps;
+   each step is priced per ES by partial sorts over intervals of counts, so memory stays
+   O(N M);
+3. the relaxation's count vector seeds a fixed-count re-optimisation and ``lns`` again;
+4. if the gap is still open, **count fixing** drops every count of every ES whose
+   Lagrangian bound reaches the incumbent, and the count-indexed model over the surviving
+   counts (:func:`mecopt.formulations.layers.build_layers`) goes to the MILP backend. A
+   dropped count cannot beat the incumbent, so the backend's bound over the kept counts
+   (capped by the incumbent) is a bound for the whole instance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from mecopt.evaluate import evaluate
+from mecopt.formulations.count_indexed import MS
+from mecopt.formulations.layers import LayerCosts, build_layers
+from mecopt.formulations.pricing import ascent, dual_bound, start_multipliers
+from mecopt.heuristics.lns import fixed_count_assignment, lns
+from mecopt.instance import Instance
+
+#: Share of the time limit spent on the bound before the primal re-optimisation.
+ASCENT_SHARE = 0.5
+#: Largest reduced model (columns) handed to the backend.
+MAX_REDUCED_COLS = 200_000
+
+
+@dataclasses.dataclass
+class DecompositionState:
+    """Bound, multipliers and best assignments the decomposition found."""
+
+    bound: float = -np.inf
+    u: np.ndarray | None = None
+    mu: np.ndarray | None = None
+    assignments: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    info: dict[str, object] = dataclasses.field(default_factory=dict)
+
+
+def free_objective(inst: Instance, a: np.ndarray) -> float:
+    """Interference-free total cost of ``a`` in MILP units (inf if infeasible)."""
+    m = evaluate(inst, a)
+    return m.mean_delay * MS * inst.n_users if m.feasible else np.inf
+
+
+def decompose(free: Instance, starts: list[np.ndarray], *, deadline: float | None,
+              seed: int, report: Callable[[str, float | None, float | None], None],
+              ) -> tuple[DecompositionState, LayerCosts]:
+    """Steps 1-3 of the module docstring on the interference-free instance ``free``."""
+    state = DecompositionState()
+    costs = LayerCosts.of(free)
+    rng = np.random.default_rng(seed)
+    now = time.perf_counter()
+    total = None if deadline is None else deadline - now
+    budget = 5.0 if total is None else min(5.0, 0.15 * total)
+    a = lns(free, rng, time_budget=budget, starts=starts)
+    state.assignments["lns"] = a
+    upper = free_objective(free, a)
+    report("lns", upper, None)
+    if not np.isfinite(upper):
+        return state, costs
+    u0 = start_multipliers(costs, a)
+    stop = None if deadline is None else time.perf_counter() + ASCENT_SHARE * (
+        deadline - time.perf_counter())
+
+    def on_bound(value: float) -> None:
+        report("lagrangian", None, value)
+
+    db, u, mu = ascent(costs, u0, None, upper, deadline=stop, progress=on_bound)
+    state.bound, state.u, state.mu = db.bound, u, mu
+    state.info["lagrangian_iterations"] = "ascent"
+    # Primal step from the relaxation's counts.
+    left = None if deadline is None else deadline - time.perf_counter()
+    if left is None or left > 0:
+        b = fixed_count_assignment(costs, db.best_count, left)
+        extra = [b] if b is not None else []
+        left = None if deadline is None else deadline - time.perf_counter()
+        if left is None or left > 0:
+            c = lns(free, rng, time_budget=5.0 if left is None else min(5.0, 0.5 * left),
+                    starts=[a, *extra])
+            state.assignments["lns-relaxation"] = c
+            report("lns", free_objective(free, c), None)
+        for k, x in enumerate(extra):
+            state.assignments[f"relaxation-counts-{k}"] = x
+    return state, costs
+
+
+def reduced_model(costs: LayerCosts, state: DecompositionState, upper: float):  # noqa: ANN201
+    """Step 4: the count-indexed model over the counts that survive count fixing.
+
+    Returns ``None`` when fixing leaves too many columns for the backend.
+    """
+    fixed = dual_bound(costs, state.u, state.mu, upper=upper)
+    kept = fixed.kept or []
+    est = sum(int(k.size) for k in kept) * costs.inst.n_users
+    state.info["kept_counts"] = [int(k.size) for k in kept]
+    if est > MAX_REDUCED_COLS:
+        return None
+    return build_layers(costs, kept, ~fixed.zero_kept)
