@@ -179,9 +179,11 @@ def build_variants(
             cache[key] = (fresh, summary)
         return cache[key]
 
+    from tqdm.auto import tqdm
+
     out = Path(out_dir)
     rows = []
-    for p in plan:
+    for p in tqdm(plan, desc="variants", disable=not progress):
         log(f"variant {p.name}: {p.recipe}")
         m, summary = get(p.origin, p.prune)
         folder = out / p.name

@@ -58,3 +58,58 @@ def save_measured_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[s
     fig.savefig(out.with_suffix(".pdf"))
     plt.close(fig)
     return out
+
+
+def save_pareto_plot(
+    variants: Sequence[Any], front: Sequence[Any], path: str | os.PathLike[str], *,
+    title: str = "",
+) -> Path:
+    """Accuracy and hallucination versus storage, Pareto front highlighted, sources marked.
+
+    Filled markers are published figures, open markers modelled ones, squares measured.
+    Writes ``path`` and a PDF beside it; returns ``path``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(path)
+    on_front = {v.name for v in front}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharex=True)
+    for ax, key, label in ((axes[0], "accuracy", "accuracy (fraction)"),
+                           (axes[1], "hallucination", "hallucination rate (fraction)")):
+        for v in variants:
+            fig_ = getattr(v, key)
+            if fig_.value != fig_.value:  # NaN: no score
+                continue
+            color = "C3" if v.name in on_front else "C0"
+            marker = "s" if fig_.source == "measured" else "o"
+            face = color if fig_.source != "modelled" else "none"
+            ax.scatter(v.storage_bytes / 1e9, fig_.value, marker=marker, s=45,
+                       facecolors=face, edgecolors=color)
+            ax.annotate(v.name.split("-", 2)[-1], (v.storage_bytes / 1e9, fig_.value),
+                        fontsize=6, xytext=(3, 2), textcoords="offset points")
+        pts = sorted((v.storage_bytes / 1e9, getattr(v, key).value) for v in front)
+        if pts:
+            ax.plot(*zip(*pts, strict=True), color="C3", lw=0.8, alpha=0.6)
+        ax.set_xscale("log")
+        ax.set_xlabel("storage (GB, log scale)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], marker="o", ls="", color="C3", label="Pareto front"),
+        Line2D([], [], marker="o", ls="", color="C0", label="dominated"),
+        Line2D([], [], marker="o", ls="", mfc="none", color="k", label="modelled"),
+        Line2D([], [], marker="o", ls="", color="k", label="published"),
+        Line2D([], [], marker="s", ls="", color="k", label="measured"),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False)
+    fig.suptitle(f"Variants of {title}: quality versus storage" if title else "Variants")
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(out, dpi=150)
+    fig.savefig(out.with_suffix(".pdf"))
+    plt.close(fig)
+    return out

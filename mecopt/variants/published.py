@@ -24,7 +24,9 @@ Without distillation no published point exists: the loss is modelled as
 :data:`UNDISTILLED_LOSS_FACTOR` times the distilled loss. Hallucination follows the same
 pruning interpolation between the published TruthfulQA points; quantisation raises it by the
 same relative amount as it lowers accuracy (modelled). Every returned figure carries its
-source label: ``published`` only at a published point, ``modelled`` otherwise.
+source label: ``published`` only where the value itself was published (the base models, the
+depth-pruned-and-distilled point); a quantised variant's figures apply a published
+WinoGrande retention to another metric and are therefore ``modelled``.
 """
 
 from __future__ import annotations

@@ -324,8 +324,12 @@ def _quality(b: BaseModel, removed: float, kind: str, distill: bool, bpw: float)
             value = min(1.0, scores[metric] * rp / max(rq, 1e-9))
         else:
             value = scores[metric] * rp * rq
-        src = "published" if p_src == q_src == "published" else "modelled"
-        note = f"pruning ratio {rp:.3f} ({p_src}), quantisation retention {rq:.3f} ({q_src})"
+        # Published only where the value itself was published: the quantisation retention
+        # is a published WinoGrande ratio transferred to this metric, hence modelled.
+        quantised = bpw < 15.9
+        src = "published" if p_src == "published" and not quantised else "modelled"
+        note = (f"pruning ratio {rp:.3f} ({p_src}), quantisation retention {rq:.3f} "
+                f"({q_src} WinoGrande ratio)")
         out[metric] = Figure(float(value), src, note)
     return out
 
