@@ -139,3 +139,22 @@ def test_catalogue_names() -> None:
     assert "llama-3.1-8b" in mv.available_catalogues()
     with pytest.raises(UnknownNameError, match="llama-3.1-8b"):
         mv.catalogue("nope")
+
+
+def test_scenario_hook_takes_the_device_model_from_a_catalogue() -> None:
+    import mecopt
+
+    plain = mecopt.scenario("kim2026", 8, seed=3)
+    inst = mecopt.scenario("kim2026", 8, seed=3, variants="llama-3.1-8b")
+    ecld = mv.ecld()
+    assert inst.acc_local.mean() == pytest.approx(ecld.accuracy.value, rel=0.05)
+    assert np.all(inst.hall_local == ecld.hallucination.value)
+    assert np.all(inst.hall_edge == pytest.approx(0.55))  # the float16 base, published
+    assert np.all(inst.local_energy > 0)
+    assert np.array_equal(inst.local_delay, plain.local_delay)  # delays are the scenario's
+    assert inst.meta["variant"] == "Llama-3.1-8B-ecld"
+    assert inst.meta["variant_sources"]["hall_edge"] == "published"
+    with pytest.raises(ValueError, match="variant"):
+        mecopt.scenario("kim2026", 4, seed=0, variants="llama-3.1-8b", variant="nope")
+    with pytest.raises(UnknownNameError, match="catalogue"):
+        mecopt.scenario("kim2026", 4, seed=0, variants="nope")
