@@ -26,23 +26,32 @@ from mecopt.formulations.count_indexed import (
     ROW_ACCURACY,
     ROW_ASSIGN,
     ROW_COUNT,
+    ROW_HALLUCINATION,
     ROW_LINK,
     ROW_ONE_COUNT,
     CountIndexedModel,
+    local_cost,
+    must_offload,
     prunable,
 )
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.instance import Instance
+from mecopt.objective import cost, offload_energy, within_budget
 from mecopt.queues import QUEUE_MODELS
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class SideRow:
-    """One linear side constraint ``sum_{i offloaded} gain_i >= need``."""
+    """One linear side constraint ``sum_{i offloaded} gain_i >= need``.
+
+    The accuracy target has ``gain = acc^E - acc^L``; the hallucination cap, written the
+    same way, ``gain = hal^L - hal^E``.
+    """
 
     name: str
     gain: np.ndarray
     need: float
+    kind: int
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -54,7 +63,10 @@ class LayerCosts:
     inst
         The instance (interference is ignored: the costs are interference-free).
     local
-        (N,) cost of answering locally, MILP units (ms).
+        (N,) cost of answering locally, MILP units (ms); finite even where local is not
+        allowed.
+    forced
+        (N,) bool: users that may not stay local (uncertainty rule, local energy budget).
     free
         (N,) bool: users whose dominated offloads may be dropped (see
         :func:`mecopt.formulations.count_indexed.prunable`).
@@ -66,6 +78,7 @@ class LayerCosts:
 
     inst: Instance
     local: np.ndarray
+    forced: np.ndarray
     free: np.ndarray
     limit: np.ndarray
     side: tuple[SideRow, ...]
@@ -81,9 +94,15 @@ class LayerCosts:
         if inst.min_accuracy is not None:
             side.append(SideRow(
                 "accuracy", inst.acc_edge - inst.acc_local,
-                inst.n_users * inst.min_accuracy - float(inst.acc_local.sum())))
-        return cls(inst=inst, local=inst.local_delay * MS, free=prunable(inst),
-                   limit=inst.count_limit, side=tuple(side), _comm1=comm1)
+                inst.n_users * inst.min_accuracy - float(inst.acc_local.sum()), ROW_ACCURACY))
+        if inst.max_hallucination is not None:
+            side.append(SideRow(
+                "hallucination", inst.hall_local - inst.hall_edge,
+                float(inst.hall_local.sum()) - inst.n_users * inst.max_hallucination,
+                ROW_HALLUCINATION))
+        return cls(inst=inst, local=local_cost(inst) * MS, forced=must_offload(inst),
+                   free=prunable(inst), limit=inst.count_limit, side=tuple(side),
+                   _comm1=comm1)
 
     @property
     def constant(self) -> float:
@@ -93,12 +112,16 @@ class LayerCosts:
     def offload(self, j: int, n: int) -> np.ndarray:
         """(N,) cost (ms) of each user on ES ``j`` when it holds ``n`` users; ``inf`` if
         impossible."""
-        users = np.arange(self.inst.n_users)
+        inst = self.inst
+        users = np.arange(inst.n_users)
         with np.errstate(over="ignore", invalid="ignore"):
-            d = self._comm1[:, j] * n + QUEUE_MODELS.get(self.inst.queue).edge_delay(
-                self.inst, users, j, n)
-            cost = d * MS
-        return np.where(np.isnan(cost), np.inf, cost)
+            comm = self._comm1[:, j] * n
+            d = comm + QUEUE_MODELS.get(inst.queue).edge_delay(inst, users, j, n)
+            energy = offload_energy(inst, users, comm)
+            out = cost(inst, users, True, d, energy) * MS
+            if inst.energy_budget is not None:
+                out = np.where(within_budget(inst, users, energy), out, np.inf)
+        return np.where(np.isnan(out), np.inf, out)
 
     def relative(self, j: int, n: int) -> np.ndarray:
         """(N,) MILP coefficient of ``x_ijn`` (offload minus local cost); ``inf`` where the
@@ -201,18 +224,18 @@ def build_layers(costs: LayerCosts, counts: list[np.ndarray],
     add(np.repeat(np.arange(n_x), 2),
         np.column_stack([np.arange(n_x), n_x + layer_of_x]).ravel(),
         np.tile([1.0, -1.0], n_x), np.full(n_x, -np.inf), np.zeros(n_x), ROW_LINK)
-    forced = inst.forced
+    forced = costs.forced
     n_users = inst.n_users
     # One assignment row per user (rows of users without a column stay empty).
     add(xi, np.arange(n_x), np.ones(n_x), np.where(forced, 1.0, -np.inf), np.ones(n_users),
         ROW_ASSIGN)
     stranded = np.setdiff1d(np.flatnonzero(forced), xi)
     if stranded.size and not reason:
-        reason = (f"user {stranded[0]} must be offloaded (alpha={inst.alpha[stranded[0]]:.4g}"
-                  f" > tau={inst.tau:g}) but no kept count of any ES can serve it")
+        reason = (f"user {stranded[0]} may not stay local but no kept count of any ES can "
+                  "serve it")
     for s in costs.side:
         add(np.zeros(n_x, dtype=np.int64), np.arange(n_x), s.gain[xi], np.array([s.need]),
-            np.array([np.inf]), ROW_ACCURACY)
+            np.array([np.inf]), s.kind)
         has = np.isin(np.arange(n_users), xi)
         if s.need > float(np.maximum(s.gain, 0.0)[has].sum()) + 1e-9 and not reason:
             reason = f"the {s.name} target cannot be reached with the kept counts"

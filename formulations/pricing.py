@@ -159,7 +159,7 @@ def dual_bound(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None = None,
     DualBound
     """
     inst = costs.inst
-    u = np.where(inst.forced, u, np.maximum(u, 0.0))
+    u = np.where(costs.forced, u, np.maximum(u, 0.0))
     mu = np.zeros(len(costs.side)) if mu is None else np.maximum(np.asarray(mu, float), 0.0)
     shift = _shift(costs, u, mu)
     base = costs.constant - float(u.sum()) + float(mu @ costs.side_need())
@@ -184,8 +184,7 @@ def dual_bound(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None = None,
 def layer_values(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None,
                  j: int, counts: np.ndarray) -> np.ndarray:
     """Exact ``S_jn`` for the given counts of ES ``j`` (``inf`` where the layer is empty)."""
-    inst = costs.inst
-    u = np.where(inst.forced, u, np.maximum(u, 0.0))
+    u = np.where(costs.forced, u, np.maximum(u, 0.0))
     mu = np.zeros(len(costs.side)) if mu is None else np.maximum(np.asarray(mu, float), 0.0)
     p = _EsPricer(costs, j, _shift(costs, u, mu))
     return np.array([p.lower(int(n), int(n))[0] for n in counts])
@@ -195,7 +194,7 @@ def chosen_users(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None,
                  db: DualBound) -> list[np.ndarray]:
     """Per ES, the users of the relaxation's solution at ``(u, mu)`` (empty if count 0)."""
     inst = costs.inst
-    u = np.where(inst.forced, u, np.maximum(u, 0.0))
+    u = np.where(costs.forced, u, np.maximum(u, 0.0))
     mu = np.zeros(len(costs.side)) if mu is None else np.maximum(np.asarray(mu, float), 0.0)
     shift = _shift(costs, u, mu)
     out = []
@@ -221,7 +220,7 @@ def start_multipliers(costs: LayerCosts, assignment: np.ndarray) -> np.ndarray:
     inst = costs.inst
     a = np.asarray(assignment)
     counts = np.bincount(a[a >= 0], minlength=inst.n_servers)
-    best = np.where(inst.forced, np.inf, costs.local)
+    best = np.where(costs.forced, np.inf, costs.local)
     for j in range(inst.n_servers):
         n = max(int(counts[j]), 1)
         if n > costs.limit[j]:
@@ -246,7 +245,7 @@ def ascent(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
     Returns the best :class:`DualBound` and its multipliers ``(u, mu)``.
     """
     inst = costs.inst
-    forced = inst.forced
+    forced = costs.forced
     gain = costs.side_gain()
     need = costs.side_need()
     mu = np.zeros(len(costs.side)) if mu is None else np.asarray(mu, float)
@@ -257,6 +256,8 @@ def ascent(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
     for _ in range(max_iter):
         if deadline is not None and time.perf_counter() >= deadline:
             break
+        if best.bound >= upper - 1e-9 * max(1.0, abs(upper)):
+            break  # the bound meets the incumbent: nothing left to prove
         db = dual_bound(costs, u, mu)
         if db.bound > best.bound + 1e-12 * max(1.0, abs(best.bound)):
             best, best_u, best_mu, stall = db, u, mu, 0

@@ -94,6 +94,7 @@ class ExactSolver:
             engine: str | None = None, verbose: bool = False,
             warm_start: bool = True, lagrangian: str = "auto", formulation: str = "auto",
             progress: Any = None, gap: float | None = None) -> SolveResult:
+        started = time.perf_counter()
         from mecopt.solvers.exact import solve_exact
 
         backend = self.backend()
@@ -106,7 +107,7 @@ class ExactSolver:
         return solve_exact(inst, backend, solver_name=name, time_limit=time_limit, seed=seed,
                            threads=threads, engine=engine, verbose=verbose,
                            warm_start=warm_start, lagrangian_mode=lagrangian,
-                           formulation=formulation, progress=progress,
+                           formulation=formulation, progress=progress, started=started,
                            **({} if gap is None else {"gap": gap}))
 
 

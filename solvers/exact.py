@@ -41,6 +41,8 @@ import numpy as np
 
 from mecopt.evaluate import Metrics, evaluate
 from mecopt.formulations import count_indexed, lagrangian
+from mecopt.formulations.layers import build_layers
+from mecopt.formulations.pricing import ascent
 from mecopt.heuristics import edge_all, goa, min_delay
 from mecopt.heuristics.lns import lns
 from mecopt.heuristics.local_search import improve
@@ -61,6 +63,10 @@ RESERVE_SHARE = 0.2
 BOUND_SLACK = 1e-9
 #: Formulations of the exact driver.
 FORMULATIONS = ("auto", "count-indexed", "decomposition")
+#: Above this many users, an instance with an accuracy target or a hallucination cap takes
+#: the decomposition path under ``formulation="auto"`` (the count-indexed MILP branches
+#: long on the side row: kim2026 N = 120 with a binding target ran past 60 s).
+SIDE_ROW_DECOMPOSITION_N = 40
 #: Seconds of ``lns`` among the seeds (capped by a share of the time limit).
 LNS_BUDGET = 2.0
 
@@ -86,6 +92,22 @@ def trivial_bound(inst: Instance, table: np.ndarray) -> float:
     alone = np.min(table[:, :, 0], axis=1)
     home = np.where(count_indexed.must_offload(inst), np.inf, count_indexed.local_cost(inst))
     return float(np.mean(np.minimum(alone, home)))
+
+
+#: Largest option cost (s) the MILP and LP solvers are given; beyond it coefficients lose
+#: meaning in double precision next to the millisecond-sized ones (solvers treat 1e20 as
+#: infinite).
+NUMERIC_RANGE_S = 1e9
+
+
+def numeric_range_ok(inst: Instance) -> bool:
+    """True when every local cost and every lone offload cost is within ``NUMERIC_RANGE_S``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        home = count_indexed.local_cost(inst)
+        alone = count_indexed.cost_table(inst, 1)
+    values = np.concatenate([home.ravel(), alone.ravel()])
+    values = values[~np.isposinf(values)]
+    return bool(np.all(np.isfinite(values)) and np.all(np.abs(values) <= NUMERIC_RANGE_S))
 
 
 def _time_left(deadline: float | None) -> float:
@@ -114,6 +136,7 @@ def solve_exact(
     formulation: str = "auto",
     progress: Progress | None = None,
     gap: float = GAP_TOL,
+    started: float | None = None,
 ) -> SolveResult:
     """Solve ``inst`` to proven optimality (or to the time limit) with ``backend``.
 
@@ -149,6 +172,9 @@ def solve_exact(
         Called with a dict (``time``, ``source``, ``incumbent``, ``bound``, ``gap``; delays
         in seconds) whenever the incumbent or the bound improves (at most every 0.2 s,
         except for the final report).
+    started
+        ``time.perf_counter()`` value the time limit counts from (default: now), so that
+        the caller's own set-up (importing the solver) counts against it.
     gap
         Relative gap at which the search stops (default ``GAP_TOL``, which is also the gap
         at which the status reads ``"optimal"``; a larger one returns ``"feasible"`` with
@@ -165,7 +191,7 @@ def solve_exact(
     if formulation not in FORMULATIONS:
         raise ValueError(f"formulation = {formulation!r}: must be one of "
                          + ", ".join(repr(f) for f in FORMULATIONS))
-    start = time.perf_counter()
+    start = time.perf_counter() if started is None else started
     deadline = None if time_limit is None else start + time_limit
     free_inst = inst if inst.interference == "none" else inst.replace(interference="none")
     rng = np.random.default_rng(seed)
@@ -199,11 +225,13 @@ def solve_exact(
         seeds.append(("edge-all", edge_all))
     for name, policy in seeds:
         add_candidate(name, policy(inst, rng))
+    side_rows = inst.min_accuracy is not None or inst.max_hallucination is not None
     use_decomposition = formulation == "decomposition" or (
-        formulation == "auto" and estimated_columns(free_inst) > LARGE_MODEL_COLS)
+        formulation == "auto" and (estimated_columns(free_inst) > LARGE_MODEL_COLS
+                                   or (side_rows and inst.n_users > SIDE_ROW_DECOMPOSITION_N)))
     if not use_decomposition:
         budget = LNS_BUDGET if time_limit is None else min(LNS_BUDGET, 0.1 * time_limit)
-        add_candidate("lns", lns(inst, rng, time_budget=budget,
+        add_candidate("lns", lns(inst, rng, time_budget=budget, plan=False,
                                  starts=[a for a, _ in candidates.values()]))
     info: dict[str, object] = {
         "formulation": "decomposition" if use_decomposition else "count-indexed",
@@ -269,18 +297,30 @@ def solve_exact(
         """The backend on ``model``, unless building it would overrun the deadline."""
         per_nz = float(getattr(backend, "build_seconds_per_nonzero", 0.0))
         est = per_nz * model.milp.A.nnz
-        if backend_deadline is not None and est > backend_deadline - time.perf_counter():
-            notes.append(f"{backend.name} not started: building its model would take about "
-                         f"{est:.2g} s, more than the time left")
+        left = None if backend_deadline is None else backend_deadline - time.perf_counter()
+        if left is not None and (left <= 0 or est > left):
+            notes.append(f"{backend.name} not started: no time left" if left <= 0 else
+                         f"{backend.name} not started: building its model would take about "
+                         f"{est:.2g} s, more than the {left:.2g} s left")
             return None
         return backend.solve(model.milp, BackendOptions(
             deadline=backend_deadline, threads=threads, seed=seed, hint=hint, engine=engine,
             verbose=verbose, mip_gap=max(gap, MIP_REL_GAP)))
 
+    if not numeric_range_ok(free_inst):
+        # Extreme but valid inputs (a 1e308 s local delay, 1e308-bit prompts): the solvers
+        # cannot represent these costs, so the heuristics' best answer is returned with the
+        # trivial bound (both computed by the evaluator's own arithmetic).
+        with np.errstate(over="ignore", invalid="ignore"):
+            table = count_indexed.cost_table(free_inst, 1)
+            bounds["trivial"] = trivial_bound(free_inst, table)
+        return finish("feasible", "costs beyond the solvers' numeric range (more than "
+                                  f"{NUMERIC_RANGE_S:g} s): heuristic answer with the "
+                                  "trivial bound")
     if use_decomposition:
         return _decomposition_path(inst, free_inst, backend, candidates, bounds, info, notes,
-                                   deadline, seed, report, run_backend, finish, warm_start,
-                                   gap)
+                                   deadline, seed, report, run_backend, finish, infeasible,
+                                   warm_start, gap)
 
     model = count_indexed.build(free_inst)
     table = count_indexed.cost_table(free_inst, max(int(free_inst.count_limit.max()), 1))
@@ -379,6 +419,7 @@ def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
                         seed: int, report: Callable[[str, float | None, float | None], None],
                         run_backend: Callable[..., BackendResult | None],
                         finish: Callable[[str, str], SolveResult],
+                        infeasible: Callable[[str], SolveResult],
                         warm_start: bool, gap: float) -> SolveResult:
     """Formulation ``"decomposition"`` (see :mod:`mecopt.solvers.decomposition`)."""
     n_users = inst.n_users
@@ -389,7 +430,7 @@ def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
 
     starts = [a for a, _ in candidates.values()]
     state, costs = decomposition.decompose(free_inst, starts, deadline=deadline, seed=seed,
-                                           report=report_ms)
+                                           report=report_ms, gap=gap)
     for name, a in state.assignments.items():
         m = evaluate(inst, a)
         candidates[name] = (a, m)
@@ -401,13 +442,45 @@ def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
     info.update(state.info)
     free_best = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
     if free_best is None:
-        return finish("feasible", "decomposition: no feasible assignment found")
+        # Nothing feasible known: only the whole model can prove infeasibility.
+        if estimated_columns(free_inst) > decomposition.MAX_REDUCED_COLS:
+            return finish("feasible", "decomposition: no feasible assignment found")
+        limit = costs.limit
+        model = build_layers(costs, [np.arange(1, int(k) + 1) for k in limit])
+        if model.infeasible_reason:
+            return infeasible(model.infeasible_reason)
+        br = run_backend(model, None, deadline)
+        if br is None:
+            return finish("feasible", f"{backend.name}: not started")
+        message = _absorb(br, model, backend, candidates, bounds, info,
+                          lambda name, a: candidates.__setitem__(name, (a, evaluate(inst, a))),
+                          report)
+        if br.status == "infeasible":
+            return infeasible(message)
+        return finish("feasible", message)
     upper = free_best[2].objective
-    if state.u is None or relative_gap(upper, bounds.get("lagrangian")) <= gap:
+    now_gap = relative_gap(upper, bounds.get("lagrangian"))
+    if state.u is None or (now_gap is not None and now_gap <= gap):
         return finish("feasible", "decomposition: closed by the Lagrangian bound")
     if _time_left(deadline) <= 0:
         return finish("feasible", "decomposition: time limit")
     model = decomposition.reduced_model(costs, state, upper * scale)
+    if model is None and _time_left(deadline) > 0:
+        # Too many counts survive: spend most of the time left raising the bound, then fix
+        # counts again.
+        left = _time_left(deadline)
+        stop = None if deadline is None else deadline - 0.3 * left
+        db, u, mu = ascent(costs, state.u, state.mu, upper * scale, deadline=stop,
+                           max_iter=10_000 if deadline is not None else 2_000,
+                           progress=lambda v: report_ms("lagrangian", None, v))
+        if db.bound > state.bound:
+            state.bound, state.u, state.mu = db.bound, u, mu
+            bounds["lagrangian"] = state.bound / scale
+            info["lagrangian_bound"] = bounds["lagrangian"]
+        now_gap = relative_gap(upper, bounds.get("lagrangian"))
+        if now_gap is not None and now_gap <= gap:
+            return finish("feasible", "decomposition: closed by the Lagrangian bound")
+        model = decomposition.reduced_model(costs, state, upper * scale)
     if model is None:
         return finish("feasible", "decomposition: too many counts survive count fixing for "
                                   "the backend; Lagrangian bound reported")

@@ -86,7 +86,8 @@ class _State:
             current = np.where(off, leave, self.costs.local)
             d = np.empty((inst.n_users, self.n_es + 1))
             d[:, :self.n_es] = ins.T - current[:, None]
-            d[:, self.n_es] = np.where(off & ~inst.forced, self.costs.local - current, np.inf)
+            d[:, self.n_es] = np.where(off & ~self.costs.forced, self.costs.local - current,
+                                        np.inf)
         d[off, es[off]] = np.inf
         d[np.isnan(d)] = np.inf
         if constrained and self.gain.size:
@@ -126,8 +127,35 @@ def _relocate(state: _State, deadline: float) -> bool:
     return improved
 
 
+def _place_forced(state: _State) -> None:
+    """Offload users that may not stay local but sit at home.
+
+    Each goes to its cheapest finite insertion; when every ES is too loaded for it (its
+    delay at one more user is infinite, e.g. a 1e308-bit prompt), it gets the ES where it
+    is cheapest alone, and that ES's other users are moved to their next best options.
+    """
+    costs = state.costs
+    for i in np.flatnonzero(costs.forced & (state.a < 0)):
+        d = state.deltas(constrained=False)[i, :state.n_es]
+        if np.isfinite(d).any():
+            state.move(int(i), int(np.argmin(d)))
+            continue
+        alone = np.array([costs.offload(j, 1)[i] for j in range(state.n_es)])
+        if not np.isfinite(alone).any():
+            continue
+        b = int(np.argmin(alone))
+        for k in np.flatnonzero(state.a == b):
+            dk = state.deltas(constrained=False)[k].copy()
+            dk[b] = np.inf
+            t = int(np.argmin(dk))
+            state.move(int(k), t if np.isfinite(dk[t]) else state.n_es)
+        state.move(int(i), b)
+
+
 def _repair(state: _State, deadline: float) -> None:
-    """Moves that raise the most violated side row, cheapest per unit of gain first."""
+    """Offload forced users left at home, then apply the moves that raise the most violated
+    side row, cheapest per unit of gain first."""
+    _place_forced(state)
     while state.gain.size and np.any(state.side < -1e-9) and time.perf_counter() < deadline:
         s = int(np.argmin(state.side))
         off = state.a >= 0
@@ -158,7 +186,7 @@ def fixed_count_assignment(costs: LayerCosts, counts: np.ndarray,
     n_users, n_es = inst.n_users, inst.n_servers
     cols = [costs.offload(j, int(counts[j])) if counts[j] >= 1 else np.full(n_users, np.inf)
             for j in range(n_es)]
-    c = np.column_stack(cols + [np.where(inst.forced, np.inf, costs.local)])  # (N, M+1)
+    c = np.column_stack(cols + [np.where(costs.forced, np.inf, costs.local)])  # (N, M+1)
     ok = np.isfinite(c)
     ui, ki = np.nonzero(ok)
     n_var = ui.size
@@ -189,7 +217,8 @@ def fixed_count_assignment(costs: LayerCosts, counts: np.ndarray,
 
 
 def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None = None,
-        starts: list[np.ndarray] | None = None, **_: object) -> np.ndarray:
+        starts: list[np.ndarray] | None = None, plan: bool = True,
+        **_: object) -> np.ndarray:
     """Large-neighbourhood search from GOA (see the module docstring).
 
     Parameters
@@ -203,6 +232,10 @@ def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None =
         at a local optimum of both neighbourhoods.
     starts
         Extra starting assignments besides GOA's, Min delay's and Edge all's.
+    plan
+        Search on the planning view of the instance (``edge_work_plan`` when it is given),
+        as every heuristic does; the exact driver passes ``False`` to search on the truth.
+        Answers are always scored by the evaluator on the truth.
 
     Returns
     -------
@@ -211,7 +244,8 @@ def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None =
     """
     budget = DEFAULT_BUDGET if time_budget is None else float(time_budget)
     deadline = time.perf_counter() + budget
-    free = inst if inst.interference == "none" else inst.replace(interference="none")
+    view = inst.planning_view() if plan else inst
+    free = view if view.interference == "none" else view.replace(interference="none")
     costs = LayerCosts.of(free)
     seeds = [goa(inst, rng), min_delay(inst, rng)]
     if costs.side:
@@ -223,14 +257,15 @@ def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None =
     def consider(a: np.ndarray) -> None:
         nonlocal best_a, best_val
         m = evaluate(inst, a)
-        if m.feasible and m.mean_delay < best_val:
-            best_a, best_val = np.array(a, dtype=np.int64), m.mean_delay
+        if m.feasible and m.objective < best_val:
+            best_a, best_val = np.array(a, dtype=np.int64), m.objective
 
     for a in seeds:
         consider(a)
     # Search from the best start (and from GOA's when the best is another one).
-    order = sorted(range(len(seeds)), key=lambda k: evaluate(free, seeds[k]).mean_delay
-                   if evaluate(free, seeds[k]).feasible else np.inf)
+    scores = [evaluate(free, s) for s in seeds]
+    order = sorted(range(len(seeds)),
+                   key=lambda k: scores[k].objective if scores[k].feasible else np.inf)
     for k in order[:2]:
         if time.perf_counter() >= deadline:
             break
