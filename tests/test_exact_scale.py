@@ -260,3 +260,17 @@ def test_bench_lower_bound_tight_at_n1000():
     bound = lower_bound(inst, time_budget=3.0)
     assert bound > per_user_bound(inst)
     assert (lns_obj - bound) / lns_obj < 0.01  # the per-user bound gives about 0.9
+
+
+def test_bench_logs_exact_progress(caplog):
+    import logging
+
+    from mecopt.bench.execute import progress_logger
+    from mecopt.bench.spec import Task
+
+    task = Task(sweep="t", scenario="kim2026", n_users=20, seed=0, overrides={},
+                solver="exact", label="exact", solver_options={}, time_limit=None, threads=1,
+                hard_limit=60.0)
+    with caplog.at_level(logging.INFO, logger="mecopt.bench"):
+        mecopt.solve(kim(20, 0), "exact", progress=progress_logger(task))
+    assert any("final" in r.getMessage() and "gap" in r.getMessage() for r in caplog.records)
