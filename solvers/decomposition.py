@@ -44,6 +44,7 @@ class DecompositionState:
     bound: float = -np.inf
     u: np.ndarray | None = None
     mu: np.ndarray | None = None
+    best_count: np.ndarray | None = None
     assignments: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     info: dict[str, object] = dataclasses.field(default_factory=dict)
 
@@ -93,6 +94,7 @@ def decompose(free: Instance, starts: list[np.ndarray], *, deadline: float | Non
                            progress=on_bound)
         if db.bound > state.bound:
             state.bound, state.u, state.mu = db.bound, u, mu
+            state.best_count = db.best_count
         # Primal step from the relaxation's counts.
         left = None if deadline is None else deadline - time.perf_counter()
         if left is None or left > 0:
@@ -118,8 +120,64 @@ def decompose(free: Instance, starts: list[np.ndarray], *, deadline: float | Non
         if rounds >= 2 and now_gap > 0.9 * last_gap:
             break
         last_gap = now_gap
+    left = None if deadline is None else deadline - time.perf_counter()
+    if state.bound < upper - gap * max(abs(upper), 1e-12) and (left is None or left > 0):
+        stop = None if left is None else time.perf_counter() + 0.3 * left
+        c, value = count_neighbourhood(free, costs, best_a, upper, stop,
+                                       extra=[state.best_count] if state.best_count is not None
+                                       else [])
+        if value < upper * (1 - 1e-12):
+            state.assignments["count-neighbourhood"] = c
+            report("count-neighbourhood", value, None)
     state.info["decomposition_rounds"] = rounds
     return state, costs
+
+
+#: Count moves tried by :func:`count_neighbourhood`, in users.
+COUNT_STEPS = (1, 3, 8)
+
+
+def count_neighbourhood(free: Instance, costs: LayerCosts, a: np.ndarray, value: float,
+                        deadline: float | None, extra: list[np.ndarray] | None = None,
+                        ) -> tuple[np.ndarray, float]:
+    """First-improvement search over count vectors, each re-optimised exactly.
+
+    From the counts of ``a`` (and of ``extra`` count vectors), moves of 1, 3 or 8 users
+    onto or off one ES, or from one ES to another, are scored by the best assignment with
+    those counts (:func:`mecopt.heuristics.lns.fixed_count_assignment`).
+    """
+    n_es = free.n_servers
+    eye = np.eye(n_es, dtype=np.int64)
+    moves = [s * eye[j] for j in range(n_es) for s in (1, -1)]
+    moves += [eye[j] - eye[k] for j in range(n_es) for k in range(n_es) if j != k]
+    best_a, best = np.asarray(a), value
+    current = np.bincount(best_a[best_a >= 0], minlength=n_es)
+    for counts in extra or []:
+        b = fixed_count_assignment(costs, counts)
+        if b is not None and free_objective(free, b) < best:
+            best_a, best = b, free_objective(free, b)
+            current = np.bincount(b[b >= 0], minlength=n_es)
+    improved = True
+    while improved:
+        improved = False
+        for step in COUNT_STEPS:
+            for mv in moves:
+                if deadline is not None and time.perf_counter() >= deadline:
+                    return best_a, best
+                cand = current + step * mv
+                if np.any(cand < 0) or np.any(cand > costs.limit) or cand.sum() > free.n_users:
+                    continue
+                b = fixed_count_assignment(costs, cand)
+                if b is None:
+                    continue
+                v = free_objective(free, b)
+                if v < best * (1 - 1e-12):
+                    best_a, best, improved = b, v, True
+                    current = np.bincount(b[b >= 0], minlength=n_es)
+                    break
+            if improved:
+                break
+    return best_a, best
 
 
 def reduced_model(costs: LayerCosts, state: DecompositionState, upper: float):  # noqa: ANN201

@@ -426,7 +426,11 @@ def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
     scale = count_indexed.MS * n_users
 
     def report_ms(source: str, incumbent: float | None, bound: float | None) -> None:
-        report(source, None, None if bound is None else bound / scale)
+        # Interference-free values in MILP units: the incumbent is reported only for
+        # instances without interference (with it, the evaluator's value differs).
+        inc = None if incumbent is None or inst.interference != "none" else incumbent / scale
+        report(source, inc if inc is not None and np.isfinite(inc) else None,
+               None if bound is None else bound / scale)
 
     starts = [a for a, _ in candidates.values()]
     state, costs = decomposition.decompose(free_inst, starts, deadline=deadline, seed=seed,

@@ -76,33 +76,26 @@ def child(spec: dict, hard: float) -> dict:
 
 
 def specs(parts: list[str], seeds: list[int]) -> list[dict]:
-    out: list[dict] = []
-    for s in seeds:
-        if "proof" in parts:
-            for n in (120, 1000):
-                out.append({"part": "proof", "n": n, "seed": s, "solver": "exact",
-                            "time_limit": 60.0, "options": {"gap": 1e-4}})
-                if n == 120:
-                    out.append({"part": "proof", "n": n, "seed": s, "solver": "highs",
-                                "time_limit": 60.0,
-                                "options": {"formulation": "count-indexed"}})
-        if "accuracy" in parts:
-            for n in (120, 1000):
-                out.append({"part": "accuracy", "n": n, "seed": s, "solver": "exact",
-                            "target": True, "time_limit": 60.0, "options": {"gap": 1e-4}})
-        if "large" in parts:
-            out.append({"part": "large", "n": 10000, "seed": s, "solver": "exact",
-                        "time_limit": 60.0, "options": {"gap": 1e-4}})
-        if "lns" in parts:
-            for n in (120, 10000):
-                out.append({"part": "lns", "n": n, "seed": s, "solver": "lns",
-                            "time_limit": 5.0 if n > 1000 else 0.05})
-        if "interference" in parts:
-            out.append({"part": "interference", "n": 8, "seed": s, "solver": "bruteforce",
-                        "interference": "other-cells"})
-            for n in (8, 30, 120):
-                out.append({"part": "interference", "n": n, "seed": s, "solver": "exact",
-                            "interference": "other-cells", "time_limit": 60.0})
+    """The solves of the chosen parts, part by part (in the order given), seed by seed."""
+    table: dict[str, list[dict]] = {
+        "proof": [{"part": "proof", "n": n, "solver": solver, "time_limit": 60.0,
+                   "options": options}
+                  for n, solver, options in ((120, "exact", {"gap": 1e-4}),
+                                             (120, "highs", {"formulation": "count-indexed"}),
+                                             (1000, "exact", {"gap": 1e-4}))],
+        "accuracy": [{"part": "accuracy", "n": n, "solver": "exact", "target": True,
+                      "time_limit": 60.0, "options": {"gap": 1e-4}} for n in (120, 1000)],
+        "large": [{"part": "large", "n": 10000, "solver": "exact", "time_limit": 60.0,
+                   "options": {"gap": 1e-4}}],
+        "lns": [{"part": "lns", "n": n, "solver": "lns", "time_limit": limit}
+                for n, limit in ((120, 0.05), (10000, 5.0))],
+        "interference": [{"part": "interference", "n": 8, "solver": "bruteforce",
+                          "interference": "other-cells"}]
+        + [{"part": "interference", "n": n, "solver": "exact", "interference": "other-cells",
+            "time_limit": 60.0} for n in (8, 30, 120)],
+    }
+    out = [{**row, "seed": s} for part in parts if part in table for s in seeds
+           for row in table[part]]
     if "overrun" in parts:
         for solver in ("exact", "highs", "cvxpy", "ortools-mip", "ortools-cpsat", "pyomo"):
             out.append({"part": "overrun", "n": 1000, "seed": 0, "solver": solver,

@@ -250,7 +250,10 @@ def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None =
     seeds = [goa(inst, rng), min_delay(inst, rng)]
     if costs.side:
         seeds.append(edge_all(inst, rng))
-    seeds += list(starts or [])
+    for extra in starts or []:
+        extra = np.asarray(extra, dtype=np.int64)
+        if not any(np.array_equal(extra, s) for s in seeds):
+            seeds.append(extra)
     best_a, best_val = None, np.inf
     tried: list[np.ndarray] = []
 
@@ -262,7 +265,7 @@ def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None =
 
     for a in seeds:
         consider(a)
-    # Search from the best start (and from GOA's when the best is another one).
+    # Search from the two best distinct starts.
     scores = [evaluate(free, s) for s in seeds]
     order = sorted(range(len(seeds)),
                    key=lambda k: scores[k].objective if scores[k].feasible else np.inf)
