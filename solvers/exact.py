@@ -7,7 +7,11 @@
    :mod:`mecopt.solvers.decomposition` when the count-indexed model would have more than
    ``LARGE_MODEL_COLS`` columns: no full model, a Lagrangian bound by partial sorts, count
    fixing, and the backend on the model over the surviving counts. Otherwise (or with
-   ``formulation="count-indexed"``):
+   ``formulation="count-indexed"``). With other-cells interference, instances with at most
+   ``ENUMERATION_LIMIT`` assignments are enumerated instead (exact), and larger ones get
+   the interference-aware bound of :mod:`mecopt.formulations.interference_bound` besides
+   the interference-free one.
+
    Build the count-indexed MILP (:mod:`mecopt.formulations.count_indexed`) of the
    interference-free instance. On large models the Lagrangian bound and count-vector
    search of :mod:`mecopt.formulations.lagrangian` run first (see ``lagrangian_mode``).
@@ -50,6 +54,7 @@ from mecopt.instance import Instance
 from mecopt.result import GAP_TOL, SolveResult, relative_gap
 from mecopt.solvers import decomposition
 from mecopt.solvers.base import MIP_REL_GAP, Backend, BackendOptions, BackendResult
+from mecopt.solvers.bruteforce import BruteForceSolver
 
 #: Models with more columns than this get the Lagrangian step before the backend.
 LARGE_MODEL_COLS = 100_000
@@ -62,11 +67,16 @@ RESERVE_SHARE = 0.2
 #: Relative slack allowed before a bound above the best objective is called faulty.
 BOUND_SLACK = 1e-9
 #: Formulations of the exact driver.
-FORMULATIONS = ("auto", "count-indexed", "decomposition")
+FORMULATIONS = ("auto", "count-indexed", "decomposition", "enumeration")
 #: Above this many users, an instance with an accuracy target or a hallucination cap takes
 #: the decomposition path under ``formulation="auto"`` (the count-indexed MILP branches
 #: long on the side row: kim2026 N = 120 with a binding target ran past 60 s).
 SIDE_ROW_DECOMPOSITION_N = 40
+#: With interference, instances with at most this many assignments ((M+1)^N) are solved by
+#: enumeration (exact for every model: N = 8 with M = 4 has 390,625).
+ENUMERATION_LIMIT = 500_000
+#: Seconds (at most) of multiplier ascent for the interference-aware bound.
+INTERFERENCE_BOUND_BUDGET = 1.0
 #: Seconds of ``lns`` among the seeds (capped by a share of the time limit).
 LNS_BUDGET = 2.0
 
@@ -166,8 +176,11 @@ def solve_exact(
         backend on models above ``LARGE_MODEL_COLS`` columns, and after it when the backend
         stops without proving optimality; ``"on"``: always before; ``"off"``: never.
     formulation
-        ``"auto"`` (default): ``"decomposition"`` above ``LARGE_MODEL_COLS`` estimated
-        columns, else ``"count-indexed"``; see the module docstring.
+        ``"auto"`` (default): ``"enumeration"`` (every assignment scored by the evaluator,
+        exact with interference) for instances with interference and at most
+        ``ENUMERATION_LIMIT`` assignments, ``"decomposition"`` above ``LARGE_MODEL_COLS``
+        estimated columns or with a side row above ``SIDE_ROW_DECOMPOSITION_N`` users, else
+        ``"count-indexed"``; see the module docstring.
     progress
         Called with a dict (``time``, ``source``, ``incumbent``, ``bound``, ``gap``; delays
         in seconds) whenever the incumbent or the bound improves (at most every 0.2 s,
@@ -241,6 +254,12 @@ def solve_exact(
     notes: list[str] = []
 
     def finish(status: str, message: str) -> SolveResult:
+        if inst.interference != "none" and status != "infeasible" and "enumeration" not in \
+                bounds:
+            value = _interference_bound(inst, free_inst, candidates, deadline)
+            if value is not None:
+                bounds["interference"] = value
+                report("interference", None, value)
         best = _best(candidates)
         if best is not None and inst.interference != "none" and local_search_budget > 0:
             budget = min(local_search_budget, _time_left(deadline))
@@ -307,6 +326,20 @@ def solve_exact(
             deadline=backend_deadline, threads=threads, seed=seed, hint=hint, engine=engine,
             verbose=verbose, mip_gap=max(gap, MIP_REL_GAP)))
 
+    tiny = (inst.n_servers + 1) ** inst.n_users <= ENUMERATION_LIMIT
+    if formulation == "enumeration" or (formulation == "auto" and lagrangian_mode == "auto"
+                                        and inst.interference != "none" and tiny):
+        info["formulation"] = "enumeration"
+        left = _time_left(deadline)
+        bf = BruteForceSolver().run(inst, time_limit=None if deadline is None else max(left, 0),
+                                    seed=seed, threads=1)
+        if bf.status == "infeasible":
+            return infeasible("enumeration: no assignment is feasible")
+        if bf.assignment is not None:
+            add_candidate("enumeration", bf.assignment)
+        if bf.status == "optimal":
+            bounds["enumeration"] = bf.objective
+            return finish("feasible", "enumeration of every assignment")
     if not numeric_range_ok(free_inst):
         # Extreme but valid inputs (a 1e308 s local delay, 1e308-bit prompts): the solvers
         # cannot represent these costs, so the heuristics' best answer is returned with the
@@ -375,6 +408,30 @@ def solve_exact(
         if left > 0:
             run_lagrangian(min(LAGRANGIAN_BUDGET, left))
     return finish("feasible", message)
+
+
+def _interference_bound(inst: Instance, free_inst: Instance, candidates: Candidates,
+                        deadline: float | None) -> float | None:
+    """Interference-aware bound (:mod:`mecopt.formulations.interference_bound`) at the
+    multipliers of a short interference-free ascent; ``None`` when out of reach."""
+    from mecopt.formulations.interference_bound import MAX_USERS, interference_bound
+    from mecopt.formulations.layers import LayerCosts
+    from mecopt.formulations.pricing import start_multipliers
+
+    if inst.n_users > MAX_USERS or _time_left(deadline) <= 0:
+        return None
+    free_cands = {n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()}
+    best = _best(free_cands)
+    if best is None:
+        return None
+    costs = LayerCosts.of(free_inst)
+    scale = count_indexed.MS * inst.n_users
+    budget = min(INTERFERENCE_BOUND_BUDGET, 0.5 * _time_left(deadline))
+    _, u, mu = ascent(costs, start_multipliers(costs, best[1]), None,
+                      best[2].objective * scale, deadline=time.perf_counter() + budget,
+                      max_iter=200)
+    value = interference_bound(inst, u, mu)
+    return value if np.isfinite(value) else None
 
 
 def _hint(model: count_indexed.CountIndexedModel, free_inst: Instance, candidates: Candidates,

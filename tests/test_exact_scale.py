@@ -274,3 +274,30 @@ def test_bench_logs_exact_progress(caplog):
     with caplog.at_level(logging.INFO, logger="mecopt.bench"):
         mecopt.solve(kim(20, 0), "exact", progress=progress_logger(task))
     assert any("final" in r.getMessage() and "gap" in r.getMessage() for r in caplog.records)
+
+
+@functools.cache
+def other_cells(n, seed):
+    return mecopt.scenario("kim2026", n, seed, interference="other-cells")
+
+
+@pytest.mark.parametrize("n", [6, 8])
+def test_exact_with_interference_equals_bruteforce(n):
+    for seed in range(2):
+        inst = other_cells(n, seed)
+        ref = mecopt.solve(inst, "bruteforce")
+        res = mecopt.solve(inst, "exact")
+        assert res.status == "optimal"
+        assert res.objective == pytest.approx(ref.objective, rel=1e-12)
+
+
+def test_interference_bound_is_valid_and_beats_the_free_bound():
+    from mecopt.formulations.interference_bound import interference_bound
+
+    for seed in range(3):
+        inst = other_cells(7, seed)
+        ref = mecopt.solve(inst, "bruteforce")
+        assert interference_bound(inst) <= ref.objective * (1 + 1e-12)
+    res = mecopt.solve(other_cells(60, 0), "exact", time_limit=20)
+    assert res.info["bound_source"] == "interference"
+    assert res.bound <= res.objective
