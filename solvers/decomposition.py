@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 from mecopt.evaluate import evaluate
-from mecopt.formulations.count_indexed import MS
+from mecopt.formulations.count_indexed import MS, CountIndexedModel
 from mecopt.formulations.layers import LayerCosts, build_layers
 from mecopt.formulations.pricing import ascent, dual_bound, start_multipliers
 from mecopt.heuristics.lns import fixed_count_assignment, lns
@@ -180,7 +180,8 @@ def count_neighbourhood(free: Instance, costs: LayerCosts, a: np.ndarray, value:
     return best_a, best
 
 
-def reduced_model(costs: LayerCosts, state: DecompositionState, upper: float):  # noqa: ANN201
+def reduced_model(costs: LayerCosts, state: DecompositionState,
+                  upper: float) -> CountIndexedModel | None:
     """Step 4: the count-indexed model over the counts that survive count fixing.
 
     Returns ``None`` when fixing leaves too many columns for the backend.
