@@ -39,6 +39,9 @@ from mecopt.instance import Instance
 from mecopt.objective import cost, offload_energy, within_budget
 from mecopt.queues import QUEUE_MODELS
 
+#: Memory the layer cache of :class:`LayerCosts` may use, bytes.
+CACHE_BYTES = 400_000_000
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class SideRow:
@@ -83,6 +86,7 @@ class LayerCosts:
     limit: np.ndarray
     side: tuple[SideRow, ...]
     _comm1: np.ndarray
+    _cache: dict[tuple[int, int], np.ndarray] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, inst: Instance) -> LayerCosts:
@@ -125,13 +129,25 @@ class LayerCosts:
 
     def relative(self, j: int, n: int) -> np.ndarray:
         """(N,) MILP coefficient of ``x_ijn`` (offload minus local cost); ``inf`` where the
-        column does not exist (impossible, above the count limit, or dominated)."""
+        column does not exist (impossible, above the count limit, or dominated).
+
+        Layers are cached (up to ``CACHE_BYTES``): pricing asks for the same ones again
+        and again. The returned array is read-only.
+        """
+        key = (int(j), int(n))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
         if n < 1 or n > self.limit[j]:
-            return np.full(self.inst.n_users, np.inf)
-        with np.errstate(invalid="ignore"):
-            r = self.offload(j, n) - self.local
-        r[~np.isfinite(r)] = np.inf
-        r[self.free & (r >= 0)] = np.inf
+            r = np.full(self.inst.n_users, np.inf)
+        else:
+            with np.errstate(invalid="ignore"):
+                r = self.offload(j, n) - self.local
+            r[~np.isfinite(r)] = np.inf
+            r[self.free & (r >= 0)] = np.inf
+        r.setflags(write=False)
+        if (len(self._cache) + 1) * r.nbytes <= CACHE_BYTES:
+            self._cache[key] = r
         return r
 
     def side_gain(self) -> np.ndarray:

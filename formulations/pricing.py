@@ -99,20 +99,25 @@ class _EsPricer:
             self.exact[a] = float(p[0])
         return float(p[k]), a + k
 
-    def refine(self, threshold: float | None) -> tuple[float, int, list[int]]:
+    def refine(self, threshold: float | None, hint: int = 0) -> tuple[float, int, list[int]]:
         """Best first over intervals of [1, top].
 
         Returns the exact ``min(0, min_n S_jn)`` with its count and, if ``threshold`` is
-        given, every count with ``S_jn < threshold``.
+        given, every count with ``S_jn < threshold``. ``hint`` (a count likely to be best,
+        e.g. the previous call's) is evaluated first, so that fewer intervals are refined.
         """
         if self.top < 1:
             return 0.0, 0, []
+        best, best_n = 0.0, 0
+        if 1 <= hint <= self.top:
+            value = self.lower(hint, hint)[0]
+            if value < best:
+                best, best_n = value, hint
         heap: list[tuple[float, int, int]] = []
         step = max(1, -(-self.top // _FIRST_SPLIT))
         for a in range(1, self.top + 1, step):
             b = min(a + step - 1, self.top)
             heapq.heappush(heap, (self.lower(a, b)[0], a, b))
-        best, best_n = 0.0, 0
         kept: list[int] = []
         limit = best if threshold is None else max(best, threshold)
         while heap:
@@ -140,7 +145,7 @@ def _shift(costs: LayerCosts, u: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 
 def dual_bound(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None = None,
-               upper: float | None = None) -> DualBound:
+               upper: float | None = None, hint: np.ndarray | None = None) -> DualBound:
     """Lagrangian bound at ``(u, mu)`` and, given ``upper``, the counts that survive.
 
     Parameters
@@ -153,6 +158,8 @@ def dual_bound(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None = None,
         (S,) side-row multipliers ``>= 0``; default zeros.
     upper
         Objective (MILP units) of a feasible assignment, for count fixing.
+    hint
+        (M,) counts likely to be best per ES (speeds the search up, changes no value).
 
     Returns
     -------
@@ -167,7 +174,7 @@ def dual_bound(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None = None,
     es_min = np.zeros(inst.n_servers)
     best_n = np.zeros(inst.n_servers, dtype=np.int64)
     for j, p in enumerate(pricers):
-        es_min[j], best_n[j], _ = p.refine(None)
+        es_min[j], best_n[j], _ = p.refine(None, 0 if hint is None else int(hint[j]))
     bound = base + float(es_min.sum())
     kept = zero = None
     if upper is not None and np.isfinite(upper):
@@ -258,7 +265,7 @@ def ascent(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
             break
         if best.bound >= upper - 1e-9 * max(1.0, abs(upper)):
             break  # the bound meets the incumbent: nothing left to prove
-        db = dual_bound(costs, u, mu)
+        db = dual_bound(costs, u, mu, hint=best.best_count)
         if db.bound > best.bound + 1e-12 * max(1.0, abs(best.bound)):
             best, best_u, best_mu, stall = db, u, mu, 0
             if progress is not None:
