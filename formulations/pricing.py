@@ -216,13 +216,14 @@ def chosen_users(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None,
     return out
 
 
-def start_multipliers(costs: LayerCosts, assignment: np.ndarray) -> np.ndarray:
+def start_multipliers(costs: LayerCosts, assignment: np.ndarray,
+                      mu: np.ndarray | None = None) -> np.ndarray:
     """Multipliers ``u`` from a good assignment: each user pays its best option at the
     assignment's counts plus the congestion it causes there.
 
     With ``n_j`` the counts and ``E_j = sum_{i on j} (c_ij(n_j + 1) - c_ij(n_j))`` the extra
-    cost one more user puts on ES j's users, ``pi_i = min(local_i, min_j c_ij(n_j) + E_j)``
-    and ``u_i = local_i - pi_i``.
+    cost one more user puts on ES j's users, ``pi_i = min(local_i, min_j c_ij(n_j) + E_j -
+    sum_s mu_s gain_si)`` and ``u_i = local_i - pi_i``.
     """
     inst = costs.inst
     a = np.asarray(assignment)
@@ -239,7 +240,10 @@ def start_multipliers(costs: LayerCosts, assignment: np.ndarray) -> np.ndarray:
             ext = float((nxt - here)[on].sum()) if on.any() else 0.0
         cand = here + (ext if np.isfinite(ext) else 0.0)
         best = np.minimum(best, np.where(np.isfinite(cand), cand, np.inf))
-    pi = np.where(np.isfinite(best), best, costs.local)
+    if mu is not None and costs.side:
+        best = best - np.asarray(mu, float) @ costs.side_gain()
+    pi = np.minimum(np.where(np.isfinite(best), best, costs.local),
+                    np.where(costs.forced, np.inf, costs.local))
     return costs.local - pi
 
 

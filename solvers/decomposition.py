@@ -28,7 +28,7 @@ from mecopt.evaluate import evaluate
 from mecopt.formulations.count_indexed import MS, CountIndexedModel
 from mecopt.formulations.layers import LayerCosts, build_layers
 from mecopt.formulations.pricing import ascent, dual_bound, start_multipliers
-from mecopt.heuristics.lns import fixed_count_assignment, lns
+from mecopt.heuristics.lns import fixed_count_assignment, lns, side_prices
 from mecopt.instance import Instance
 
 #: Share of the time limit spent on the bound before the primal re-optimisation.
@@ -76,7 +76,8 @@ def decompose(free: Instance, starts: list[np.ndarray], *, deadline: float | Non
     report("lns", upper, None)
     if not np.isfinite(upper):
         return state, costs
-    u, mu = start_multipliers(costs, a), None
+    mu = side_prices(costs, a) if costs.side else None
+    u = start_multipliers(costs, a, mu)
 
     def on_bound(value: float) -> None:
         report("lagrangian", None, value)

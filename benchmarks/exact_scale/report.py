@@ -64,6 +64,8 @@ def main() -> None:
     section("proof", "No accuracy target (time limit 60 s)")
     section("accuracy", "Binding accuracy target: midpoint of all-local and all-edge accuracy "
                         "(time limit 60 s)")
+    section("binding", "Binding accuracy target: halfway from the unconstrained answer's "
+                       "accuracy to the all-edge accuracy (time limit 60 s)")
     section("large", "N = 10,000 (time limit 60 s)")
     section("interference", "Other-cells interference (bound = interference-free optimum)")
 

@@ -175,6 +175,26 @@ def _repair(state: _State, deadline: float) -> None:
         state.move(i, t)
 
 
+def side_prices(costs: LayerCosts, assignment: np.ndarray) -> np.ndarray:
+    """(S,) an estimate of each side row's price (MILP units per unit of the row): the
+    cheapest cost per unit of gain of a single move that raises the row."""
+    state = _State(costs, assignment)
+    if not state.gain.size:
+        return np.zeros(0)
+    d = state.deltas(constrained=False)
+    off = state.a >= 0
+    out = np.zeros(state.gain.shape[0])
+    for s, g in enumerate(state.gain):
+        move_gain = np.zeros_like(d)
+        move_gain[:, :state.n_es] = np.where(off, 0.0, g)[:, None]
+        move_gain[:, state.n_es] = np.where(off, -g, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(move_gain > 1e-12, d / move_gain, np.inf)
+        ratio = ratio[np.isfinite(ratio)]
+        out[s] = max(float(ratio.min()), 0.0) if ratio.size else 0.0
+    return out
+
+
 def fixed_count_assignment(costs: LayerCosts, counts: np.ndarray,
                            time_limit: float | None = None) -> np.ndarray | None:
     """Best assignment with at most ``counts[j]`` users on ES j, each costed at ``counts[j]``.
