@@ -99,12 +99,15 @@ class _EsPricer:
             self.exact[a] = float(p[0])
         return float(p[k]), a + k
 
-    def refine(self, threshold: float | None, hint: int = 0) -> tuple[float, int, list[int]]:
+    def refine(self, threshold: float | None, hint: int = 0,
+               max_kept: int | None = None) -> tuple[float, int, list[int] | None]:
         """Best first over intervals of [1, top].
 
         Returns the exact ``min(0, min_n S_jn)`` with its count and, if ``threshold`` is
         given, every count with ``S_jn < threshold``. ``hint`` (a count likely to be best,
         e.g. the previous call's) is evaluated first, so that fewer intervals are refined.
+        With ``max_kept``, the search stops and returns ``None`` for the counts as soon as
+        more than that many are kept.
         """
         if self.top < 1:
             return 0.0, 0, []
@@ -129,6 +132,8 @@ class _EsPricer:
                     best, best_n = lb, a
                 if threshold is not None and lb < threshold:
                     kept.append(a)
+                    if max_kept is not None and len(kept) > max_kept:
+                        return best, best_n, None
                 limit = best if threshold is None else max(best, threshold)
                 continue
             mid = (a + b) // 2
@@ -145,7 +150,8 @@ def _shift(costs: LayerCosts, u: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 
 def dual_bound(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None = None,
-               upper: float | None = None, hint: np.ndarray | None = None) -> DualBound:
+               upper: float | None = None, hint: np.ndarray | None = None,
+               max_kept: int | None = None) -> DualBound:
     """Lagrangian bound at ``(u, mu)`` and, given ``upper``, the counts that survive.
 
     Parameters
@@ -160,6 +166,8 @@ def dual_bound(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None = None,
         Objective (MILP units) of a feasible assignment, for count fixing.
     hint
         (M,) counts likely to be best per ES (speeds the search up, changes no value).
+    max_kept
+        Give up count fixing (``kept = None``) once an ES keeps more counts than this.
 
     Returns
     -------
@@ -183,7 +191,11 @@ def dual_bound(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None = None,
             rest = bound - es_min[j]
             threshold = upper - rest
             zero[j] = 0.0 < threshold
-            kept.append(np.asarray(p.refine(threshold)[2], dtype=np.int64))
+            counts = p.refine(threshold, max_kept=max_kept)[2]
+            if counts is None:
+                kept = None
+                break
+            kept.append(np.asarray(counts, dtype=np.int64))
     return DualBound(bound=bound, es_min=es_min, best_count=best_n, kept=kept, zero_kept=zero,
                      evaluations=sum(p.evaluations for p in pricers))
 

@@ -70,7 +70,7 @@ def decompose(free: Instance, starts: list[np.ndarray], *, deadline: float | Non
     now = time.perf_counter()
     total = None if deadline is None else deadline - now
     budget = 5.0 if total is None else min(5.0, 0.1 * total)
-    a = lns(free, rng, time_budget=budget, starts=starts, plan=False)
+    a = lns(free, rng, time_budget=budget, starts=starts, plan=False, policies=not starts)
     state.assignments["lns"] = a
     upper = free_objective(free, a)
     report("lns", upper, None)
@@ -107,7 +107,7 @@ def decompose(free: Instance, starts: list[np.ndarray], *, deadline: float | Non
             left = None if deadline is None else deadline - time.perf_counter()
             if left is None or left > 0:
                 c = lns(free, rng, time_budget=5.0 if left is None else min(5.0, 0.3 * left),
-                        starts=[best_a, *extra], plan=False)
+                        starts=[best_a, *extra], plan=False, policies=False)
                 value = free_objective(free, c)
                 if value < upper * (1 - 1e-12):
                     upper, best_a = value, c
@@ -153,8 +153,11 @@ def count_neighbourhood(free: Instance, costs: LayerCosts, a: np.ndarray, value:
     moves += [eye[j] - eye[k] for j in range(n_es) for k in range(n_es) if j != k]
     best_a, best = np.asarray(a), value
     current = np.bincount(best_a[best_a >= 0], minlength=n_es)
+    def left() -> float | None:
+        return None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+
     for counts in extra or []:
-        b = fixed_count_assignment(costs, counts)
+        b = fixed_count_assignment(costs, counts, left())
         if b is not None and free_objective(free, b) < best:
             best_a, best = b, free_objective(free, b)
             current = np.bincount(b[b >= 0], minlength=n_es)
@@ -168,7 +171,7 @@ def count_neighbourhood(free: Instance, costs: LayerCosts, a: np.ndarray, value:
                 cand = current + step * mv
                 if np.any(cand < 0) or np.any(cand > costs.limit) or cand.sum() > free.n_users:
                     continue
-                b = fixed_count_assignment(costs, cand)
+                b = fixed_count_assignment(costs, cand, left())
                 if b is None:
                     continue
                 v = free_objective(free, b)
@@ -187,9 +190,13 @@ def reduced_model(costs: LayerCosts, state: DecompositionState,
 
     Returns ``None`` when fixing leaves too many columns for the backend.
     """
-    fixed = dual_bound(costs, state.u, state.mu, upper=upper)
-    kept = fixed.kept or []
-    est = sum(int(k.size) for k in kept) * costs.inst.n_users
+    n_users = costs.inst.n_users
+    fixed = dual_bound(costs, state.u, state.mu, upper=upper,
+                       max_kept=max(MAX_REDUCED_COLS // n_users, 1))
+    if fixed.kept is None:
+        return None
+    kept = fixed.kept
+    est = sum(int(k.size) for k in kept) * n_users
     state.info["kept_counts"] = [int(k.size) for k in kept]
     if est > MAX_REDUCED_COLS:
         return None

@@ -250,7 +250,7 @@ def solve_exact(
                                    or (side_rows and inst.n_users > SIDE_ROW_DECOMPOSITION_N)))
     if not use_decomposition:
         budget = LNS_BUDGET if time_limit is None else min(LNS_BUDGET, 0.1 * time_limit)
-        add_candidate("lns", lns(inst, rng, time_budget=budget, plan=False,
+        add_candidate("lns", lns(inst, rng, time_budget=budget, plan=False, policies=False,
                                  starts=[a for a, _ in candidates.values()]))
     info: dict[str, object] = {
         "formulation": "decomposition" if use_decomposition else "count-indexed",

@@ -237,7 +237,7 @@ def fixed_count_assignment(costs: LayerCosts, counts: np.ndarray,
 
 
 def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None = None,
-        starts: list[np.ndarray] | None = None, plan: bool = True,
+        starts: list[np.ndarray] | None = None, plan: bool = True, policies: bool = True,
         **_: object) -> np.ndarray:
     """Large-neighbourhood search from GOA (see the module docstring).
 
@@ -256,6 +256,9 @@ def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None =
         Search on the planning view of the instance (``edge_work_plan`` when it is given),
         as every heuristic does; the exact driver passes ``False`` to search on the truth.
         Answers are always scored by the evaluator on the truth.
+    policies
+        Also start from GOA, Min delay (and Edge all with a side row); the exact driver,
+        which has run them already, passes them in ``starts`` instead.
 
     Returns
     -------
@@ -267,9 +270,11 @@ def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None =
     view = inst.planning_view() if plan else inst
     free = view if view.interference == "none" else view.replace(interference="none")
     costs = LayerCosts.of(free)
-    seeds = [goa(inst, rng), min_delay(inst, rng)]
-    if costs.side:
-        seeds.append(edge_all(inst, rng))
+    seeds = []
+    if policies or not starts:
+        seeds = [goa(inst, rng), min_delay(inst, rng)]
+        if costs.side:
+            seeds.append(edge_all(inst, rng))
     for extra in starts or []:
         extra = np.asarray(extra, dtype=np.int64)
         if not any(np.array_equal(extra, s) for s in seeds):
