@@ -96,7 +96,7 @@ def specs(parts: list[str], seeds: list[int]) -> list[dict]:
         "large": [{"part": "large", "n": 10000, "solver": "exact", "time_limit": 60.0,
                    "options": {"gap": 1e-4}}],
         "lns": [{"part": "lns", "n": n, "solver": "lns", "time_limit": limit}
-                for n, limit in ((120, 0.05), (10000, 5.0))],
+                for n, limit in ((120, 0.05), (120, None), (10000, 5.0))],
         "interference": [{"part": "interference", "n": 8, "solver": "bruteforce",
                           "interference": "other-cells"}]
         + [{"part": "interference", "n": n, "solver": "exact", "interference": "other-cells",
@@ -135,12 +135,22 @@ def main() -> None:
         if key in done:
             continue
         row = child(spec, hard=3.0 * (spec.get("time_limit") or 60.0) + 60.0)
+        row["commit"] = COMMIT
         with path.open("a") as fh:
             fh.write(json.dumps(row) + "\n")
         print(f"{row['part']:<12} N={row['n']:<6} seed={row['seed']} {row['solver']:<14} "
               f"{row.get('status')} gap={row.get('gap')} wall={row.get('wall')}", flush=True)
 
 
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True, cwd=HERE).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+COMMIT = _commit()
 SPEC_KEYS = ("part", "n", "seed", "solver", "target", "time_limit", "options", "interference")
 
 if __name__ == "__main__":
