@@ -161,6 +161,7 @@ def _deploy(args: argparse.Namespace) -> int:
     from mecopt.variants.deploy import deployment_problem, solve_deployment
 
     variants = mv.catalogue(args.catalogue)
+    reference = max(variants, key=lambda v: v.storage_bytes)  # the edge model
     if args.variants:
         wanted = [w.strip() for w in args.variants.split(",") if w.strip()]
         by = {v.name.lower(): v for v in variants}
@@ -170,6 +171,11 @@ def _deploy(args: argparse.Namespace) -> int:
         variants = [by[w.lower()] for w in wanted]
     variants = [v for v in variants if math.isfinite(v.accuracy.value)]
     inst = instance_from_args(args)
+    if inst.hall_edge is None and math.isfinite(reference.hallucination.value):
+        # hallucination of the edge model: the catalogue's largest variant
+        n = inst.n_users
+        inst = inst.replace(hall_edge=[reference.hallucination.value] * n,
+                            hall_local=[reference.hallucination.value] * n)
     classes = [c.strip() for c in args.devices.split(",") if c.strip()]
     problem = deployment_problem(inst, variants, classes, output_tokens=args.output_tokens)
     methods = ["milp", "greedy"] if args.method == "both" else [args.method]
