@@ -153,6 +153,8 @@ def _build(args: argparse.Namespace) -> int:
     else:
         print((Path(args.output) / f"{args.name}.md").read_text(encoding="utf-8"))
         print(f"wrote {Path(args.output) / (args.name + '.json')} and {plot}")
+    if args.quick:
+        print("--quick: a few training steps and questions, a smoke test, not a measurement")
     return 0
 
 
