@@ -23,6 +23,19 @@ A solver entry is a name or a table with ``name`` and optionally ``label`` (the 
 default ``name``), ``options`` (solver options such as ``engine``), ``time_limit``,
 ``min_n``/``max_n`` (sizes it runs on) and ``hard_limit``. Tasks are ordered seed first, so a
 sweep stopped early holds complete seeds.
+
+A grid with ``kind = "longterm"`` scores long-term policies instead (:mod:`mecopt.bench.kinds`):
+``scenario`` names a long-term scenario, ``n_users`` the numbers of devices, ``horizon`` the
+number of slots, ``solvers`` the policies (``options`` are policy options) and
+``[grid.options]`` the scenario parameters::
+
+    [[grid]]
+    kind = "longterm"
+    scenario = "default"
+    n_users = [5, 10, 20, 40]
+    horizon = 500
+    seeds = { start = 0, count = 3 }
+    solvers = ["local", "greedy", { name = "lyapunov", options = { V = 20.0 } }]
 """
 
 from __future__ import annotations
@@ -35,11 +48,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mecopt.bench.kinds import ONESHOT, task_kind
 from mecopt.scenarios import SCENARIOS, scenario_parameters
 from mecopt.solve import get_solver
 
 _SWEEP_KEYS = {"name", "db", "threads", "hard_limit", "grace", "description"}
-_GRID_KEYS = {"scenario", "n_users", "seeds", "solvers", "options", "name"}
+_GRID_KEYS = {"scenario", "n_users", "seeds", "solvers", "options", "name", "kind", "horizon"}
 _SOLVER_KEYS = {"name", "label", "options", "time_limit", "min_n", "max_n", "hard_limit"}
 _INSTANCE_OPTIONS = ("interference", "queue", "arrival_rate", "tau", "min_accuracy",
                      "max_users")
@@ -77,11 +91,17 @@ class Task:
     time_limit: float | None
     threads: int
     hard_limit: float
+    kind: str = "oneshot"
+    horizon: int | None = None
 
     @property
     def instance_key(self) -> str:
         """Canonical text naming the instance (without the solver)."""
-        return instance_key(self.scenario, self.n_users, self.seed, self.overrides)
+        if self.kind == "oneshot":
+            return instance_key(self.scenario, self.n_users, self.seed, self.overrides)
+        extra = {"kind": self.kind, "horizon": self.horizon}
+        return instance_key(self.scenario, self.n_users, self.seed, {**self.overrides,
+                                                                      "__task__": extra})
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -152,7 +172,7 @@ def _positive(name: str, value: Any) -> float | None:
     return float(value)
 
 
-def _solver_entry(where: str, raw: Any) -> SolverEntry:
+def _solver_entry(where: str, raw: Any, plugin: Any = None) -> SolverEntry:
     if isinstance(raw, str):
         raw = {"name": raw}
     if not isinstance(raw, Mapping) or "name" not in raw:
@@ -161,12 +181,15 @@ def _solver_entry(where: str, raw: Any) -> SolverEntry:
     if extra:
         raise ValueError(f"{where}: unknown key(s) {sorted(extra)}; valid: "
                          f"{', '.join(sorted(_SOLVER_KEYS))}")
-    impl, _engine = get_solver(raw["name"])  # validates the name, listing the valid ones
     options = dict(raw.get("options", {}))
-    unknown = sorted(set(options) - set(impl.options))
-    if unknown:
-        raise ValueError(f"{where}: unknown option(s) for solver {raw['name']!r}: "
-                         f"{', '.join(unknown)}; valid: {', '.join(impl.options) or 'none'}")
+    if plugin is not None:
+        plugin.check_solver(where, raw["name"], options)
+    else:
+        impl, _engine = get_solver(raw["name"])  # validates the name, listing the valid ones
+        unknown = sorted(set(options) - set(impl.options))
+        if unknown:
+            raise ValueError(f"{where}: unknown option(s) for solver {raw['name']!r}: "
+                             f"{', '.join(unknown)}; valid: {', '.join(impl.options) or 'none'}")
     return SolverEntry(
         name=raw["name"], label=str(raw.get("label", raw["name"])), options=options,
         time_limit=_positive(f"{where}.time_limit", raw.get("time_limit")),
@@ -184,21 +207,37 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
     for key in ("scenario", "n_users", "seeds", "solvers"):
         if key not in grid:
             raise ValueError(f"{where}: missing key {key!r}")
+    kind = str(grid.get("kind", ONESHOT))
+    plugin = None if kind == ONESHOT else task_kind(kind)
+    horizon = None
+    if plugin is not None:
+        if "horizon" not in grid:
+            raise ValueError(f"{where}: a {kind!r} grid needs 'horizon' (slots)")
+        horizon = grid["horizon"]
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+            raise ValueError(f"{where}.horizon = {horizon!r}: must be a whole number >= 1")
+    elif "horizon" in grid:
+        raise ValueError(f"{where}: 'horizon' belongs to long-term grids (kind = 'longterm')")
     scenarios = grid["scenario"]
     scenarios = [scenarios] if isinstance(scenarios, str) else list(scenarios)
     for s in scenarios:
-        SCENARIOS.get(s)
+        if plugin is None:
+            SCENARIOS.get(s)
+        else:
+            plugin.check_scenario(s)
     sizes = _range(f"{where}.n_users", grid["n_users"])
     if any(n < 1 for n in sizes):
         raise ValueError(f"{where}.n_users: sizes must be >= 1")
     seeds = _range(f"{where}.seeds", grid["seeds"])
-    solvers = [_solver_entry(f"{where}.solvers[{k}]", s) for k, s in enumerate(grid["solvers"])]
+    solvers = [_solver_entry(f"{where}.solvers[{k}]", s, plugin)
+               for k, s in enumerate(grid["solvers"])]
     labels = [s.label for s in solvers]
     if len(set(labels)) != len(labels):
         raise ValueError(f"{where}.solvers: labels must be unique, got {labels}")
     options = dict(grid.get("options", {}))
     for s in scenarios:
-        valid = set(scenario_parameters(s)) | set(_INSTANCE_OPTIONS)
+        valid = (set(scenario_parameters(s)) | set(_INSTANCE_OPTIONS) if plugin is None
+                 else plugin.scenario_options(s))
         unknown = sorted(set(options) - valid)
         if unknown:
             raise ValueError(f"{where}.options: unknown option(s) {', '.join(unknown)} for "
@@ -219,7 +258,8 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
                 tasks.append(Task(sweep=sweep, scenario=scen, n_users=n, seed=seed,
                                   overrides=overrides, solver=s.name, label=s.label,
                                   solver_options=dict(s.options), time_limit=s.time_limit,
-                                  threads=threads, hard_limit=hard))
+                                  threads=threads, hard_limit=hard, kind=kind,
+                                  horizon=horizon))
     return tasks
 
 

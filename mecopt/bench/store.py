@@ -51,6 +51,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("started_at", "TEXT"),
     ("finished_at", "TEXT"),
     ("message", "TEXT"),
+    ("task_kind", "TEXT"),
+    ("horizon", "INTEGER"),
+    ("metrics", "TEXT"),
 )
 COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
 
@@ -95,6 +98,11 @@ class ResultStore:
         self.conn.row_factory = sqlite3.Row
         with self.conn:
             self.conn.executescript(_SCHEMA)
+            # Stores made before a column existed get it (NULL in their old rows).
+            have = {r[1] for r in self.conn.execute("PRAGMA table_info(results)")}
+            for name, sql_type in COLUMNS:
+                if name not in have:
+                    self.conn.execute(f"ALTER TABLE results ADD COLUMN {name} {sql_type}")
 
     @classmethod
     def open_existing(cls, path: str | Path) -> ResultStore:

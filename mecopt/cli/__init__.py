@@ -19,6 +19,7 @@ from mecopt.errors import MecoptError
 COMMAND_MODULES = (
     "solve_cmd", "compare_cmd", "demo_cmd", "solvers_cmd", "profile_cmd", "bench_cmd",
     "variants_cmd",
+    "longterm_cmd",
 )
 
 
