@@ -177,3 +177,19 @@ def test_measured_babi_tiny_catalogue() -> None:
     inst = mecopt.scenario("kim2026", 6, seed=0, variants="babi-tiny")
     assert inst.meta["variant"] == "ecld-q4"
     assert inst.meta["variant_sources"]["local_energy"] == "measured"
+
+
+def test_long_term_device_model_reads_the_catalogue() -> None:
+    from mecopt.longterm.devices import device_model
+
+    dm = device_model("variant:Llama-3.1-8B-ecld@jetson-orin-nano")
+    v = mv.ecld()
+    assert dm.mean_latency_s == pytest.approx(v.latency_s("jetson-orin-nano", 128, 16))
+    assert dm.power_w == mv.device("jetson-orin-nano").power_w
+    # 1 - TruthfulQA (0.57) exceeds the MMLU error rate (0.39): the share clips at 1
+    assert dm.hallucination_share == pytest.approx(
+        min(1.0, v.hallucination.value / (1 - v.accuracy.value)))
+    tiny = device_model("variant:ecld-q4")
+    assert 0 <= tiny.hallucination_share <= 1 and tiny.mean_latency_s > 0
+    with pytest.raises(UnknownNameError, match="not found"):
+        mv.device_model("nope@phone")
