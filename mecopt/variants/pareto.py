@@ -63,14 +63,18 @@ def recipe_comparison(variants: Sequence[Variant]) -> list[dict[str, Any]]:
     follow from the knobs) and listed by storage within its group.
     """
     groups: dict[str, list] = {"quantisation only": [], "pruning only": [],
-                               "pruning + distillation": [], "ECLD (all three)": []}
+                               "pruning + distillation": [], "ECLD (all three)": [],
+                               "same size from scratch": []}
     for v in variants:
         recipe = v.measured.get("recipe", "") if v.measured else ""
         quant = any(f not in ("F16", "F32") for f in v.formats.values())
         if recipe:
             key = {"quantisation only": "quantisation only", "pruning only": "pruning only",
                    "pruning + distillation": "pruning + distillation",
-                   "pruning + distillation + quantisation": "ECLD (all three)"}.get(recipe)
+                   "pruning + distillation + quantisation": "ECLD (all three)",
+                   "same size, trained from scratch": "same size from scratch",
+                   "same size from scratch + quantisation": "same size from scratch",
+                   }.get(recipe)
         elif v.prune > 0 and v.distilled:
             key = "ECLD (all three)" if quant else "pruning + distillation"
         elif v.prune > 0:
