@@ -329,3 +329,16 @@ def test_interference_bound_is_valid_and_beats_the_free_bound():
     res = mecopt.solve(other_cells(60, 0), "exact", time_limit=20)
     assert res.info["bound_source"] == "interference"
     assert res.bound <= res.objective
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_edge_wait_decomposition_and_lns_against_bruteforce(seed):
+    inst = mecopt.scenario("uniform", 6, seed, n_servers=3, tau=0.6)
+    rng = np.random.default_rng(seed)
+    inst = inst.replace(edge_wait=rng.uniform(0.0, 2.0, 3) * inst.local_delay.mean())
+    ref = mecopt.solve(inst, "bruteforce")
+    for formulation in ("decomposition", "auto"):
+        check_exact(mecopt.solve(inst, "exact", formulation=formulation, threads=1), ref)
+    res = mecopt.solve(inst, "lns")
+    if ref.status == "optimal":
+        assert res.metrics.feasible and res.objective >= ref.objective * (1 - 1e-12)

@@ -54,14 +54,15 @@ def one(spec: dict) -> dict:
     if spec["solver"] in ("exact", "highs", "cvxpy", "pyomo", "ortools-mip", "ortools-cpsat"):
         options["progress"] = trace.append
     load = os.getloadavg()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = mecopt.solve(inst, spec["solver"], time_limit=spec.get("time_limit"),
                        seed=spec["seed"], threads=spec.get("threads", 2), **options)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     proof = next((e["time"] for e in trace if e["gap"] is not None
                   and e["gap"] <= spec.get("proof_gap", 1e-4)), None)
     return {**spec, "status": res.status, "objective": res.objective, "bound": res.bound,
-            "gap": res.gap, "runtime": res.runtime, "wall": wall, "time_to_proof": proof,
+            "gap": res.gap, "runtime": res.runtime, "wall": wall, "cpu": cpu,
+            "time_to_proof": proof,
             "solver_version": res.solver_version, "formulation": res.info.get("formulation"),
             "cols": res.info.get("cols"), "bound_source": res.info.get("bound_source"),
             "message": res.message[:300], "load_average": load,
