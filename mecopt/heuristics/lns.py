@@ -177,7 +177,8 @@ def _repair(state: _State, deadline: float) -> None:
 
 def side_prices(costs: LayerCosts, assignment: np.ndarray) -> np.ndarray:
     """(S,) an estimate of each side row's price (MILP units per unit of the row): the
-    cheapest cost per unit of gain of a single move that raises the row."""
+    cheapest cost per unit of gain of a single move that raises the row; 0 for a row with
+    more slack than any single user's gain (it does not bind)."""
     state = _State(costs, assignment)
     if not state.gain.size:
         return np.zeros(0)
@@ -185,6 +186,8 @@ def side_prices(costs: LayerCosts, assignment: np.ndarray) -> np.ndarray:
     off = state.a >= 0
     out = np.zeros(state.gain.shape[0])
     for s, g in enumerate(state.gain):
+        if state.side[s] > float(np.abs(g).max(initial=0.0)):
+            continue
         move_gain = np.zeros_like(d)
         move_gain[:, :state.n_es] = np.where(off, 0.0, g)[:, None]
         move_gain[:, state.n_es] = np.where(off, -g, 0.0)
