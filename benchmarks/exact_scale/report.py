@@ -72,7 +72,8 @@ def main() -> None:
     section("binding", "Binding accuracy target: halfway from the unconstrained answer's "
                        "accuracy to the all-edge accuracy (time limit 60 s)")
     section("large", "N = 10,000 (time limit 60 s)")
-    section("interference", "Other-cells interference (bound = interference-free optimum)")
+    section("interference", "Other-cells interference (N = 8: enumeration; larger N: the best "
+                            "of the interference-free and the interference-aware bounds)")
 
     lns = [r for r in rows if r["part"] == "lns"]
     if lns:
