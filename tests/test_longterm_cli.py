@@ -40,13 +40,20 @@ def test_bad_parameters_one_line_exit_2(capsys, argv, message):
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_hindsight_missing_is_a_clear_error(capsys):
+def test_hindsight_command(capsys):
     import mecopt.longterm as lt
 
-    if "hindsight" in lt.available_policies():
-        pytest.skip("hindsight is installed")
-    assert main(["longterm", "hindsight", "--devices", "2", "--horizon", "3"]) == 2
-    assert "not available" in capsys.readouterr().err
+    if "hindsight" not in lt.available_policies():
+        assert main(["longterm", "hindsight", "--devices", "2", "--horizon", "3"]) == 2
+        assert "not available" in capsys.readouterr().err
+        return
+    assert main(["longterm", "hindsight", "--devices", "3", "--horizon", "6", "--json",
+                 "--no-progress"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["policy"] == "hindsight" and out["info"]["status"] == ["optimal"]
+    local = lt.run(lt.trace(n_devices=3, horizon=6, seed=0), "local")
+    if local.feasible:
+        assert out["mean_latency"] <= local.mean_latency + 1e-12
 
 
 def test_compare_runs_through_bench(capsys, tmp_path):

@@ -66,12 +66,12 @@ def plot_latency_vs_devices(summary: Sequence[Mapping[str, Any]], path: str | Pa
         marker = _MARKERS[k % len(_MARKERS)]
         color = _color(k)
         ax.errorbar(x, y, yerr=[lo, hi], capsize=3, color=color,
-                    lw=1.5 if pol != "hindsight" else 2.5,
-                    ls="-" if pol != "hindsight" else "--")
+                    lw=2.5 if pol.startswith("hindsight") else 1.5,
+                    ls="--" if pol.startswith("hindsight") else "-")
         ax.plot(x[feas], y[feas], ls="none", marker=marker, color=color, ms=7)
         ax.plot(x[~feas], y[~feas], ls="none", marker=marker, mfc="white", mec=color, ms=7)
         handles.append(ax.plot([], [], marker=marker, color=color,
-                               ls="-" if pol != "hindsight" else "--")[0])
+                               ls="--" if pol.startswith("hindsight") else "-")[0])
         labels.append(pol)
         ax2.plot(x, [100 * (s["feasible"] or 0.0) for s in rows], marker=marker, color=color)
         xs.update(x.tolist())
