@@ -33,3 +33,22 @@ __all__ = [
     "scenario",
     "solve",
 ]
+
+
+def _register_gym_env() -> None:
+    """Register ``mecopt/Offload-v0`` with gymnasium when the ``rl`` extra is installed, so
+    ``gymnasium.make("mecopt/Offload-v0")`` works after ``import mecopt`` (the environment
+    module itself is imported only by ``make``)."""
+    import importlib.util
+
+    if importlib.util.find_spec("gymnasium") is None:
+        return
+    try:
+        import gymnasium
+    except ImportError:  # a broken optional install must not break mecopt
+        return
+    if "mecopt/Offload-v0" not in gymnasium.registry:
+        gymnasium.register(id="mecopt/Offload-v0", entry_point="mecopt.rl.env:OffloadEnv")
+
+
+_register_gym_env()

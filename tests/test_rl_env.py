@@ -128,3 +128,12 @@ def test_cli_without_rl_extra_prints_one_line():
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "'rl' extra" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_import_mecopt_registers_the_env():
+    code = ("import mecopt, gymnasium; env = gymnasium.make('mecopt/Offload-v0', n_devices=3,"
+            " horizon=4); print(env.reset(seed=0)[0].shape)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"({n_features(3, 4)},)"
