@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from mecopt.cli.common import add_instance_arguments, add_run_arguments, instance_from_args
+from mecopt.cli.common import (
+    add_instance_arguments,
+    add_run_arguments,
+    instance_from_args,
+    seed_of,
+)
 from mecopt.compare import compare
 from mecopt.solve import EXACT_SOLVERS, HEURISTICS, available_solvers
 
@@ -36,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
         else default_solvers()
     if not names:
         raise ValueError("--solvers: no solver named")
-    comp = compare(inst, names, time_limit=args.time_limit, seed=args.seed, threads=args.threads)
+    comp = compare(inst, names, time_limit=args.time_limit, seed=seed_of(args),
+                   threads=args.threads)
     if args.plot:
         from mecopt.plotting import plot_comparison
 

@@ -6,7 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
-from mecopt.cli.common import add_instance_arguments, add_run_arguments, instance_from_args
+from mecopt.cli.common import (
+    add_instance_arguments,
+    add_run_arguments,
+    instance_from_args,
+    seed_of,
+)
 from mecopt.solve import solve
 
 
@@ -23,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     inst = instance_from_args(args)
-    res = solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed,
+    res = solve(inst, args.solver, time_limit=args.time_limit, seed=seed_of(args),
                 threads=args.threads)
     doc = {"instance": inst.meta, **res.to_dict()}
     if args.output:
