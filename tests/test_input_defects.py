@@ -1,0 +1,168 @@
+"""Regression tests of the input and reporting defects found by fuzzing (issue 11, section 1).
+
+Each test failed before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mecopt
+from mecopt.cli import main
+from mecopt.instance import InstanceFormatError
+from mecopt.result import SolveResult
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict:
+    return json.loads(mecopt.scenario("kim2026", 6, seed=1).to_json())
+
+
+def _load(tmp_path, data, raw: str | bytes | None = None):
+    path = tmp_path / "f.json"
+    if raw is None:
+        raw = json.dumps(data)
+    path.write_bytes(raw if isinstance(raw, bytes) else raw.encode())
+    return mecopt.Instance.from_json(path)
+
+
+def _with(doc: dict, **fields) -> dict:
+    out = json.loads(json.dumps(doc))
+    out["instance"].update(fields)
+    return out
+
+
+def test_summary_with_bound_but_no_gap():
+    inst = mecopt.scenario("uniform", 4, seed=0)
+    res = mecopt.solve(inst, "goa")
+    limited = SolveResult(assignment=res.assignment, status="feasible",
+                          objective=res.objective, bound=0.5 * res.objective, gap=None,
+                          runtime=1.0, solver="highs", solver_version="x", seed=0, threads=1,
+                          time_limit=30.0, metrics=res.metrics)
+    text = limited.summary()
+    assert "gap unknown" in text and "ms" in text
+
+
+@pytest.mark.parametrize(("field", "value", "named"), [
+    ("alpha", "short", "alpha"), ("gain", "three-columns", "gain"),
+    ("capacity", "short", "capacity"), ("acc_edge", "long", "acc_edge")])
+def test_shape_error_names_the_wrong_field(doc, tmp_path, field, value, named):
+    arr = doc["instance"][field]
+    if value == "short":
+        arr = arr[:-1]
+    elif value == "long":
+        arr = arr + arr[:1]
+    else:
+        arr = [row[:3] for row in arr]
+    with pytest.raises(ValueError, match=rf"Instance\.{named} must have shape .*got"):
+        _load(tmp_path, _with(doc, **{field: arr}))
+
+
+@pytest.mark.parametrize(("fields", "match"), [
+    ({"tau": "0.6"}, r"tau = \"0\.6\": must be a JSON number, got a string"),
+    ({"tau": True}, r"tau = true: must be a JSON number, got a boolean"),
+    ({"bandwidth": [True, 1e8, 1e8, 1e8]}, r"bandwidth\[0\] = true"),
+    ({"alpha": [None, 0.1, 0.2, 0.3, 0.4, 0.5]}, r"alpha\[0\] = null"),
+    ({"max_users": {"a": 1}}, r"max_users = .*must be an array, got an object"),
+    ({"queue": ["mm1"]}, r"queue = .*must be a string, got an array"),
+    ({"meta": [1, 2]}, r"meta = .*must be an object, got an array"),
+    ({"colour": "red"}, r"unknown field\(s\) 'colour'"),
+])
+def test_json_types_are_validated(doc, tmp_path, fields, match):
+    with pytest.raises(InstanceFormatError, match=match):
+        _load(tmp_path, _with(doc, **fields))
+
+
+@pytest.mark.parametrize(("text_of", "match"), [
+    (lambda t: t.replace('"tau": 0.6', '"tau": NaN'), r"tau = NaN: not a finite"),
+    (lambda t: t.replace('"tau": 0.6', '"tau": Infinity'), r"tau = Infinity"),
+    (lambda t: t.replace('"tau": 0.6', '"tau": 1e400'), r"tau = 1e400"),
+    (lambda t: t.replace('"arrival_rate": 0.0', '"arrival_rate": ' + "9" * 400),
+     r"arrival_rate = 9+\.\.\.\(400 chars\)"),
+    (lambda t: t.replace('"tau": 0.6', '"tau": 0.6, "tau": 0.7'), r"key 'tau' appears twice"),
+    (lambda t: t.replace('"version": 1', '"version": 1, "extra": 1'),
+     r"unknown field\(s\) 'extra'"),
+    (lambda t: t.replace('"version": 1', '"version": 99'), r"'version' = 99"),
+    (lambda t: t.replace('"meta": {', '"meta": {"deep": ' + "[" * 5000 + "]" * 5000 + ', '),
+     r"nested deeper"),
+    (lambda t: t.replace('"meta": {', '"meta": {"deep": ' + "[" * 100 + "]" * 100 + ', '),
+     r"nested deeper"),
+])
+def test_json_literals_are_validated(doc, tmp_path, text_of, match):
+    text = text_of(json.dumps(doc))
+    with pytest.raises(InstanceFormatError, match=match):
+        _load(tmp_path, None, text)
+
+
+def test_non_utf8_names_the_file(doc, tmp_path):
+    raw = json.dumps(doc).replace('"scenario"', '"sc\udce9nario"', 1).encode("utf-8",
+                                                                           "surrogateescape")
+    with pytest.raises(InstanceFormatError, match=r"f\.json: not UTF-8"):
+        _load(tmp_path, None, raw)
+
+
+def test_python_api_rejects_strings_and_booleans():
+    inst = mecopt.scenario("uniform", 3, seed=0)
+    with pytest.raises(ValueError, match=r"Instance\.tau = '0\.6': must be a number"):
+        inst.replace(tau="0.6")
+    with pytest.raises(ValueError, match=r"Instance\.bandwidth must be numeric, got booleans"):
+        inst.replace(bandwidth=np.ones(inst.n_servers, dtype=bool))
+    with pytest.raises(ValueError, match=r"Instance\.max_users"):
+        inst.replace(max_users=[1e300] * inst.n_servers)
+    with pytest.raises(ValueError, match=r"Instance\.max_users"):
+        inst.replace(max_users={"a": 1})
+
+
+def test_assignment_does_not_wrap():
+    inst = mecopt.scenario("uniform", 3, seed=0)
+    with pytest.raises(ValueError, match=r"assignment\[0\] = 1e\+20"):
+        mecopt.evaluate(inst, [1e20, -1, -1])
+
+
+def test_conflicting_cli_options_are_errors(tmp_path, capsys):
+    path = tmp_path / "f.json"
+    mecopt.scenario("uniform", 4, seed=0).to_json(path)
+    assert main(["solve", "--instance", str(path), "--users", "50", "--solver", "goa"]) == 2
+    assert "--users would be ignored" in capsys.readouterr().err
+    assert main(["solve", "--instance", str(path), "--scenario", "kim2026"]) == 2
+    assert main(["solve", "--scenario", "uniform", "--users", "4", "--tau", "0.5",
+                 "--no-rule"]) == 2
+    assert main(["solve", "--instance", str(path), "--set", "profile=babi-tiny"]) == 2
+    assert "scenario parameters need --scenario" in capsys.readouterr().err
+
+
+def test_python_dash_m_mecopt():
+    out = subprocess.run([sys.executable, "-m", "mecopt", "solvers"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and "goa" in out.stdout
+
+
+def test_unexpected_errors_print_one_line(monkeypatch, capsys):
+    from mecopt.cli import build_parser
+
+    args = build_parser().parse_args(["solvers"])
+
+    def boom(_args):
+        raise RuntimeError("boom")
+
+    args.func = boom
+    monkeypatch.setattr("mecopt.cli.build_parser", lambda: _Fixed(args))
+    assert main(["solvers"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: RuntimeError: boom" in err
+    assert "Traceback" not in err
+
+
+class _Fixed:
+    """A parser that returns prepared arguments."""
+
+    def __init__(self, args):
+        self.args = args
+
+    def parse_args(self, argv):
+        return self.args
