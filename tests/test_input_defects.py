@@ -166,3 +166,53 @@ class _Fixed:
 
     def parse_args(self, argv):
         return self.args
+
+
+# ---- profiles ------------------------------------------------------------------------------
+def _records_csv(tmp_path, rows: list[str], bom: bool = False):
+    from mecopt.profiles.records import REQUIRED_COLUMNS
+
+    path = tmp_path / "r.csv"
+    text = ",".join(REQUIRED_COLUMNS) + "\n" + "\n".join(rows) + "\n"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+    return path
+
+
+def test_profile_csv_with_bom_header(tmp_path):
+    from mecopt.profiles import read_records
+
+    path = _records_csv(tmp_path, ["0.1,1,1,0.1,0.2,10,1", "0.9,0,1,0.1,0.2,10,1"], bom=True)
+    assert len(read_records(path)) == 2
+
+
+def test_profile_needs_more_than_one_row(tmp_path):
+    from mecopt.profiles import read_records
+
+    with pytest.raises(ValueError, match=r"1 record\(s\); a profile needs at least 2"):
+        read_records(_records_csv(tmp_path, ["0.1,1,1,0.1,0.2,10,1"]))
+
+
+def test_profile_counts_do_not_wrap(tmp_path):
+    from mecopt.profiles import read_records
+
+    with pytest.raises(ValueError, match=r"column 'output_tokens': must be an integer"):
+        read_records(_records_csv(tmp_path, ["0.1,1,1,0.1,0.2,10,1e30",
+                                             "0.2,1,1,0.1,0.2,10,1"]))
+
+
+def test_isotonic_tail_rests_on_enough_records():
+    from mecopt.profiles import load_profile
+    from mecopt.profiles.curves import MIN_BLOCK
+
+    profile = load_profile("babi-tiny")
+    alpha = profile.records.alpha
+    for curve, correct in ((profile.curve_local, profile.records.local_correct),
+                           (profile.curve_edge, profile.records.edge_correct)):
+        # The end level is the mean of the records behind it, at least MIN_BLOCK of them.
+        end = curve(alpha) == curve(np.array([1.0]))[0]
+        assert end.sum() >= MIN_BLOCK
+        assert curve(np.array([1.0]))[0] == pytest.approx(correct[end].mean())
+        assert curve(np.array([1.0]))[0] > 0.1
+        # Flat beyond the measured alphas.
+        assert curve(np.array([alpha.max()]))[0] == curve(np.array([1.0]))[0]
+        assert curve(np.array([0.0]))[0] == curve(np.array([alpha.min()]))[0]
