@@ -216,3 +216,54 @@ def test_isotonic_tail_rests_on_enough_records():
         # Flat beyond the measured alphas.
         assert curve(np.array([alpha.max()]))[0] == curve(np.array([1.0]))[0]
         assert curve(np.array([0.0]))[0] == curve(np.array([alpha.min()]))[0]
+
+
+# ---- bench specs ---------------------------------------------------------------------------
+def _spec(sweep: dict | None = None, **grid) -> dict:
+    g = {"scenario": "kim2026", "n_users": [5], "seeds": [0], "solvers": ["goa"]}
+    g.update(grid)
+    return {"sweep": sweep or {}, "grid": [g]}
+
+
+@pytest.mark.parametrize(("data", "match"), [
+    (_spec({"db": 5}), r"\[sweep\]\.db = 5"),
+    (_spec(scenario=3), r"scenario = 3"),
+    (_spec(options=5), r"options = 5: must be a table"),
+    (_spec(solvers=[{"name": "goa", "max_n": "x"}]), r"max_n = 'x': must be a whole number"),
+    (_spec({"hard_limit": float("inf")}), r"hard_limit = inf: must be a finite number"),
+    (_spec({"hard_limit": float("nan")}), r"hard_limit = nan"),
+    (_spec({"hard_limit": -1}), r"hard_limit = -1"),
+    (_spec({"grace": -100}), r"grace = -100"),
+    (_spec({"threads": 1.5}), r"threads = 1\.5: must be a whole number"),
+    (_spec(solvers="goa"), r"solvers = 'goa': must be a non-empty list"),
+    (_spec(options={"tau": 5}), r"tau = 5\.0: must lie in \[0, 1\]"),
+    (_spec(options={"queue": "mmm"}), r"unknown queue model 'mmm'"),
+    (_spec(n_users=99999999999), r"n_users\[0\] = 99999999999: must be >= 0 and <= 1000000"),
+    (_spec(seeds={"start": 0, "count": -1}), r"seeds\.count = -1"),
+])
+def test_bench_specs_are_validated_before_running(data, match):
+    from mecopt.bench import parse_spec
+
+    with pytest.raises(ValueError, match=match):
+        parse_spec(data)
+
+
+def test_bench_store_defaults_to_a_fresh_path(tmp_path, monkeypatch):
+    spec = tmp_path / "s.toml"
+    spec.write_text('[sweep]\nname = "fresh"\n[[grid]]\nscenario = "uniform"\nn_users = [3]\n'
+                    'seeds = [0]\nsolvers = ["goa"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "run", str(spec), "--no-progress"]) == 0
+    assert (tmp_path / "fresh.sqlite").is_file()
+
+
+def test_committed_specs_do_not_write_into_committed_results():
+    from pathlib import Path
+
+    from mecopt.bench import load_spec
+
+    root = Path(__file__).resolve().parents[1] / "benchmarks"
+    specs = sorted(root.glob("**/*.toml"))
+    assert specs
+    for path in specs:
+        assert load_spec(path).db is None, f"{path} names a store; use --db"

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DB = "bench.sqlite"
 
 
 def _value(text: str) -> Any:
@@ -46,7 +45,7 @@ def _run(args: argparse.Namespace) -> int:
     from mecopt.bench.report import aggregate, to_text
 
     spec = load_spec(args.spec)
-    db = Path(args.db) if args.db else (spec.db or Path(DEFAULT_DB))
+    db = Path(args.db) if args.db else (spec.db or Path(f"{spec.name}.sqlite"))
     retry = tuple(s for item in args.retry or [] for s in item.split(",") if s)
     executor = make_executor(args.executor, workers=args.workers, address=args.address)
     # A terminated sweep stops cleanly: running solves are killed, finished rows are kept.
@@ -120,7 +119,8 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("run", help="run a TOML sweep spec (resumable)")
     p.add_argument("spec", help="sweep spec (TOML)")
-    p.add_argument("--db", help=f"SQLite result store (default: the spec's db or {DEFAULT_DB})")
+    p.add_argument("--db", help="SQLite result store (default: the spec's db, else "
+                                "NAME.sqlite in the current folder, NAME the sweep's name)")
     p.add_argument("--executor", default="local", choices=("local", "dask"),
                    help="where solves run (default local processes)")
     p.add_argument("--workers", type=int, default=1,
