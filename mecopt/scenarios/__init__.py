@@ -16,12 +16,13 @@ import numpy as np
 
 from mecopt.instance import Instance
 from mecopt.registry import Registry
-from mecopt.scenarios import kim2026, uniform
+from mecopt.scenarios import kim2026, kim2026_published, uniform
 
 #: Scenario builders by name: ``builder(n_users, streams, **params) -> dict of fields``.
 SCENARIOS: Registry[Callable[..., Instance]] = Registry("scenario")
 SCENARIOS.register("kim2026", kim2026.build)
 SCENARIOS.register("uniform", uniform.build)
+SCENARIOS.register("kim2026-published", kim2026_published.build)
 
 #: Instance options any scenario accepts as overrides.
 _INSTANCE_OPTIONS = ("interference", "queue", "arrival_rate", "tau", "min_accuracy", "max_users")
@@ -94,6 +95,8 @@ def scenario(name: str, n_users: int, seed: int, **overrides: Any) -> Instance:
         )
     )
     fields, defaults = builder(int(n_users), streams, **scenario_kw)
+    if "edge_work_plan" in fields and "edge_work_plan" not in Instance.__dataclass_fields__:
+        fields.pop("edge_work_plan")  # an Instance without planning estimates
     meta = {
         "scenario": name,
         "n_users": int(n_users),
