@@ -2,10 +2,11 @@
 
 A 500 m x 500 m area, four ESs at (125, 125), (125, 375), (375, 125), (375, 375), users
 placed uniformly at random. ``n_servers`` and ``area_m`` change the number of ESs (placed at
-the cell centres of a grid, see :func:`es_grid`) and the side of the square. Channel ``h_ij = g_ij c / (4 pi f d_ij)`` with Rayleigh fading
-``|g_ij|^2 ~ Exp(1)``, f = 3.5 GHz; transmit power 0.2 W; 100 MHz per ES; noise
--174 dBm/Hz over the band (4e-21 W/Hz x B). ES capacity ``C_j = 10 C_max U(0.6, 1.4)``
-with ``C_max = 1513e12`` FLOP/s; device capability ``C_i^L = 91.06e12 U(0.5, 1.5)``.
+the cell centres of a grid, see :func:`es_grid`) and the side of the square. Channel
+``h_ij = g_ij c / (4 pi f d_ij)`` with Rayleigh fading ``|g_ij|^2 ~ Exp(1)``, f = 3.5 GHz;
+transmit power 0.2 W; 100 MHz per ES; noise -174 dBm/Hz over the band (4e-21 W/Hz x B).
+ES capacity ``C_j = 10 C_max U(0.6, 1.4)`` with ``C_max = 1513e12`` FLOP/s; device capability
+``C_i^L = 91.06e12 U(0.5, 1.5)``.
 
 Synthetic parts, documented until measured data replace them:
 
