@@ -94,3 +94,21 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="wall-clock limit per solve")
     parser.add_argument("--threads", type=int, help="solver threads (default: cores, at most 8)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def progress_printer(quiet: bool) -> Any:
+    """A :func:`mecopt.compare.compare` progress callback printing one line per solver to
+    standard error (``None`` when ``quiet``)."""
+    if quiet:
+        return None
+    import sys
+
+    def show(k: int, total: int, name: str, result: Any) -> None:
+        if result is None:
+            print(f"[{k + 1}/{total}] {name} ...", end="", file=sys.stderr, flush=True)
+        else:
+            delay = "-" if result.objective is None else f"{result.objective * 1e3:.3f} ms"
+            print(f" {result.status}, {delay}, {result.runtime:.2f} s", file=sys.stderr,
+                  flush=True)
+
+    return show
