@@ -7,23 +7,32 @@ n_j, ``d_ij(n) = n D_i / (B_j log2(1 + P_i g_ij / sigma_j^2)) + t_edge_ij(n)``, 
 - ``y_jn = 1`` when ES j holds exactly n users, and
 - ``x_ijn = 1`` when user i is on ES j and ES j holds exactly n users,
 
-the mean delay is linear:
+the mean cost is linear. The cost of an option (:mod:`mecopt.objective`) is its delay plus
+the weighted energy, accuracy and hallucination terms: ``c_i^L`` locally and
+``c_ij(n) = d_ij(n) + w^E_i P_i t_comm_ij(n) - w^A acc^E_i + w^H hal^E_i`` on ES j at count n
+(with no weight set, the delay itself):
 
-    min (1/N) [ sum_i t_i^L + sum_ijn (d_ij(n) - t_i^L) x_ijn ]
+    min (1/N) [ sum_i c_i^L + sum_ijn (c_ij(n) - c_i^L) x_ijn ]
     s.t. sum_n y_jn <= 1                         for every ES j          (one count)
          sum_i x_ijn = n y_jn                    for every ES j, n       (count is n)
          x_ijn <= y_jn                           for every i, j, n       (linking)
-         sum_jn x_ijn <= 1  (= 1 if alpha_i > tau)  for every user i     (assignment)
+         sum_jn x_ijn <= 1  (= 1 if user i may not stay local)  for every user i
          sum_i acc^L_i + sum_ijn (acc^E_i - acc^L_i) x_ijn >= N min_accuracy
-         n <= K_j, and n only where d_ij(n) is finite (stable queue, reachable ES).
+         sum_i hal^L_i + sum_ijn (hal^E_i - hal^L_i) x_ijn <= N max_hallucination
+         n <= K_j, and n only where d_ij(n) is finite (stable queue, reachable ES) and the
+         uplink energy P_i t_comm_ij(n) is within user i's energy budget.
+
+A user may not stay local when the uncertainty rule forces it (alpha_i > tau) or its local
+energy exceeds its budget.
 
 Unlike a big-M model its LP relaxation is tight: for a fixed count vector the problem is
 a transportation problem. Two exact reductions shrink it:
 
-- *dominated offloads*: a user that is not forced and whose move to local cannot lower
-  accuracy (no accuracy target, or ``acc^E_i <= acc^L_i``) is never offloaded at a count n
-  with ``d_ij(n) >= t_i^L`` in some optimal solution, because moving it home lowers its own
-  delay and (delays being non-decreasing in n) no other user's delay rises;
+- *dominated offloads*: a user that may stay local and whose move home can break neither
+  quality constraint (no accuracy target or ``acc^E_i <= acc^L_i``; no hallucination cap or
+  ``hal^L_i <= hal^E_i``) is never offloaded at a count n with ``c_ij(n) >= c_i^L`` in some
+  optimal solution, because moving it home does not raise its own cost and (delays and
+  uplink energies being non-decreasing in n) no other user's cost or energy rises;
 - *empty counts*: ``y_jn`` is dropped when fewer than n users may sit on ES j at count n.
 """
 
@@ -37,12 +46,23 @@ import scipy.sparse as sp
 from mecopt.channel import comm_delay
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.instance import Instance
+from mecopt.objective import cost, local_allowed, local_energy, offload_energy, within_budget
 from mecopt.queues import QUEUE_MODELS
 
 #: Objective unit: the MILP minimises the total delay in milliseconds (better scaled).
 MS = 1e3
 
-ROW_ONE_COUNT, ROW_COUNT, ROW_LINK, ROW_ASSIGN, ROW_ACCURACY = range(5)
+ROW_ONE_COUNT, ROW_COUNT, ROW_LINK, ROW_ASSIGN, ROW_ACCURACY, ROW_HALLUCINATION = range(6)
+#: Row families with fractional (probability) coefficients.
+QUALITY_ROWS = (ROW_ACCURACY, ROW_HALLUCINATION)
+
+
+def _comm_edge(inst: Instance, n_max: int) -> tuple[np.ndarray, np.ndarray]:
+    users = np.arange(inst.n_users)[:, None, None]
+    es = np.arange(inst.n_servers)[None, :, None]
+    n = np.arange(1, n_max + 1)[None, None, :]
+    comm = comm_delay(inst, users, es, n)
+    return comm, QUEUE_MODELS.get(inst.queue).edge_delay(inst, users, es, n)
 
 
 def delay_table(inst: Instance, n_max: int) -> np.ndarray:
@@ -50,13 +70,35 @@ def delay_table(inst: Instance, n_max: int) -> np.ndarray:
 
     ``inf`` where the ES cannot serve the user at that load.
     """
-    n_users, n_es = inst.n_users, inst.n_servers
-    users = np.arange(n_users)[:, None, None]
-    es = np.arange(n_es)[None, :, None]
-    n = np.arange(1, n_max + 1)[None, None, :]
-    comm = comm_delay(inst, users, es, n)
-    edge = QUEUE_MODELS.get(inst.queue).edge_delay(inst, users, es, n)
+    comm, edge = _comm_edge(inst, n_max)
     return comm + edge
+
+
+def cost_table(inst: Instance, n_max: int) -> np.ndarray:
+    """Interference-free offload costs ``c[i, j, n-1]`` for n = 1..n_max, seconds.
+
+    The weighted cost of :func:`mecopt.objective.cost` (the delay when no weight is set);
+    ``inf`` where the ES cannot serve the user at that load or the uplink energy exceeds
+    the user's budget. Non-decreasing in n.
+    """
+    comm, edge = _comm_edge(inst, n_max)
+    delay = comm + edge
+    users = np.arange(inst.n_users)[:, None, None]
+    energy = offload_energy(inst, users, comm)
+    out = cost(inst, users, True, delay, energy)
+    if inst.energy_budget is not None:
+        out = np.where(within_budget(inst, users, energy), out, np.inf)
+    return out
+
+
+def local_cost(inst: Instance) -> np.ndarray:
+    """(N,) cost of answering locally, seconds (finite even where local is not allowed)."""
+    return cost(inst, slice(None), False, inst.local_delay, local_energy(inst))
+
+
+def must_offload(inst: Instance) -> np.ndarray:
+    """(N,) bool: users that may not stay local (uncertainty rule or local energy budget)."""
+    return ~local_allowed(inst)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -93,7 +135,10 @@ class CountIndexedModel:
         return int(self.x_user.shape[0])
 
     def to_mean_delay(self, objective: float) -> float:
-        """Convert a MILP objective value (total ms) to mean delay (s)."""
+        """Convert a MILP objective value (total ms) to the mean objective (s).
+
+        The mean delay when the instance sets no cost weight.
+        """
         return objective / (MS * self.instance.n_users)
 
     def decode(self, x: np.ndarray) -> np.ndarray:
@@ -132,26 +177,30 @@ class CountIndexedModel:
 
 def prunable(inst: Instance) -> np.ndarray:
     """(N,) bool: users for which the dominated-offload reduction is exact."""
-    free = ~inst.forced
+    free = local_allowed(inst)
     if inst.min_accuracy is not None:
         free &= inst.acc_edge <= inst.acc_local
+    if inst.max_hallucination is not None:
+        free &= inst.hall_local <= inst.hall_edge
     return free
 
 
 def prune_assignment(inst: Instance, assignment: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Send home prunable users whose offload is dominated, until none is left.
 
-    The result is never worse (interference-free) and stays feasible when the input was.
+    ``table`` is :func:`cost_table`. The result is never worse (interference-free) and
+    stays feasible when the input was.
     """
     a = np.array(assignment, dtype=np.int64)
     free = prunable(inst)
+    home = local_cost(inst)
     while True:
         counts = np.bincount(a[a >= 0], minlength=inst.n_servers)
         off = np.flatnonzero((a >= 0) & free)
         if off.size == 0:
             return a
         d = table[off, a[off], counts[a[off]] - 1]
-        bad = off[d >= inst.local_delay[off]]
+        bad = off[d >= home[off]]
         if bad.size == 0:
             return a
         a[bad[0]] = -1
@@ -175,11 +224,12 @@ def build(inst: Instance, *, link_rows: bool = True) -> CountIndexedModel:
     n_users, n_es = inst.n_users, inst.n_servers
     limit = inst.count_limit
     n_max = int(limit.max(initial=0))
-    table = delay_table(inst, max(n_max, 1))
+    table = cost_table(inst, max(n_max, 1))
+    home = local_cost(inst)
     allowed = np.isfinite(table)
     allowed &= (np.arange(1, table.shape[2] + 1)[None, None, :] <= limit[None, :, None])
     free = prunable(inst)
-    allowed[free] &= table[free] < inst.local_delay[free, None, None]
+    allowed[free] &= table[free] < home[free, None, None]
     # Drop counts n that fewer than n users can fill, and their x columns.
     fillable = allowed.sum(axis=0) >= np.arange(1, table.shape[2] + 1)[None, :]
     allowed &= fillable[None, :, :]
@@ -193,9 +243,8 @@ def build(inst: Instance, *, link_rows: bool = True) -> CountIndexedModel:
     y_index[yj, yn0] = np.arange(n_y)
     x_to_y = n_x + y_index[xj, xn0]
 
-    t_loc = inst.local_delay
-    c = np.concatenate([(table[xi, xj, xn0] - t_loc[xi]) * MS, np.zeros(n_y)])
-    constant = float(t_loc.sum() * MS)
+    c = np.concatenate([(table[xi, xj, xn0] - home[xi]) * MS, np.zeros(n_y)])
+    constant = float(home.sum() * MS)
 
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
@@ -229,13 +278,17 @@ def build(inst: Instance, *, link_rows: bool = True) -> CountIndexedModel:
         add(np.repeat(np.arange(n_x), 2), np.column_stack([np.arange(n_x), x_to_y]).ravel(),
             np.tile([1.0, -1.0], n_x), np.full(n_x, -np.inf), np.zeros(n_x), ROW_LINK)
     # Assignment rows.
-    forced = inst.forced
+    forced = must_offload(inst)
     users_with_x, user_row = np.unique(xi, return_inverse=True)
     reason = ""
     stranded = np.setdiff1d(np.flatnonzero(forced), users_with_x)
     if stranded.size:
-        reason = (f"user {stranded[0]} must be offloaded (alpha={inst.alpha[stranded[0]]:.4g} > "
-                  f"tau={inst.tau:g}) but no ES can serve it")
+        i = stranded[0]
+        why = (f"alpha={inst.alpha[i]:.4g} > tau={inst.tau:g}" if inst.forced[i] else
+               f"local energy {local_energy(inst)[i]:.6g} J > energy_budget "
+               f"{inst.energy_budget[i]:.6g} J")
+        reason = (f"user {i} must be offloaded ({why}) but no ES can serve it"
+                  + (" within its energy budget" if inst.energy_budget is not None else ""))
     add(user_row, np.arange(n_x), np.ones(n_x),
         np.where(forced[users_with_x], 1.0, -np.inf), np.ones(users_with_x.size), ROW_ASSIGN)
     if inst.min_accuracy is not None:
@@ -248,6 +301,16 @@ def build(inst: Instance, *, link_rows: bool = True) -> CountIndexedModel:
                       f"{(inst.acc_local.sum() + best) / n_users:.6f}")
         add(np.zeros(n_x, dtype=np.int64), np.arange(n_x), gain, np.array([need]),
             np.array([np.inf]), ROW_ACCURACY)
+    if inst.max_hallucination is not None:
+        cap = n_users * inst.max_hallucination - float(inst.hall_local.sum())
+        change = inst.hall_edge[xi] - inst.hall_local[xi]
+        lowest = float(np.minimum(inst.hall_edge - inst.hall_local, 0.0)
+                       [np.isin(np.arange(n_users), users_with_x)].sum())
+        if cap < lowest - 1e-9 and not reason:
+            reason = (f"max_hallucination {inst.max_hallucination:g} cannot be met: at least "
+                      f"{(inst.hall_local.sum() + lowest) / n_users:.6f}")
+        add(np.zeros(n_x, dtype=np.int64), np.arange(n_x), change, np.array([-np.inf]),
+            np.array([cap]), ROW_HALLUCINATION)
 
     A = sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),

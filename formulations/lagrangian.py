@@ -1,20 +1,22 @@
 """Lagrangian bound and count-vector repair for the count-indexed model.
 
-Relaxing the assignment rows (``sum_jn x_ijn <= 1``, ``= 1`` for forced users) with
-multipliers ``u_i`` and the accuracy row with ``mu >= 0`` leaves one independent problem per
-ES: choose a count n and the n cheapest columns of group (j, n) under the reduced costs
-``c_ijn + u_i - mu (acc^E_i - acc^L_i)``, a partial sort. Every multiplier vector gives a
+Relaxing the assignment rows (``sum_jn x_ijn <= 1``, ``= 1`` for users that may not stay
+local) with multipliers ``u_i``, the accuracy row with ``mu >= 0`` and the hallucination row
+with ``nu >= 0`` leaves one independent problem per ES: choose a count n and the n cheapest
+columns of group (j, n) under the reduced costs
+``c_ijn + u_i - mu (acc^E_i - acc^L_i) + nu (hal^E_i - hal^L_i)``, a partial sort. Energy
+budgets only remove columns, so they need no multiplier. Every multiplier vector gives a
 proven lower bound
 
-    L(u, mu) = constant - sum_i u_i + mu * need + sum_j min(0, min_n S_jn(u, mu)),
+    L(u, mu, nu) = constant - sum_i u_i + mu * need - nu * cap + sum_j min(0, min_n S_jn),
 
 the set-partitioning (column) bound, at least as strong as the LP relaxation of the
 count-indexed model. Subgradient steps (Polyak rule towards the best known objective)
 raise it. It needs no LP solve, so it gives a bound at sizes where the LP is out of reach.
 
 :func:`assign_for_counts` is the matching primal step: for a fixed count vector the
-interference-free problem (without an accuracy target) is a rectangular assignment
-problem, solved exactly by :func:`scipy.optimize.linear_sum_assignment`;
+interference-free problem (without quality constraints; energy budgets are respected) is a
+rectangular assignment problem, solved exactly by :func:`scipy.optimize.linear_sum_assignment`;
 :func:`count_search` moves through count vectors from the relaxation's.
 """
 
@@ -26,7 +28,13 @@ import time
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from mecopt.formulations.count_indexed import MS, CountIndexedModel, delay_table
+from mecopt.formulations.count_indexed import (
+    MS,
+    CountIndexedModel,
+    cost_table,
+    local_cost,
+    must_offload,
+)
 from mecopt.instance import Instance
 
 
@@ -89,7 +97,7 @@ def lagrangian_bound(model: CountIndexedModel, upper: float, *, time_budget: flo
     n_es = inst.n_servers
     c = model.milp.c[:n_x]
     users = model.x_user
-    forced = inst.forced
+    forced = must_offload(inst)
     # Group (j, n) of every x column = its y column.
     y_lookup = {(int(j), int(n)): g for g, (j, n) in enumerate(zip(model.y_es, model.y_n,
                                                                     strict=True))}
@@ -102,15 +110,21 @@ def lagrangian_bound(model: CountIndexedModel, upper: float, *, time_budget: flo
         need = inst.n_users * inst.min_accuracy - float(inst.acc_local.sum())
     else:
         gain, need = np.zeros(n_x), 0.0
+    has_hall = inst.max_hallucination is not None
+    if has_hall:
+        change = inst.hall_edge[users] - inst.hall_local[users]
+        cap = inst.n_users * inst.max_hallucination - float(inst.hall_local.sum())
+    else:
+        change, cap = np.zeros(n_x), 0.0
     u = np.zeros(inst.n_users)
-    mu = 0.0
+    mu = nu = 0.0
     best = -np.inf
     best_counts = np.zeros(n_es, dtype=np.int64)
     theta, stall, it = 2.0, 0, 0
     constant = model.milp.constant
     while it < max_iter and time.perf_counter() - start < time_budget:
         it += 1
-        r = c + u[users] - mu * gain
+        r = c + u[users] - mu * gain + nu * change
         sums, take = _group_sums(r, group, group_n, n_groups)
         # Per ES the best group (or none: count 0, value 0).
         chosen = np.zeros(n_groups, dtype=bool)
@@ -122,7 +136,7 @@ def lagrangian_bound(model: CountIndexedModel, upper: float, *, time_budget: flo
                 if sums[k] < 0:
                     chosen[k] = True
                     es_best[j] = sums[k]
-        value = constant - u.sum() + mu * need + es_best.sum()
+        value = constant - u.sum() + mu * need - nu * cap + es_best.sum()
         if not np.isfinite(best) or value > best + 1e-9 * max(1.0, abs(best)):
             best, stall = value, 0
             best_counts = np.bincount(model.y_es[chosen], weights=model.y_n[chosen],
@@ -136,17 +150,21 @@ def lagrangian_bound(model: CountIndexedModel, upper: float, *, time_budget: flo
         x = take & chosen[group]
         sub_u = np.bincount(users[x], minlength=inst.n_users) - 1.0
         sub_mu = need - float(gain[x].sum()) if inst.min_accuracy is not None else 0.0
+        sub_nu = float(change[x].sum()) - cap if has_hall else 0.0
         # Projected subgradient: u >= 0 where the row is an inequality.
         sub_u = np.where(~forced & (u <= 0) & (sub_u < 0), 0.0, sub_u)
         if mu <= 0 and sub_mu < 0:
             sub_mu = 0.0
-        norm = float(sub_u @ sub_u + sub_mu * sub_mu)
+        if nu <= 0 and sub_nu < 0:
+            sub_nu = 0.0
+        norm = float(sub_u @ sub_u + sub_mu * sub_mu + sub_nu * sub_nu)
         if norm == 0.0:
             break  # the relaxed solution is feasible and complementary: bound is optimal
         step = theta * max(upper - value, 1e-9 * max(1.0, abs(upper))) / norm
         u = u + step * sub_u
         u = np.where(forced, u, np.maximum(u, 0.0))
         mu = max(0.0, mu + step * sub_mu)
+        nu = max(0.0, nu + step * sub_nu)
     return LagrangianResult(bound=float(best), counts=best_counts, iterations=it)
 
 
@@ -154,16 +172,18 @@ def assign_for_counts(inst: Instance, counts: np.ndarray,
                       table: np.ndarray | None = None) -> np.ndarray | None:
     """Best interference-free assignment with exactly ``counts[j]`` users on ES j.
 
-    Ignores the accuracy target (check the answer with :func:`mecopt.evaluate`). Returns
-    ``None`` when no assignment has these counts (forced users cannot all be placed, or an
-    ES cannot serve ``counts[j]`` users).
+    Minimises the objective (``table`` is :func:`~mecopt.formulations.count_indexed.
+    cost_table`) within the energy budgets, ignoring the accuracy target and the
+    hallucination cap (check the answer with :func:`mecopt.evaluate`). Returns ``None`` when
+    no assignment has these counts (users that may not stay local cannot all be placed, or
+    an ES cannot serve ``counts[j]`` users).
     """
     counts = np.asarray(counts, dtype=np.int64)
     n_users = inst.n_users
     if counts.sum() > n_users or np.any(counts > inst.count_limit):
         return None
     if table is None:
-        table = delay_table(inst, max(int(counts.max(initial=0)), 1))
+        table = cost_table(inst, max(int(counts.max(initial=0)), 1))
     big = 1e9
     cols = []
     owner = []
@@ -171,7 +191,7 @@ def assign_for_counts(inst: Instance, counts: np.ndarray,
         d = table[:, j, counts[j] - 1] * MS
         cols.append(np.repeat(np.where(np.isfinite(d), d, big)[:, None], counts[j], axis=1))
         owner.extend([j] * int(counts[j]))
-    local = np.where(inst.forced, big, inst.local_delay * MS)
+    local = np.where(must_offload(inst), big, local_cost(inst) * MS)
     n_local = n_users - int(counts.sum())
     cols.append(np.repeat(local[:, None], n_local, axis=1))
     owner.extend([-1] * n_local)
@@ -190,15 +210,15 @@ def count_search(inst: Instance, starts: list[np.ndarray], *, time_budget: float
 
     From each count vector in ``starts`` in turn (the relaxation's, a heuristic's...), moves
     one user's worth of count (``+1`` or ``-1`` on one ES, or from one ES to another) while
-    the interference-free mean delay of :func:`assign_for_counts` improves and the
-    accuracy target holds. A start that is infeasible (say, too few places for the users
-    the rule forces) is left at once.
+    the interference-free objective of :func:`assign_for_counts` improves and the
+    evaluator calls the assignment feasible (accuracy, hallucination, energy). A start that
+    is infeasible (say, too few places for the users the rule forces) is left at once.
 
     Returns
     -------
     tuple
         The best assignment found (``None`` if no count vector tried was feasible) and its
-        interference-free mean delay (``inf`` without one).
+        interference-free objective (``inf`` without one).
     """
     from mecopt.evaluate import evaluate
 
@@ -206,7 +226,7 @@ def count_search(inst: Instance, starts: list[np.ndarray], *, time_budget: float
     free = inst if inst.interference == "none" else inst.replace(interference="none")
     limit = free.count_limit
     if table is None:
-        table = delay_table(free, max(int(limit.max(initial=0)), 1))
+        table = cost_table(free, max(int(limit.max(initial=0)), 1))
     seen: dict[tuple[int, ...], float] = {}
 
     def score(n: np.ndarray) -> tuple[float, np.ndarray | None]:
@@ -217,7 +237,7 @@ def count_search(inst: Instance, starts: list[np.ndarray], *, time_budget: float
         value = np.inf
         if a is not None:
             m = evaluate(free, a)
-            value = m.mean_delay if m.feasible else np.inf
+            value = m.objective if m.feasible else np.inf
         seen[key] = value
         return value, a
 
@@ -240,7 +260,7 @@ def count_search(inst: Instance, starts: list[np.ndarray], *, time_budget: float
                 if np.any(cand < 0) or np.any(cand > limit) or cand.sum() > free.n_users:
                     continue
                 val, a = score(cand)
-                if val < current_val * (1 - 1e-12):
+                if val < current_val - 1e-12 * abs(current_val):
                     current, current_val, improved = cand, val, True
                     if a is not None and val < best_val:
                         best_val, best_a = val, a

@@ -91,3 +91,15 @@ def comm_delay(
     se = spectral_efficiency(inst, users, es, interference)
     with np.errstate(divide="ignore"):
         return inst.prompt_bits[users] * n / (inst.bandwidth[es] * se)
+
+
+#: Speed of light, m/s.
+SPEED_OF_LIGHT = 3.0e8
+#: Distances below this are clipped in the path loss (m).
+MIN_DISTANCE_M = 1.0
+
+
+def free_space_gain(distance_m: np.ndarray | float, carrier_hz: float) -> np.ndarray:
+    """Free-space path gain ``(c / (4 pi f d))^2`` (the kim2026 model), ``d >= 1 m``."""
+    d = np.maximum(np.asarray(distance_m, dtype=float), MIN_DISTANCE_M)
+    return (SPEED_OF_LIGHT / (4.0 * np.pi * carrier_hz * d)) ** 2

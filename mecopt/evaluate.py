@@ -1,4 +1,5 @@
-"""The evaluator: the single source of truth for delay, accuracy and feasibility.
+"""The evaluator: the single source of truth for delay, accuracy, energy, hallucination,
+the objective and feasibility.
 
 Every solver's answer, exact or heuristic, is re-evaluated here before it is reported.
 """
@@ -11,10 +12,13 @@ import numpy as np
 
 from mecopt.channel import INTERFERENCE, comm_delay
 from mecopt.instance import Instance
+from mecopt.objective import cost, hallucination, local_energy, offload_energy, within_budget
 from mecopt.queues import QUEUE_MODELS
 
 #: Slack allowed on the accuracy target (solvers work with rounded coefficients).
 ACCURACY_TOL = 1e-9
+#: Slack allowed on the hallucination cap.
+HALLUCINATION_TOL = ACCURACY_TOL
 _MAX_LISTED = 5
 
 
@@ -26,8 +30,17 @@ class Metrics:
     ----------
     mean_delay
         Mean delay over all N users, seconds (``inf`` if some user cannot be served).
+    objective
+        What every solver minimises, seconds: the mean over users of ``delay_i +
+        cost_energy_i energy_i - cost_accuracy acc_i + cost_hallucination hall_i``; equal to
+        ``mean_delay`` when the instance sets no weight.
     accuracy
         Mean served accuracy: the expected share of users answered correctly.
+    mean_energy
+        Mean energy per user, J.
+    mean_hallucination
+        Mean hallucination probability of the served models; ``None`` when the instance has
+        no hallucination data.
     feasible
         True when no constraint is violated and every delay is finite.
     violations
@@ -39,9 +52,15 @@ class Metrics:
         (M,) number of users offloaded to each ES.
     n_offloaded
         Number of offloaded users.
+    energy
+        (N,) energy of each user's choice, J: ``local_energy`` (0 when unset) locally,
+        ``tx_power * comm_delay`` offloaded.
+    hallucination
+        (N,) hallucination probability of each user's model, or ``None``.
     """
 
     mean_delay: float
+    objective: float
     accuracy: float
     feasible: bool
     violations: tuple[str, ...]
@@ -50,6 +69,10 @@ class Metrics:
     edge_delay: np.ndarray
     users_per_es: np.ndarray
     n_offloaded: int
+    energy: np.ndarray
+    mean_energy: float
+    hallucination: np.ndarray | None
+    mean_hallucination: float | None
 
 
 def check_assignment(inst: Instance, assignment: object) -> np.ndarray:
@@ -82,7 +105,7 @@ def check_assignment(inst: Instance, assignment: object) -> np.ndarray:
 
 
 def evaluate(inst: Instance, assignment: object) -> Metrics:
-    """Evaluate an assignment: per-user delays, mean delay, accuracy and feasibility.
+    """Evaluate an assignment: delays, energy, accuracy, hallucination, objective, feasibility.
 
     Parameters
     ----------
@@ -121,6 +144,11 @@ def evaluate(inst: Instance, assignment: object) -> Metrics:
         edge[users] = QUEUE_MODELS.get(inst.queue).edge_delay(inst, users, es, n)
     delay = np.where(off, comm + edge, inst.local_delay)
     accuracy = float(np.mean(np.where(off, inst.acc_edge, inst.acc_local)))
+    everyone = np.arange(inst.n_users)
+    energy = np.where(off, offload_energy(inst, everyone, comm), local_energy(inst))
+    hall = hallucination(inst, everyone, off)
+    mean_hall = None if hall is None else float(np.mean(hall))
+    objective = float(np.mean(cost(inst, everyone, off, delay, energy)))
 
     violations: list[str] = []
     forced_local = np.flatnonzero(inst.forced & ~off)
@@ -137,6 +165,17 @@ def evaluate(inst: Instance, assignment: object) -> Metrics:
         violations.append(
             f"mean accuracy {accuracy:.6f} is below min_accuracy {inst.min_accuracy:.6f}"
         )
+    if (inst.max_hallucination is not None and mean_hall is not None
+            and mean_hall > inst.max_hallucination + HALLUCINATION_TOL):
+        violations.append(f"mean hallucination {mean_hall:.6f} is above max_hallucination "
+                          f"{inst.max_hallucination:.6f}")
+    over = np.flatnonzero(np.isfinite(energy) & ~within_budget(inst, everyone, energy))
+    if over.size:
+        listed = ", ".join(
+            f"user {i} ({'local' if a[i] < 0 else f'ES {a[i]}'}: {energy[i]:.6g} J > "
+            f"{inst.energy_budget[i]:.6g} J)" for i in over[:_MAX_LISTED])
+        more = f" and {over.size - _MAX_LISTED} more" if over.size > _MAX_LISTED else ""
+        violations.append(f"energy_budget exceeded: {listed}{more}")
     if inst.max_users is not None:
         for j in np.flatnonzero(counts > inst.max_users):
             violations.append(f"ES {j} serves {counts[j]} users > max_users {inst.max_users[j]}")
@@ -152,10 +191,11 @@ def evaluate(inst: Instance, assignment: object) -> Metrics:
     if unserved.size > _MAX_LISTED:
         violations.append(f"... and {unserved.size - _MAX_LISTED} more users cannot be served")
 
-    for arr in (delay, comm, edge, counts):
+    for arr in (delay, comm, edge, counts, energy) + (() if hall is None else (hall,)):
         arr.setflags(write=False)
     return Metrics(
         mean_delay=float(np.mean(delay)),
+        objective=objective,
         accuracy=accuracy,
         feasible=not violations,
         violations=tuple(violations),
@@ -164,4 +204,8 @@ def evaluate(inst: Instance, assignment: object) -> Metrics:
         edge_delay=edge,
         users_per_es=counts,
         n_offloaded=int(users.size),
+        energy=energy,
+        mean_energy=float(np.mean(energy)),
+        hallucination=hall,
+        mean_hallucination=mean_hall,
     )

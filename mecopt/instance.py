@@ -21,8 +21,12 @@ import numpy as np
 from mecopt import jsonio
 from mecopt.errors import UnknownNameError
 
-#: Version of the JSON schema written by :meth:`Instance.to_json`.
-SCHEMA_VERSION = 1
+#: Version of the JSON schema written by :meth:`Instance.to_json`. Version 2 added the
+#: optional energy, hallucination, cost-weight and planning fields (``_OPTIONAL_FIELDS``);
+#: version-1 files still load.
+SCHEMA_VERSION = 2
+#: Every schema version :meth:`Instance.from_dict` reads.
+READABLE_VERSIONS = (1, 2)
 SCHEMA_NAME = "mecopt.instance"
 
 INTERFERENCE_MODELS = ("none", "other-cells")
@@ -39,11 +43,21 @@ _USER_FIELDS = (
 _ES_FIELDS = ("bandwidth", "noise", "capacity", "per_user_cap")
 _UNIT_INTERVAL = ("alpha", "acc_local", "acc_edge")
 _POSITIVE = ("local_delay", "prompt_bits", "edge_work", "tx_power") + _ES_FIELDS
+#: Optional (N,) fields (``None`` = off) and the rule each value must satisfy.
+_OPTIONAL_USER_FIELDS = {
+    "local_energy": "nonnegative",
+    "energy_budget": "nonnegative",
+    "hall_local": "unit",
+    "hall_edge": "unit",
+    "cost_energy": "nonnegative",
+    "edge_work_plan": "positive",
+}
+#: Fields added by schema version 2; written only when set.
+_OPTIONAL_FIELDS = (*_OPTIONAL_USER_FIELDS, "max_hallucination", "cost_accuracy",
+                    "cost_hallucination")
 #: Largest ``max_users`` entry (any limit >= N means "no limit").
 _MAX_COUNT = 2**53
 
-#: Schema versions :meth:`Instance.from_json` reads.
-SUPPORTED_VERSIONS = (1,)
 
 _F = jsonio.FieldSpec
 #: The JSON shape of every field of the ``instance`` object.
@@ -57,6 +71,11 @@ _INSTANCE_FIELDS: dict[str, jsonio.FieldSpec] = {
     "tau": _F("number", nullable=True, required=False),
     "min_accuracy": _F("number", nullable=True, required=False),
     "max_users": _F("array", 1, nullable=True, integer=True, required=False),
+    # Schema version 2 (optional; null or absent = off):
+    **{name: _F("array", 1, nullable=True, required=False) for name in _OPTIONAL_USER_FIELDS},
+    "max_hallucination": _F("number", nullable=True, required=False),
+    "cost_accuracy": _F("number", required=False),
+    "cost_hallucination": _F("number", required=False),
     "meta": _F("object", required=False),
 }
 _DOCUMENT_FIELDS = {"schema": _F("string"), "version": _F("number", integer=True),
@@ -122,14 +141,45 @@ class Instance:
         Target for the mean served accuracy, in [0, 1]; ``None`` disables it.
     max_users
         (M,) largest number of users K_j an ES may serve; ``None`` means no limit.
+    local_energy
+        (N,) energy E_i^L in J the device spends answering locally, >= 0; ``None`` counts
+        it as 0. An offloaded user spends ``P_i t_comm_ij`` (uplink time with the ES's
+        bandwidth share and interference).
+    energy_budget
+        (N,) cap in J on the energy of each user's choice, >= 0; ``None`` disables it.
+    hall_local, hall_edge
+        (N,) probability that the device / edge model hallucinates, in [0, 1]; both or
+        neither.
+    max_hallucination
+        Cap in [0, 1] on the mean hallucination probability of the served models; needs
+        ``hall_local`` and ``hall_edge``. ``None`` disables it.
+    cost_energy
+        (N,) weight in s/J of each user's energy in the objective, >= 0; ``None`` = 0.
+    cost_accuracy
+        Weight in s of the served accuracy in the objective (a reward), >= 0.
+    cost_hallucination
+        Weight in s of the hallucination probability in the objective, >= 0; a positive
+        value needs ``hall_local`` and ``hall_edge``.
+    edge_work_plan
+        (N,) planning estimate of ``edge_work`` in FLOP, > 0: heuristics plan with it
+        (:meth:`planning_view`); the evaluator and the exact solvers use ``edge_work``.
+        ``None``: plan with the truth.
     meta
         Free-form provenance (scenario name, seed, overrides). Not used by any computation.
+
+    Notes
+    -----
+    Every solver minimises the objective, the mean over users of
+    ``delay_i + cost_energy_i energy_i - cost_accuracy acc_i + cost_hallucination hall_i``
+    (the mean delay when no weight is set).
 
     Raises
     ------
     ValueError
         On NaN or infinite values, non-positive capacities, shape mismatches, probabilities
-        outside [0, 1] or unknown option names. The message names the field and the index.
+        outside [0, 1], negative energies or weights, a hallucination cap or weight without
+        the hallucination arrays, or unknown option names. The message names the field and
+        the index.
     """
 
     alpha: np.ndarray
@@ -150,6 +200,15 @@ class Instance:
     tau: float | None = None
     min_accuracy: float | None = None
     max_users: np.ndarray | None = None
+    local_energy: np.ndarray | None = None
+    energy_budget: np.ndarray | None = None
+    hall_local: np.ndarray | None = None
+    hall_edge: np.ndarray | None = None
+    max_hallucination: float | None = None
+    cost_energy: np.ndarray | None = None
+    cost_accuracy: float = 0.0
+    cost_hallucination: float = 0.0
+    edge_work_plan: np.ndarray | None = None
     meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -212,10 +271,52 @@ class Instance:
             k = k.astype(np.int64)
             k.setflags(write=False)
             setf(self, "max_users", k)
+        self._check_optional(n_users)
         if not isinstance(self.meta, Mapping):
             raise ValueError(f"Instance.meta must be a mapping (provenance), got "
                              f"{type(self.meta).__name__}")
         setf(self, "meta", dict(self.meta))
+
+    def _check_optional(self, n_users: int) -> None:
+        """Validate the optional energy, hallucination, weight and planning fields."""
+        setf = object.__setattr__
+        rules = {
+            "nonnegative": (lambda a: a < 0, "must be >= 0"),
+            "unit": (lambda a: (a < 0) | (a > 1), "must lie in [0, 1]"),
+            "positive": (lambda a: a <= 0, "must be > 0"),
+        }
+        for name, rule in _OPTIONAL_USER_FIELDS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            arr = _as_float_array(name, value)
+            _check_shape(name, arr, (n_users,))
+            _first_bad(name, arr, ~np.isfinite(arr), "must be finite")
+            bad, text = rules[rule]
+            _first_bad(name, arr, bad(arr), text)
+            setf(self, name, arr)
+        has_hall = self.hall_local is not None
+        if has_hall != (self.hall_edge is not None):
+            given, absent = ("hall_local", "hall_edge") if has_hall else ("hall_edge",
+                                                                         "hall_local")
+            raise ValueError(f"Instance.{given} is set but Instance.{absent} is None: give "
+                             "both hallucination arrays or neither")
+        if self.max_hallucination is not None:
+            cap = _as_scalar("max_hallucination", self.max_hallucination)
+            if not 0.0 <= cap <= 1.0:
+                raise ValueError(f"Instance.max_hallucination = {cap!r}: must lie in [0, 1]")
+            if not has_hall:
+                raise ValueError(f"Instance.max_hallucination = {cap!r} needs hall_local and "
+                                 "hall_edge")
+            setf(self, "max_hallucination", cap)
+        for name in ("cost_accuracy", "cost_hallucination"):
+            weight = _as_scalar(name, getattr(self, name))
+            if weight < 0:
+                raise ValueError(f"Instance.{name} = {weight!r}: must be >= 0")
+            setf(self, name, weight)
+        if self.cost_hallucination > 0 and not has_hall:
+            raise ValueError(f"Instance.cost_hallucination = {self.cost_hallucination!r} "
+                             "needs hall_local and hall_edge")
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -242,9 +343,25 @@ class Instance:
             return np.full(self.n_servers, self.n_users, dtype=np.int64)
         return np.minimum(self.max_users, self.n_users)
 
+    @property
+    def weighted(self) -> bool:
+        """True when the objective carries an energy, accuracy or hallucination weight."""
+        return (self.cost_energy is not None or self.cost_accuracy > 0
+                or self.cost_hallucination > 0)
+
     def replace(self, **changes: Any) -> Instance:
         """Return a copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    def planning_view(self) -> Instance:
+        """The instance heuristics plan on: ``edge_work`` replaced by ``edge_work_plan``.
+
+        Returns ``self`` when no planning estimate is set. Score the plan with the true
+        instance (:func:`mecopt.evaluate`).
+        """
+        if self.edge_work_plan is None:
+            return self
+        return self.replace(edge_work=self.edge_work_plan, edge_work_plan=None)
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
@@ -252,6 +369,9 @@ class Instance:
         fields: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            if f.name in _OPTIONAL_FIELDS and (value is None or (
+                    f.name in ("cost_accuracy", "cost_hallucination") and value == 0)):
+                continue  # unset optional fields are not written
             fields[f.name] = value.tolist() if isinstance(value, np.ndarray) else value
         return {"schema": SCHEMA_NAME, "version": SCHEMA_VERSION, "instance": fields}
 
@@ -278,12 +398,20 @@ class Instance:
             raise InstanceFormatError(
                 f"{where}: field 'schema' = {top['schema']!r}: expected {SCHEMA_NAME!r}"
             )
-        if top["version"] not in SUPPORTED_VERSIONS:
+        version = top["version"]
+        if version not in READABLE_VERSIONS:
             raise InstanceFormatError(
-                f"{where}: field 'version' = {top['version']!r}: this mecopt reads version(s) "
-                + ", ".join(map(str, SUPPORTED_VERSIONS))
+                f"{where}: field 'version' = {version!r}: this mecopt reads versions "
+                + ", ".join(str(v) for v in READABLE_VERSIONS)
             )
-        kwargs = jsonio.check_fields(f"{where}: instance", top["instance"], _INSTANCE_FIELDS)
+        fields = top["instance"]
+        newer = sorted(set(fields) & set(_OPTIONAL_FIELDS))
+        if version == 1 and newer:
+            raise InstanceFormatError(
+                f"{where}: version 1 cannot hold field(s) {', '.join(newer)} "
+                "(added in version 2)"
+            )
+        kwargs = jsonio.check_fields(f"{where}: instance", fields, _INSTANCE_FIELDS)
         return cls(**kwargs)
 
     @classmethod
@@ -329,6 +457,13 @@ class Instance:
             opts += f", min_accuracy={self.min_accuracy}"
         if self.max_users is not None:
             opts += f", max_users={self.max_users.tolist()}"
+        opts += "".join(f", {name}=..." for name in _OPTIONAL_USER_FIELDS
+                        if getattr(self, name) is not None)
+        if self.max_hallucination is not None:
+            opts += f", max_hallucination={self.max_hallucination}"
+        for name in ("cost_accuracy", "cost_hallucination"):
+            if getattr(self, name):
+                opts += f", {name}={getattr(self, name)}"
         return f"Instance(N={self.n_users}, M={self.n_servers}, {opts})"
 
 

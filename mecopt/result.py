@@ -44,9 +44,10 @@ class SolveResult:
         ``"infeasible"`` (proven to have no feasible assignment) or ``"no_solution"``
         (no feasible assignment found, infeasibility not proven).
     objective
-        The evaluator's mean delay (s) of ``assignment``; ``None`` without one.
+        The evaluator's objective (s) of ``assignment`` (:attr:`Metrics.objective`: the mean
+        delay unless the instance sets cost weights); ``None`` without one.
     bound
-        A proven lower bound on the optimal mean delay (exact solvers only).
+        A proven lower bound on the optimal objective (exact solvers only).
     gap
         ``(objective - bound) / objective``; ``None`` without a bound.
     runtime
@@ -129,7 +130,10 @@ class SolveResult:
     def summary(self) -> str:
         """A short multi-line description; delays in ms, times in s (each line says so)."""
         lines = [f"solver     {self.solver} ({self.solver_version})", f"status     {self.status}"]
-        if self.objective is not None:
+        if self.metrics is not None and self.metrics.objective != self.metrics.mean_delay:
+            lines.append(f"objective  {self.objective * 1e3:.4f} ms")
+            lines.append(f"mean delay {self.metrics.mean_delay * 1e3:.4f} ms")
+        elif self.objective is not None:
             lines.append(f"mean delay {self.objective * 1e3:.4f} ms")
         if self.bound is not None:
             gap = "unknown" if self.gap is None else f"{self.gap:.2e}"

@@ -59,7 +59,7 @@ class HeuristicSolver:
         m = evaluate(inst, a)
         return SolveResult(
             assignment=a, status="feasible" if m.feasible else "no_solution",
-            objective=m.mean_delay, bound=None, gap=None,
+            objective=m.objective, bound=None, gap=None,
             runtime=time.perf_counter() - start, solver=self.name,
             solver_version=self.version(), seed=seed, threads=1, time_limit=time_limit,
             metrics=m, message="" if m.feasible else "; ".join(m.violations),

@@ -29,14 +29,15 @@ MIP_REL_GAP = 1e-7
 def highs_options(milp: MatrixMILP) -> dict[str, object]:
     """HiGHS options every HiGHS-based backend sets for ``milp``.
 
-    Without an accuracy row the count-indexed relaxation is tight and HiGHS presolve
-    (probing) costs more than it saves: at N = 120 the whole solve took about 2.5x as long
-    with it. With an accuracy row the search branches, and presolve pays for itself (kim2026
-    N = 60 with a binding target: proven in 22 s with it, a 0.23 % gap after 30 s without).
+    Without an accuracy (or hallucination) row the count-indexed relaxation is tight and
+    HiGHS presolve (probing) costs more than it saves: at N = 120 the whole solve took about
+    2.5x as long with it. With an accuracy row the search branches, and presolve pays for
+    itself (kim2026 N = 60 with a binding target: proven in 22 s with it, a 0.23 % gap after
+    30 s without).
     """
-    from mecopt.formulations.count_indexed import ROW_ACCURACY
+    from mecopt.formulations.count_indexed import QUALITY_ROWS
 
-    has_accuracy = bool(np.any(milp.row_kind == ROW_ACCURACY))
+    has_accuracy = bool(np.any(np.isin(milp.row_kind, QUALITY_ROWS)))
     return {"presolve": "on" if has_accuracy else "off"}
 
 

@@ -1,7 +1,8 @@
 """Brute force: enumerate every assignment of a tiny instance.
 
-It is exact for every interference and queue model (it evaluates the true objective, with
-interference), which makes it the reference the MILP backends are tested against.
+It is exact for every interference and queue model and every constraint (it evaluates the
+true objective, with interference, energy budgets and the weighted cost), which makes it the
+reference the MILP backends are tested against.
 Assignments are scored in vectorised batches with the same channel and queue primitives as
 the evaluator; the winner is then re-evaluated by :func:`mecopt.evaluate`.
 """
@@ -15,8 +16,9 @@ import numpy as np
 
 from mecopt import __version__
 from mecopt.channel import comm_delay
-from mecopt.evaluate import ACCURACY_TOL, evaluate
+from mecopt.evaluate import ACCURACY_TOL, HALLUCINATION_TOL, evaluate
 from mecopt.instance import Instance
+from mecopt.objective import cost, hallucination, local_energy, offload_energy, within_budget
 from mecopt.queues import QUEUE_MODELS
 from mecopt.result import SolveResult
 
@@ -26,7 +28,7 @@ _BATCH = 1 << 15
 
 
 def batch_scores(inst: Instance, assign: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean delay and feasibility of each row of ``assign`` (B, N)."""
+    """Objective (mean cost, s) and feasibility of each row of ``assign`` (B, N)."""
     n_es = inst.n_servers
     off = assign >= 0
     es = np.where(off, assign, 0)
@@ -43,12 +45,18 @@ def batch_scores(inst: Instance, assign: np.ndarray) -> tuple[np.ndarray, np.nda
     users = np.arange(inst.n_users)[None, :]
     nn = np.maximum(n, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        d = comm_delay(inst, users, es, nn, interference) + QUEUE_MODELS.get(
-            inst.queue).edge_delay(inst, users, es, nn)
+        comm = comm_delay(inst, users, es, nn, interference)
+        d = comm + QUEUE_MODELS.get(inst.queue).edge_delay(inst, users, es, nn)
     delay = np.where(off, d, inst.local_delay[None, :])
-    mean = delay.mean(axis=1)
-    ok = np.isfinite(mean)
+    energy = np.where(off, offload_energy(inst, users, comm), local_energy(inst)[None, :])
+    mean = cost(inst, users, off, delay, energy).mean(axis=1)
+    ok = np.isfinite(delay).all(axis=1)
     ok &= ~(inst.forced[None, :] & ~off).any(axis=1)
+    if inst.energy_budget is not None:
+        ok &= within_budget(inst, users, energy).all(axis=1)
+    if inst.max_hallucination is not None:
+        hall = hallucination(inst, users, off).mean(axis=1)
+        ok &= hall <= inst.max_hallucination + HALLUCINATION_TOL
     if inst.min_accuracy is not None:
         acc = np.where(off, inst.acc_edge, inst.acc_local).mean(axis=1)
         ok &= acc >= inst.min_accuracy - ACCURACY_TOL
@@ -109,9 +117,9 @@ class BruteForceSolver:
                 runtime=time.perf_counter() - start)
         a = (best_idx // powers) % base - 1
         m = evaluate(inst, a)
-        bound = None if stopped else m.mean_delay
+        bound = None if stopped else m.objective
         return dataclasses.replace(
             SolveResult(assignment=a, status="feasible" if stopped else "optimal",
-                        objective=m.mean_delay, bound=bound, gap=None if stopped else 0.0,
+                        objective=m.objective, bound=bound, gap=None if stopped else 0.0,
                         metrics=m, message="time limit reached" if stopped else "", **common),
             runtime=time.perf_counter() - start)

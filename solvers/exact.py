@@ -11,8 +11,9 @@
    with interference, improve the best by single-move local search; report the best
    feasible one, so an exact solver is never worse than GOA.
 5. The bound is the best of the backend's, the Lagrangian one and a trivial one (every user
-   at its cheapest option with no one else on its ES). Each is a lower bound for both
-   interference models (interference only lengthens delays). A bound above the best
+   at its cheapest allowed option with no one else on its ES). Each is a lower bound for
+   both interference models (interference only lengthens delays and uplink energies, so
+   it only raises costs and tightens energy budgets). A bound above the best
    feasible objective means a faulty backend: it is dropped and the message says so.
    The status is ``"optimal"`` only when the objective meets the bound; with
    ``"other-cells"`` that happens when the interference-free optimum suffers no
@@ -51,7 +52,7 @@ Candidates = dict[str, tuple[np.ndarray, Metrics]]
 
 
 def _best(candidates: Candidates) -> tuple[str, np.ndarray, Metrics] | None:
-    feasible = [(m.mean_delay, name) for name, (a, m) in candidates.items() if m.feasible]
+    feasible = [(m.objective, name) for name, (a, m) in candidates.items() if m.feasible]
     if not feasible:
         return None
     _, name = min(feasible)
@@ -59,10 +60,14 @@ def _best(candidates: Candidates) -> tuple[str, np.ndarray, Metrics] | None:
 
 
 def trivial_bound(inst: Instance, table: np.ndarray) -> float:
-    """Mean over users of their cheapest option alone on an ES (or local if allowed)."""
+    """Mean over users of their cheapest option alone on an ES (or local if allowed).
+
+    ``table`` is :func:`~mecopt.formulations.count_indexed.cost_table` (costs never fall
+    as n grows, so n = 1 is each ES's cheapest count).
+    """
     alone = np.min(table[:, :, 0], axis=1)
-    cheapest = np.where(inst.forced, alone, np.minimum(alone, inst.local_delay))
-    return float(np.mean(cheapest))
+    home = np.where(count_indexed.must_offload(inst), np.inf, count_indexed.local_cost(inst))
+    return float(np.mean(np.minimum(alone, home)))
 
 
 def _time_left(deadline: float | None) -> float:
@@ -127,7 +132,7 @@ def solve_exact(
         candidates[name] = (a, evaluate(inst, a))
 
     model = count_indexed.build(free_inst)
-    table = count_indexed.delay_table(free_inst, max(int(free_inst.count_limit.max()), 1))
+    table = count_indexed.cost_table(free_inst, max(int(free_inst.count_limit.max()), 1))
     bounds: dict[str, float] = {"trivial": trivial_bound(free_inst, table)}
     info: dict[str, object] = {
         "formulation": "count-indexed",
@@ -139,7 +144,7 @@ def solve_exact(
     notes: list[str] = []
 
     def run_lagrangian(budget: float) -> None:
-        upper = min((m.mean_delay for _, m in candidates.values() if m.feasible),
+        upper = min((m.objective for _, m in candidates.values() if m.feasible),
                     default=np.inf)
         upper_ms = (upper * count_indexed.MS * inst.n_users if np.isfinite(upper)
                     else model.milp.constant + float(np.abs(model.milp.c).sum()))
@@ -162,10 +167,10 @@ def solve_exact(
                 candidates[f"{best[0]}+local-search"] = (a, evaluate(inst, a))
                 best = _best(candidates)
         a, m, winner = (None, None, None) if best is None else (best[1], best[2], best[0])
-        obj = None if m is None else m.mean_delay
+        obj = None if m is None else m.objective
         valid = {}
         for source, value in bounds.items():
-            if obj is not None and value > obj * (1 + BOUND_SLACK):
+            if obj is not None and value > obj + BOUND_SLACK * abs(obj):
                 notes.append(f"{source} bound {value:.9g} exceeds a feasible objective "
                              f"{obj:.9g} and was dropped (please report this instance)")
             else:
@@ -206,7 +211,7 @@ def solve_exact(
         budget = LAGRANGIAN_BUDGET if time_limit is None else LAGRANGIAN_SHARE * time_limit
         run_lagrangian(min(budget, _time_left(deadline)))
         best = _best(candidates)
-        if best is not None and relative_gap(best[2].mean_delay,
+        if best is not None and relative_gap(best[2].objective,
                                              bounds["lagrangian"]) <= GAP_TOL:
             return finish("feasible", "closed by the Lagrangian bound")
 

@@ -1,24 +1,24 @@
 """OR-Tools CP-SAT on the integer-scaled MILP.
 
-CP-SAT needs integer coefficients. The objective (total delay in ms) is scaled to
+CP-SAT needs integer coefficients. The objective (total cost in ms) is scaled to
 nanoseconds and rounded; since at most N columns with a non-zero cost can be 1, the true
 optimum is at least the rounded bound minus ``N / 2`` ns, and that corrected value is the
-bound reported. Accuracy coefficients are scaled by 1e9 with the right-hand side loosened by
-the largest possible rounding error, so no truly feasible assignment is cut off; the driver
-re-checks every answer with the evaluator.
+bound reported. Accuracy and hallucination coefficients are scaled by 1e9 with the right-hand
+side loosened by the largest possible rounding error, so no truly feasible assignment is cut
+off; the driver re-checks every answer with the evaluator.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mecopt.formulations.count_indexed import ROW_ACCURACY, ROW_ASSIGN
+from mecopt.formulations.count_indexed import QUALITY_ROWS, ROW_ASSIGN
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import BackendOptions, BackendResult, ImportBackend, require
 
 #: Objective units per MILP unit (ms -> ns).
 OBJ_SCALE = 1e6
-#: Accuracy units per probability.
+#: Accuracy (and hallucination) units per probability.
 ACC_SCALE = 1e9
 
 #: CP-SAT status name -> backend status.
@@ -49,7 +49,7 @@ class CpSatBackend(ImportBackend):
             s, e = a.indptr[r], a.indptr[r + 1]
             idx, val = a.indices[s:e], a.data[s:e]
             lo, hi = milp.row_lo[r], milp.row_hi[r]
-            if milp.row_kind[r] == ROW_ACCURACY:
+            if milp.row_kind[r] in QUALITY_ROWS:
                 val = np.round(val * ACC_SCALE)
                 lo = np.ceil(lo * ACC_SCALE - 0.5 * len(idx)) if np.isfinite(lo) else lo
                 hi = np.floor(hi * ACC_SCALE + 0.5 * len(idx)) if np.isfinite(hi) else hi

@@ -14,7 +14,7 @@ import pytest
 
 import mecopt
 from mecopt.cli import main
-from mecopt.instance import InstanceFormatError
+from mecopt.instance import SCHEMA_VERSION, InstanceFormatError
 from mecopt.result import SolveResult
 
 
@@ -85,9 +85,10 @@ def test_json_types_are_validated(doc, tmp_path, fields, match):
     (lambda t: t.replace('"arrival_rate": 0.0', '"arrival_rate": ' + "9" * 400),
      r"arrival_rate = 9+\.\.\.\(400 chars\)"),
     (lambda t: t.replace('"tau": 0.6', '"tau": 0.6, "tau": 0.7'), r"key 'tau' appears twice"),
-    (lambda t: t.replace('"version": 1', '"version": 1, "extra": 1'),
+    (lambda t: t.replace(f'"version": {SCHEMA_VERSION}',
+                         f'"version": {SCHEMA_VERSION}, "extra": 1'),
      r"unknown field\(s\) 'extra'"),
-    (lambda t: t.replace('"version": 1', '"version": 99'), r"'version' = 99"),
+    (lambda t: t.replace(f'"version": {SCHEMA_VERSION}', '"version": 99'), r"'version' = 99"),
     (lambda t: t.replace('"meta": {', '"meta": {"deep": ' + "[" * 5000 + "]" * 5000 + ', '),
      r"nested deeper"),
     (lambda t: t.replace('"meta": {', '"meta": {"deep": ' + "[" * 100 + "]" * 100 + ', '),

@@ -219,7 +219,8 @@ def _doc(**changes):
         ('{"version": 1}', r"missing field\(s\) 'schema', 'instance'"),
         (_doc(schema="other"), r"field 'schema' = 'other': expected 'mecopt.instance'"),
         (_doc(version=SCHEMA_VERSION + 1),
-         rf"field 'version' = {SCHEMA_VERSION + 1}: this mecopt reads version"),
+         rf"field 'version' = {SCHEMA_VERSION + 1}: this mecopt reads versions 1, "
+         rf"{SCHEMA_VERSION}"),
         (_doc(version="1"), r"instance JSON\.version = \"1\": must be a JSON number"),
         (_doc(instance=[1]), r"instance JSON\.instance = \[1\]: must be an object"),
         (_doc(**{"instance.colour": "red"}), r"unknown field\(s\) 'colour'"),

@@ -30,11 +30,18 @@ def now() -> str:
 
 def base_row(task: Task) -> dict[str, Any]:
     """The columns known before the solve: the task, the environment, the solver's version."""
+    from mecopt.bench.kinds import ONESHOT, task_kind
     from mecopt.solve import get_solver
 
-    impl, _ = get_solver(task.solver)
+    kind = getattr(task, "kind", ONESHOT)
     try:
-        version = str(impl.version())
+        if kind == ONESHOT:
+            impl, _ = get_solver(task.solver)
+            solver_kind = getattr(impl, "kind", "")
+            version = str(impl.version())
+        else:
+            solver_kind = kind
+            version = task_kind(kind).solver_version(task.solver)
     except Exception as exc:  # noqa: BLE001 - a missing package must not stop the sweep
         version = f"unavailable ({type(exc).__name__})"
     return {
@@ -47,7 +54,9 @@ def base_row(task: Task) -> dict[str, Any]:
         "solver": task.label,
         "solver_name": task.solver,
         "solver_options": json.dumps(dict(sorted(task.solver_options.items()))),
-        "kind": getattr(impl, "kind", ""),
+        "kind": solver_kind,
+        "task_kind": kind,
+        "horizon": getattr(task, "horizon", None),
         "time_limit": task.time_limit,
         "hard_limit": task.hard_limit,
         "threads": task.threads,
@@ -65,9 +74,14 @@ def prepare(tasks: Iterable[Task]) -> None:
     import importlib
     import pkgutil
 
+    from mecopt.bench.kinds import ONESHOT, task_kind
     from mecopt.solve import get_solver
 
     environment()  # cached here, so every row records the code the children run
+    tasks = list(tasks)
+    for kind in sorted({t.kind for t in tasks} - {ONESHOT}):
+        task_kind(kind).prepare([t for t in tasks if t.kind == kind])
+    tasks = [t for t in tasks if t.kind == ONESHOT]
     exact = False
     for name in sorted({t.solver for t in tasks}):
         impl, _ = get_solver(name)
@@ -106,33 +120,38 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
     Sends ``("instance", columns)`` once the instance is built, then ``("result", row)``.
     """
     import mecopt
+    from mecopt.bench.kinds import ONESHOT, task_kind
 
     started = now()
     t0 = time.perf_counter()
     row = base_row(task)
     row["started_at"] = started
     try:
-        row.update(instance_columns(task))
-        send(("instance", dict(row)))
-        inst = mecopt.scenario(task.scenario, task.n_users, task.seed, **task.overrides)
-        res = mecopt.solve(inst, task.solver, time_limit=task.time_limit, seed=task.seed,
-                           threads=task.threads, **task.solver_options)
-        row.update({
-            "status": res.status,
-            "objective": res.objective,
-            "bound": res.bound,
-            "gap": res.gap,
-            "accuracy": res.accuracy,
-            "n_offloaded": res.n_offloaded,
-            "mean_comm_delay": None if res.metrics is None else
-            float(res.metrics.comm_delay.mean()),
-            "mean_edge_delay": None if res.metrics is None else
-            float(res.metrics.edge_delay.mean()),
-            "runtime": res.runtime,
-            "solver_version": res.solver_version,
-            "threads": res.threads,
-            "message": res.message[:500],
-        })
+        if task.kind != ONESHOT:
+            send(("instance", dict(row)))
+            row.update(task_kind(task.kind).run(task))
+        else:
+            row.update(instance_columns(task))
+            send(("instance", dict(row)))
+            inst = mecopt.scenario(task.scenario, task.n_users, task.seed, **task.overrides)
+            res = mecopt.solve(inst, task.solver, time_limit=task.time_limit, seed=task.seed,
+                               threads=task.threads, **task.solver_options)
+            row.update({
+                "status": res.status,
+                "objective": res.objective,
+                "bound": res.bound,
+                "gap": res.gap,
+                "accuracy": res.accuracy,
+                "n_offloaded": res.n_offloaded,
+                "mean_comm_delay": None if res.metrics is None else
+                float(res.metrics.comm_delay.mean()),
+                "mean_edge_delay": None if res.metrics is None else
+                float(res.metrics.edge_delay.mean()),
+                "runtime": res.runtime,
+                "solver_version": res.solver_version,
+                "threads": res.threads,
+                "message": res.message[:500],
+            })
     except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
         tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
         row.update({"status": "error", "message": tb[:500]})

@@ -24,6 +24,19 @@ A solver entry is a name or a table with ``name`` and optionally ``label`` (the 
 default ``name``), ``options`` (solver options such as ``engine``), ``time_limit``,
 ``min_n``/``max_n`` (sizes it runs on) and ``hard_limit``. Tasks are ordered seed first, so a
 sweep stopped early holds complete seeds.
+
+A grid with ``kind = "longterm"`` scores long-term policies instead (:mod:`mecopt.bench.kinds`):
+``scenario`` names a long-term scenario, ``n_users`` the numbers of devices, ``horizon`` the
+number of slots, ``solvers`` the policies (``options`` are policy options) and
+``[grid.options]`` the scenario parameters::
+
+    [[grid]]
+    kind = "longterm"
+    scenario = "default"
+    n_users = [5, 10, 20, 40]
+    horizon = 500
+    seeds = { start = 0, count = 3 }
+    solvers = ["local", "greedy", { name = "lyapunov", options = { V = 20.0 } }]
 """
 
 from __future__ import annotations
@@ -37,11 +50,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mecopt.bench.kinds import ONESHOT, task_kind
 from mecopt.scenarios import SCENARIOS, scenario, scenario_parameters
 from mecopt.solve import get_solver
 
 _SWEEP_KEYS = {"name", "db", "threads", "hard_limit", "grace", "description"}
-_GRID_KEYS = {"scenario", "n_users", "seeds", "solvers", "options", "name"}
+_GRID_KEYS = {"scenario", "n_users", "seeds", "solvers", "options", "name", "kind", "horizon"}
 _SOLVER_KEYS = {"name", "label", "options", "time_limit", "min_n", "max_n", "hard_limit"}
 _INSTANCE_OPTIONS = ("interference", "queue", "arrival_rate", "tau", "min_accuracy",
                      "max_users")
@@ -83,11 +97,17 @@ class Task:
     time_limit: float | None
     threads: int
     hard_limit: float
+    kind: str = "oneshot"
+    horizon: int | None = None
 
     @property
     def instance_key(self) -> str:
         """Canonical text naming the instance (without the solver)."""
-        return instance_key(self.scenario, self.n_users, self.seed, self.overrides)
+        if self.kind == "oneshot":
+            return instance_key(self.scenario, self.n_users, self.seed, self.overrides)
+        extra = {"kind": self.kind, "horizon": self.horizon}
+        return instance_key(self.scenario, self.n_users, self.seed, {**self.overrides,
+                                                                      "__task__": extra})
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -184,7 +204,7 @@ def _text(name: str, value: Any) -> str:
     return value
 
 
-def _solver_entry(where: str, raw: Any) -> SolverEntry:
+def _solver_entry(where: str, raw: Any, plugin: Any = None) -> SolverEntry:
     if isinstance(raw, str):
         raw = {"name": raw}
     if not isinstance(raw, Mapping) or "name" not in raw:
@@ -193,19 +213,23 @@ def _solver_entry(where: str, raw: Any) -> SolverEntry:
     if extra:
         raise ValueError(f"{where}: unknown key(s) {sorted(extra)}; valid: "
                          f"{', '.join(sorted(_SOLVER_KEYS))}")
-    impl, _engine = get_solver(_text(f"{where}.name", raw["name"]))  # lists the valid names
+    name = _text(f"{where}.name", raw["name"])
     options = _table(f"{where}.options", raw.get("options", {}))
     _jsonable(f"{where}.options", options)
+    if plugin is not None:
+        plugin.check_solver(where, name, options)
+    else:
+        impl, _engine = get_solver(name)  # validates the name, listing the valid ones
+        unknown = sorted(set(options) - set(impl.options))
+        if unknown:
+            raise ValueError(f"{where}: unknown option(s) for solver {name!r}: "
+                             f"{', '.join(unknown)}; valid: {', '.join(impl.options) or 'none'}")
     if "label" in raw:
         _text(f"{where}.label", raw["label"])
     min_n = _whole(f"{where}.min_n", raw.get("min_n", 0), high=MAX_USERS)
     max_n = raw.get("max_n")
     if max_n is not None:
         max_n = _whole(f"{where}.max_n", max_n, high=MAX_USERS)
-    unknown = sorted(set(options) - set(impl.options))
-    if unknown:
-        raise ValueError(f"{where}: unknown option(s) for solver {raw['name']!r}: "
-                         f"{', '.join(unknown)}; valid: {', '.join(impl.options) or 'none'}")
     return SolverEntry(
         name=raw["name"], label=str(raw.get("label", raw["name"])), options=options,
         time_limit=_positive(f"{where}.time_limit", raw.get("time_limit")),
@@ -223,13 +247,27 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
     for key in ("scenario", "n_users", "seeds", "solvers"):
         if key not in grid:
             raise ValueError(f"{where}: missing key {key!r}")
+    kind = _text(f"{where}.kind", grid.get("kind", ONESHOT))
+    plugin = None if kind == ONESHOT else task_kind(kind)
+    horizon = None
+    if plugin is not None:
+        if "horizon" not in grid:
+            raise ValueError(f"{where}: a {kind!r} grid needs 'horizon' (slots)")
+        horizon = grid["horizon"]
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+            raise ValueError(f"{where}.horizon = {horizon!r}: must be a whole number >= 1")
+    elif "horizon" in grid:
+        raise ValueError(f"{where}: 'horizon' belongs to long-term grids (kind = 'longterm')")
     scenarios = grid["scenario"]
     scenarios = [scenarios] if isinstance(scenarios, str) else scenarios
     if not isinstance(scenarios, list) or not scenarios:
         raise ValueError(f"{where}.scenario = {grid['scenario']!r}: must be a scenario name "
                          "or a list of names")
     for k, s in enumerate(scenarios):
-        SCENARIOS.get(_text(f"{where}.scenario[{k}]", s))
+        if plugin is None:
+            SCENARIOS.get(_text(f"{where}.scenario[{k}]", s))
+        else:
+            plugin.check_scenario(_text(f"{where}.scenario[{k}]", s))
     sizes = _range(f"{where}.n_users", grid["n_users"], MAX_USERS)
     if any(n < 1 for n in sizes):
         raise ValueError(f"{where}.n_users: sizes must be >= 1")
@@ -237,21 +275,24 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
     if not isinstance(grid["solvers"], list) or not grid["solvers"]:
         raise ValueError(f"{where}.solvers = {grid['solvers']!r}: must be a non-empty list of "
                          'solver names or tables, e.g. ["goa", "highs"]')
-    solvers = [_solver_entry(f"{where}.solvers[{k}]", s) for k, s in enumerate(grid["solvers"])]
+    solvers = [_solver_entry(f"{where}.solvers[{k}]", s, plugin)
+               for k, s in enumerate(grid["solvers"])]
     labels = [s.label for s in solvers]
     if len(set(labels)) != len(labels):
         raise ValueError(f"{where}.solvers: labels must be unique, got {labels}")
     options = _table(f"{where}.options", grid.get("options", {}))
     _jsonable(f"{where}.options", options)
     for s in scenarios:
-        valid = set(scenario_parameters(s)) | set(_INSTANCE_OPTIONS)
+        valid = (set(scenario_parameters(s)) | set(_INSTANCE_OPTIONS) if plugin is None
+                 else plugin.scenario_options(s))
         unknown = sorted(set(options) - valid)
         if unknown:
             raise ValueError(f"{where}.options: unknown option(s) {', '.join(unknown)} for "
                              f"scenario {s!r}; valid: {', '.join(sorted(valid))}")
     names = sorted(options)
     values = [_dimension(k, options[k]) for k in names]
-    _check_instances(where, scenarios, names, values)
+    if plugin is None:
+        _check_instances(where, scenarios, names, values)
     threads = _whole("[sweep].threads", defaults.get("threads", 1), low=1, high=1024)
     hard_default = _positive("[sweep].hard_limit", defaults.get("hard_limit", 600.0))
     grace = _positive("[sweep].grace", defaults.get("grace", 30.0), zero=True)
@@ -266,7 +307,8 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
                 tasks.append(Task(sweep=sweep, scenario=scen, n_users=n, seed=seed,
                                   overrides=overrides, solver=s.name, label=s.label,
                                   solver_options=dict(s.options), time_limit=s.time_limit,
-                                  threads=threads, hard_limit=hard))
+                                  threads=threads, hard_limit=hard, kind=kind,
+                                  horizon=horizon))
     return tasks
 
 

@@ -51,6 +51,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("started_at", "TEXT"),
     ("finished_at", "TEXT"),
     ("message", "TEXT"),
+    ("task_kind", "TEXT"),
+    ("horizon", "INTEGER"),
+    ("metrics", "TEXT"),
     # Mean over all N users of the uplink and edge parts of the delay (s; 0 for local users).
     ("mean_comm_delay", "REAL"),
     ("mean_edge_delay", "REAL"),
@@ -98,7 +101,7 @@ class ResultStore:
         self.conn.row_factory = sqlite3.Row
         with self.conn:
             self.conn.executescript(_SCHEMA)
-            # Stores written before a column was added gain it (NULL in old rows).
+            # Stores made before a column existed get it (NULL in their old rows).
             have = {r[1] for r in self.conn.execute("PRAGMA table_info(results)")}
             for name, sql_type in COLUMNS:
                 if name not in have:

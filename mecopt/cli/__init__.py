@@ -19,6 +19,8 @@ from mecopt.errors import MecoptError
 #: Sub-command modules, in the order ``mecopt --help`` lists them.
 COMMAND_MODULES = (
     "solve_cmd", "compare_cmd", "demo_cmd", "solvers_cmd", "profile_cmd", "bench_cmd",
+    "variants_cmd",
+    "longterm_cmd",
     "instance_cmd", "export_model_cmd",
 )
 

@@ -18,7 +18,7 @@ from mecopt.instance import Instance
 
 def improve(inst: Instance, assignment: np.ndarray, *, time_budget: float = 2.0,
             max_passes: int = 100) -> np.ndarray:
-    """Apply first-improvement single-user moves while they lower the mean delay.
+    """Apply first-improvement single-user moves while they lower the objective.
 
     Parameters
     ----------
@@ -51,7 +51,7 @@ def improve(inst: Instance, assignment: np.ndarray, *, time_budget: float = 2.0,
                     continue
                 a[i] = t
                 m = evaluate(inst, a)
-                if m.feasible and m.mean_delay < best.mean_delay * (1 - 1e-12):
+                if m.feasible and m.objective < best.objective - 1e-12 * abs(best.objective):
                     best, current, improved = m, t, True
                 else:
                     a[i] = current

@@ -1,6 +1,10 @@
 """GOA and the baselines of the published system (arXiv 2602.07958), on the greedy engine.
 
 Every policy is a function ``policy(inst, rng, *, engine=..., **options) -> assignment``.
+Policies plan on :meth:`~mecopt.instance.Instance.planning_view` (the planning estimate
+``edge_work_plan`` in place of ``edge_work`` when one is given); the caller scores the plan
+with the true instance (:func:`mecopt.evaluate`). The engines compute with the instance they
+are given.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ def goa(inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = gree
     tau
         Threshold; defaults to the instance's ``tau`` (no step 1 when that is ``None``).
     """
+    inst = inst.planning_view()
     t = _tau(inst, tau)
     uncertain = inst.alpha > t
     a = np.full(inst.n_users, -1, dtype=np.int64)
@@ -55,6 +60,7 @@ def local_all(inst: Instance, rng: np.random.Generator, *,
 def edge_all(inst: Instance, rng: np.random.Generator, *,
              engine: GreedyEngine = greedy_fast) -> np.ndarray:
     """Every user is offloaded, pairs chosen by the alpha-weighted delta, no stop rule."""
+    inst = inst.planning_view()
     a = np.full(inst.n_users, -1, dtype=np.int64)
     return engine(inst, a, np.ones(inst.n_users, dtype=bool), inst.alpha, False)
 
@@ -65,6 +71,7 @@ def min_delay(inst: Instance, rng: np.random.Generator, *,
 
     It ignores the uncertainty rule, as published.
     """
+    inst = inst.planning_view()
     a = np.full(inst.n_users, -1, dtype=np.int64)
     return engine(inst, a, np.ones(inst.n_users, dtype=bool), np.ones(inst.n_users), True)
 
@@ -77,6 +84,7 @@ def random_offload(inst: Instance, rng: np.random.Generator, *,
     The users are sampled with ``rng``; their ESs are chosen by the unweighted delta with no
     stop rule.
     """
+    inst = inst.planning_view()
     k = int(np.count_nonzero(goa(inst, rng, engine=engine, tau=tau) >= 0))
     chosen = np.zeros(inst.n_users, dtype=bool)
     chosen[rng.choice(inst.n_users, size=k, replace=False)] = True

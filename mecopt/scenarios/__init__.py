@@ -95,8 +95,6 @@ def scenario(name: str, n_users: int, seed: int, **overrides: Any) -> Instance:
         )
     )
     fields, defaults = builder(int(n_users), streams, **scenario_kw)
-    if "edge_work_plan" in fields and "edge_work_plan" not in Instance.__dataclass_fields__:
-        fields.pop("edge_work_plan")  # an Instance without planning estimates
     meta = {
         "scenario": name,
         "n_users": int(n_users),

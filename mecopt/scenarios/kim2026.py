@@ -62,6 +62,8 @@ def build(
     curve: str | None = None,
     profile: str | None = None,
     profile_mode: str = "expected",
+    variants: str | None = None,
+    variant: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Draw the fields of a kim2026 instance; see the module docstring for the model."""
     if prompt_units not in ("bits", "bytes-as-bits"):
@@ -109,5 +111,9 @@ def build(
         "per_user_cap": np.full(n_es, per_user_cap_flops),
         "meta": {"curve": chosen.name, "synthetic_curve": bool(chosen.synthetic)},
     }
+    if variants is not None:  # device model from a variant catalogue (imported lazily)
+        from mecopt.variants.scenario_hook import apply_variants
+
+        fields = apply_variants(fields, variants, variant)
     defaults = {"tau": 0.6}
     return fields, defaults

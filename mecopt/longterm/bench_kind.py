@@ -1,0 +1,82 @@
+"""The ``longterm`` task kind of :mod:`mecopt.bench`: one policy scored on one trace.
+
+A task's ``scenario`` is a long-term scenario name, ``n_users`` the number of devices,
+``horizon`` the number of slots, ``overrides`` scenario parameters, ``solver`` the policy
+name with ``solver_options`` its options and ``seed`` both the trace seed and the policy's
+own stream (separate streams: common random numbers across policies).
+
+The row: ``objective`` = mean latency (s), ``accuracy`` = mean effective accuracy,
+``n_offloaded`` = queries offloaded, ``runtime`` = the policy's decision time, ``status``
+``"feasible"`` when every long-term constraint holds on the trace and ``"no_solution"``
+otherwise (``message`` lists the violations); ``bound`` carries a proven lower bound when
+the policy reports one (``hindsight``). ``metrics`` holds the rollout summary as JSON
+(energy, hallucination, realised outcomes, offload share, backlog wait, violations).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mecopt import __version__
+from mecopt.errors import UnknownNameError
+from mecopt.longterm.policy import POLICIES
+from mecopt.longterm.scenario import SCENARIOS, LongtermScenario, make_scenario
+
+
+class LongtermKind:
+    """The plug-in object (see :class:`mecopt.bench.kinds.TaskKind`)."""
+
+    name = "longterm"
+
+    def check_scenario(self, scenario: str) -> None:
+        SCENARIOS.get(scenario)
+
+    def scenario_options(self, scenario: str) -> set[str]:
+        return {f.name for f in dataclasses.fields(LongtermScenario)} - {"name"}
+
+    def check_solver(self, where: str, name: str, options: Mapping[str, Any]) -> None:
+        if name not in POLICIES:
+            raise UnknownNameError(f"{where}: unknown long-term policy {name!r}; valid names: "
+                                   + ", ".join(repr(n) for n in POLICIES.names()))
+
+    def solver_version(self, name: str) -> str:
+        return f"mecopt {__version__}"
+
+    def prepare(self, tasks: Iterable[Any]) -> None:
+        # Load the profiles (and their fitted curves) once, before the children fork.
+        for scen, overrides in {(t.scenario, json.dumps(dict(t.overrides), sort_keys=True))
+                                for t in tasks}:
+            try:
+                make_scenario(scen, **json.loads(overrides))
+            except ValueError:
+                continue  # the task itself records the error
+
+    def run(self, task: Any) -> dict[str, Any]:
+        from mecopt.longterm.run import run
+        from mecopt.longterm.traces import make_trace
+
+        tr = make_trace(task.scenario, n_devices=task.n_users, horizon=task.horizon,
+                        seed=task.seed, **dict(task.overrides))
+        r = run(tr, task.solver, seed=task.seed, **dict(task.solver_options))
+        summary = r.summary_dict()
+        bound = r.info.get("bound")
+        status = r.info.get("status") or ("feasible" if r.feasible else "no_solution")
+        return {
+            "status": status,
+            "objective": r.mean_latency,
+            "bound": bound,
+            "gap": (max(r.mean_latency - bound, 0.0) / r.mean_latency
+                    if bound is not None and r.mean_latency > 0 else None),
+            "accuracy": r.accuracy,
+            "n_offloaded": int((r.records.actions > 0).sum()),
+            "runtime": r.runtime,
+            "message": "; ".join(r.violations)[:500],
+            "metrics": json.dumps(summary, default=str),
+        }
+
+
+#: The plug-in instance named in :data:`mecopt.bench.kinds.TASK_KINDS`.
+LONGTERM = LongtermKind()

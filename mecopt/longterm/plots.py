@@ -1,0 +1,162 @@
+"""Figures of the long-term system (matplotlib, no display needed).
+
+Every function writes the file it is given and, for a ``.png``, a vector ``.pdf`` beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_MARKERS = "osD^v<>ph*X"
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=150)
+    if out.suffix.lower() == ".png":
+        fig.savefig(out.with_suffix(".pdf"))
+    _plt().close(fig)
+    return out
+
+
+def plot_latency_vs_devices(summary: Sequence[Mapping[str, Any]], path: str | Path, *,
+                            title: str = "") -> Path:
+    """Mean latency against the number of devices, one line per policy.
+
+    Error bars: the spread (min to max) over seeds. A filled marker: every seed met every
+    constraint; a hollow marker: some seed violated one. The right panel shows the share of
+    seeds meeting every constraint.
+    """
+    plt = _plt()
+    policies = list(dict.fromkeys(s["policy"] for s in summary))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained",
+                                  gridspec_kw={"width_ratios": [3, 2]})
+    handles: list[Any] = []
+    labels: list[str] = []
+    xs: set[float] = set()
+    for k, pol in enumerate(policies):
+        rows = sorted((s for s in summary if s["policy"] == pol and
+                       s["latency_ms"]["mean"] is not None), key=lambda s: s["n_devices"])
+        if not rows:
+            continue
+        x = np.array([s["n_devices"] for s in rows], dtype=float)
+        y = np.array([s["latency_ms"]["mean"] for s in rows])
+        lo = y - np.array([s["latency_ms"]["min"] for s in rows])
+        hi = np.array([s["latency_ms"]["max"] for s in rows]) - y
+        feas = np.array([s["feasible"] == 1.0 for s in rows])
+        marker = _MARKERS[k % len(_MARKERS)]
+        line = ax.errorbar(x, y, yerr=[lo, hi], capsize=3,
+                           lw=1.5 if pol != "hindsight" else 2.5,
+                           ls="-" if pol != "hindsight" else "--")
+        color = line[0].get_color()
+        ax.plot(x[feas], y[feas], ls="none", marker=marker, color=color, ms=7)
+        ax.plot(x[~feas], y[~feas], ls="none", marker=marker, mfc="white", mec=color, ms=7)
+        handles.append(ax.plot([], [], marker=marker, color=color,
+                               ls="-" if pol != "hindsight" else "--")[0])
+        labels.append(pol)
+        ax2.plot(x, [100 * (s["feasible"] or 0.0) for s in rows], marker=marker, color=color)
+        xs.update(x.tolist())
+    ax.set_xlabel("devices U")
+    ax.set_ylabel("mean latency per query (ms)")
+    ax.set_yscale("log")
+    ax.set_title("Latency (hollow: a seed violates a constraint)", fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax2.set_xlabel("devices U")
+    ax2.set_ylabel("seeds meeting every constraint (%)")
+    ax2.set_ylim(-5, 105)
+    ax2.grid(alpha=0.3)
+    for a in (ax, ax2):
+        a.set_xticks(sorted(xs))
+        a.set_xticklabels([f"{v:g}" for v in sorted(xs)])
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 8),
+               fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return _save(fig, path)
+
+
+def plot_tradeoff(points: Sequence[Mapping[str, Any]], path: str | Path, *,
+                  title: str = "") -> Path:
+    """The Lyapunov V trade-off: latency and constraint slack against V.
+
+    ``points``: dicts with ``V``, ``latency_ms`` (mean, min, max), ``accuracy_slack``
+    (accuracy - A_min), ``energy_slack`` (1 - worst energy / budget),
+    ``hallucination_slack`` (H_max - hallucination), each a mean over seeds.
+    """
+    plt = _plt()
+    pts = sorted(points, key=lambda p: p["V"])
+    v = np.array([p["V"] for p in pts])
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.5, 4), constrained_layout=True)
+    y = np.array([p["latency_ms"]["mean"] for p in pts])
+    err = [y - np.array([p["latency_ms"]["min"] for p in pts]),
+           np.array([p["latency_ms"]["max"] for p in pts]) - y]
+    ax.errorbar(v, y, yerr=err, marker="o", capsize=3, color="tab:blue")
+    ax.set_xscale("log")
+    ax.set_xlabel("V (1/s)")
+    ax.set_ylabel("mean latency per query (ms)")
+    ax.set_title("Latency (spread over seeds)", fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    for key, label, marker in (("energy_slack", "energy: 1 - worst device / budget", "s"),
+                               ("accuracy_slack", "accuracy - A_min", "^"),
+                               ("hallucination_slack", "H_max - hallucination", "v")):
+        ax2.plot(v, [p[key] for p in pts], marker=marker, label=label)
+    ax2.axhline(0.0, color="k", lw=1)
+    ax2.set_xscale("log")
+    ax2.set_xlabel("V (1/s)")
+    ax2.set_ylabel("constraint slack (< 0: violated)")
+    ax2.set_title("Constraint slack (mean over seeds)", fontsize=10)
+    ax2.grid(alpha=0.3, which="both")
+    ax2.legend(fontsize=8, loc="best")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return _save(fig, path)
+
+
+def plot_over_time(series: Mapping[str, Mapping[str, np.ndarray]], path: str | Path, *,
+                   budget: float, min_accuracy: float | None, window: int = 50,
+                   title: str = "") -> Path:
+    """Energy and accuracy over time per policy: running (cumulative) means.
+
+    ``series[policy]`` holds ``energy`` (T,) mean J per device in each slot and
+    ``accuracy_sum`` / ``queries`` (T,) per slot; the plot shows cumulative means (what the
+    long-term constraints judge) against the budget and the target.
+    """
+    plt = _plt()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+    for k, (pol, s) in enumerate(series.items()):
+        t = np.arange(1, len(s["energy"]) + 1)
+        mark = _MARKERS[k % len(_MARKERS)]
+        every = max(1, len(t) // 10)
+        ax.plot(t, np.cumsum(s["energy"]) / t, label=pol, marker=mark, markevery=every, ms=4)
+        q = np.maximum(np.cumsum(s["queries"]), 1)
+        ax2.plot(t, np.cumsum(s["accuracy_sum"]) / q, label=pol, marker=mark, markevery=every,
+                 ms=4)
+    ax.axhline(budget, color="k", ls="--", lw=1, label="budget")
+    ax.set_xlabel("slot t")
+    ax.set_ylabel("running mean energy per device (J/slot)")
+    ax.grid(alpha=0.3)
+    if min_accuracy is not None:
+        ax2.axhline(min_accuracy, color="k", ls="--", lw=1, label="A_min")
+    ax2.set_xlabel("slot t")
+    ax2.set_ylabel("running mean effective accuracy")
+    ax2.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 8),
+               fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return _save(fig, path)
