@@ -308,6 +308,11 @@ def base_instances() -> list[dict]:
         mecopt.scenario("uniform", 4, seed=2).replace(max_users=[2, 2, 1]),
         mecopt.scenario("kim2026", 5, seed=3, min_accuracy=0.5, interference="other-cells"),
         mecopt.scenario("uniform", 3, seed=4, queue="mm1", arrival_rate=0.5),
+        # Schema version 2: planning estimate, energy, hallucination and objective weights.
+        mecopt.scenario("kim2026-published", 5, seed=5).replace(
+            local_energy=[0.5, 0.4, 0.3, 0.2, 0.1], energy_budget=[1.0] * 5,
+            hall_local=[0.1, 0.2, 0.3, 0.2, 0.1], hall_edge=[0.05] * 5,
+            max_hallucination=0.5, cost_accuracy=0.01),
     ]
     return [json.loads(i.to_json()) for i in insts]
 
