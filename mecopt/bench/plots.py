@@ -138,11 +138,24 @@ def plot_gap(rows: Rows, ax: Any) -> Any:
     return ax
 
 
+def _size_axis(ax: Any, series: Mapping[str, tuple]) -> None:
+    """Log N axis (plain ticks) when the sizes span more than 1.5 decades."""
+    sizes = [n for s in series.values() for n in s[0]]
+    if sizes and max(sizes) / max(min(sizes), 1) > 10**1.5:
+        ax.set_xscale("log")
+        _plain_ticks(ax.xaxis)
+    ax.set_xlabel("users N")
+
+
 def _mean_plot(rows: Rows, ax: Any, value: str, scale: float, ylabel: str, title: str) -> Any:
     series = _series(rows, value, "mean", ok_only=False)
     for solver, (n, y, lo, hi, _k) in series.items():
         _line(ax, n, y, lo, hi, solver, scale=scale)
-    ax.set_xlabel("users N")
+    _size_axis(ax, series)
+    ys = [v for s in series.values() for v in s[1]]
+    if ys and min(ys) > 0 and max(ys) / min(ys) > 100:  # log values over a wide range
+        ax.set_yscale("log")
+        _plain_ticks(ax.yaxis)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.text(0.0, -0.16, _seeds_note(series) + "; band: 95 % interval of the mean",
@@ -166,7 +179,7 @@ def plot_delay_parts(rows: Rows, ax: Any) -> Any:
             en, ey, elo, ehi, _ = edge[solver]
             _line(ax, en, ey, elo, ehi, f"{solver}: edge compute", scale=1e3, ls="--",
                   color=line.get_color())
-    ax.set_xlabel("users N")
+    _size_axis(ax, comm)
     ax.set_ylabel("mean delay part per user (ms)")
     ax.set_title("Upload and edge-compute delay versus number of users")
     ax.text(0.0, -0.16, _seeds_note(comm) + "; local users count as 0 ms in both parts",
