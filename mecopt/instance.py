@@ -54,7 +54,7 @@ _OPTIONAL_USER_FIELDS = {
 }
 #: Fields added by schema version 2; written only when set.
 _OPTIONAL_FIELDS = (*_OPTIONAL_USER_FIELDS, "max_hallucination", "cost_accuracy",
-                    "cost_hallucination")
+                    "cost_hallucination", "edge_wait")
 #: Largest ``max_users`` entry (any limit >= N means "no limit").
 _MAX_COUNT = 2**53
 
@@ -76,6 +76,7 @@ _INSTANCE_FIELDS: dict[str, jsonio.FieldSpec] = {
     "max_hallucination": _F("number", nullable=True, required=False),
     "cost_accuracy": _F("number", required=False),
     "cost_hallucination": _F("number", required=False),
+    "edge_wait": _F("array", 1, nullable=True, required=False),
     "meta": _F("object", required=False),
 }
 _DOCUMENT_FIELDS = {"schema": _F("string"), "version": _F("number", integer=True),
@@ -164,6 +165,10 @@ class Instance:
         (N,) planning estimate of ``edge_work`` in FLOP, > 0: heuristics plan with it
         (:meth:`planning_view`); the evaluator and the exact solvers use ``edge_work``.
         ``None``: plan with the truth.
+    edge_wait
+        (M,) fixed wait in s, >= 0, before ES j starts on any query offloaded to it (for
+        example the backlog an ES already holds, as in a slot of the long-term system);
+        added to every offload's edge delay under every queue model. ``None`` = 0.
     meta
         Free-form provenance (scenario name, seed, overrides). Not used by any computation.
 
@@ -209,6 +214,7 @@ class Instance:
     cost_accuracy: float = 0.0
     cost_hallucination: float = 0.0
     edge_work_plan: np.ndarray | None = None
+    edge_wait: np.ndarray | None = None
     meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -295,6 +301,12 @@ class Instance:
             bad, text = rules[rule]
             _first_bad(name, arr, bad(arr), text)
             setf(self, name, arr)
+        if self.edge_wait is not None:
+            wait = _as_float_array("edge_wait", self.edge_wait)
+            _check_shape("edge_wait", wait, (self.n_servers,))
+            _first_bad("edge_wait", wait, ~np.isfinite(wait), "must be finite")
+            _first_bad("edge_wait", wait, wait < 0, "must be >= 0")
+            setf(self, "edge_wait", wait)
         has_hall = self.hall_local is not None
         if has_hall != (self.hall_edge is not None):
             given, absent = ("hall_local", "hall_edge") if has_hall else ("hall_edge",
@@ -457,7 +469,7 @@ class Instance:
             opts += f", min_accuracy={self.min_accuracy}"
         if self.max_users is not None:
             opts += f", max_users={self.max_users.tolist()}"
-        opts += "".join(f", {name}=..." for name in _OPTIONAL_USER_FIELDS
+        opts += "".join(f", {name}=..." for name in (*_OPTIONAL_USER_FIELDS, "edge_wait")
                         if getattr(self, name) is not None)
         if self.max_hallucination is not None:
             opts += f", max_hallucination={self.max_hallucination}"

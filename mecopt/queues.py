@@ -1,7 +1,8 @@
 """Edge-server queue models: the edge compute delay of a user as a function of its ES's load.
 
 Every model here gives user i on ES j, with n_j users on that ES, a delay that depends on
-the ES only through n_j. That is what lets the exact formulation (a count-indexed MILP, see
+the ES only through n_j (plus the instance's fixed per-ES ``edge_wait``, when set, which
+every model adds). That is what lets the exact formulation (a count-indexed MILP, see
 ``mecopt.formulations``) represent it exactly: the delay is tabulated for every n.
 A load the queue cannot carry (utilisation >= 1) gives an infinite delay, which the
 evaluator reports as infeasible and the formulation excludes; never NaN or a negative value.
@@ -35,6 +36,11 @@ class QueueModel(Protocol):
         ...
 
 
+def fixed_wait(inst: Instance, es: np.ndarray) -> np.ndarray | float:
+    """The instance's fixed wait (s) at ``es`` (``edge_wait``), 0 when unset."""
+    return 0.0 if inst.edge_wait is None else inst.edge_wait[es]
+
+
 class ProcessorSharing:
     """Processor sharing: user i gets the share ``min(C_max_j, C_j / n_j)``.
 
@@ -48,7 +54,7 @@ class ProcessorSharing:
         self, inst: Instance, users: np.ndarray, es: np.ndarray, n: np.ndarray
     ) -> np.ndarray:
         share = np.minimum(inst.per_user_cap[es], inst.capacity[es] / n)
-        return inst.edge_work[users] / share
+        return inst.edge_work[users] / share + fixed_wait(inst, es)
 
 
 class _SingleServerQueue:
@@ -74,7 +80,7 @@ class _SingleServerQueue:
         stable = rho < 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
             wait = np.where(stable, self.wait_factor * rho / (mu * (1.0 - rho)), np.inf)
-        return inst.edge_work[users] / cap + wait
+        return inst.edge_work[users] / cap + wait + fixed_wait(inst, es)
 
 
 class MM1(_SingleServerQueue):

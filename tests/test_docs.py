@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["mecopt.evaluate", "mecopt.scenarios", "mecopt.solve"]
+MODULES = ["mecopt.evaluate", "mecopt.scenarios", "mecopt.solve", "mecopt.formulations.hindsight"]
 
 
 @pytest.mark.parametrize("name", MODULES)

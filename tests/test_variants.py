@@ -158,3 +158,38 @@ def test_scenario_hook_takes_the_device_model_from_a_catalogue() -> None:
         mecopt.scenario("kim2026", 4, seed=0, variants="llama-3.1-8b", variant="nope")
     with pytest.raises(UnknownNameError, match="catalogue"):
         mecopt.scenario("kim2026", 4, seed=0, variants="nope")
+
+
+def test_measured_babi_tiny_catalogue() -> None:
+    import mecopt
+
+    variants = mv.catalogue("babi-tiny")
+    recipes = {v.measured["recipe"] for v in variants}
+    assert len(variants) >= 5
+    assert {"quantisation only", "pruning only", "pruning + distillation",
+            "pruning + distillation + quantisation", "same size, trained from scratch"} <= recipes
+    for v in variants:
+        assert v.storage_source == "measured" and v.accuracy.source == "measured"
+        assert v.parameters == v.measured["parameters"]  # the architecture reproduces the count
+        assert 0 <= v.accuracy.value <= 1 and 0 <= v.hallucination.value <= 1
+    by = {v.name: v for v in variants}
+    assert by["ecld-q3"].storage_bytes < by["edge-q3"].storage_bytes < by["edge-f32"].storage_bytes
+    inst = mecopt.scenario("kim2026", 6, seed=0, variants="babi-tiny")
+    assert inst.meta["variant"] == "ecld-q4"
+    assert inst.meta["variant_sources"]["local_energy"] == "measured"
+
+
+def test_long_term_device_model_reads_the_catalogue() -> None:
+    from mecopt.longterm.devices import device_model
+
+    dm = device_model("variant:Llama-3.1-8B-ecld@jetson-orin-nano")
+    v = mv.ecld()
+    assert dm.mean_latency_s == pytest.approx(v.latency_s("jetson-orin-nano", 128, 16))
+    assert dm.power_w == mv.device("jetson-orin-nano").power_w
+    # 1 - TruthfulQA (0.57) exceeds the MMLU error rate (0.39): the share clips at 1
+    assert dm.hallucination_share == pytest.approx(
+        min(1.0, v.hallucination.value / (1 - v.accuracy.value)))
+    tiny = device_model("variant:ecld-q4")
+    assert 0 <= tiny.hallucination_share <= 1 and tiny.mean_latency_s > 0
+    with pytest.raises(UnknownNameError, match="not found"):
+        mv.device_model("nope@phone")

@@ -106,40 +106,14 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def comparison(variants: list) -> list[dict[str, Any]]:
-    """ECLD against quantisation-only and pruning-only: the best of each recipe by storage."""
-    groups: dict[str, list] = {"quantisation only": [], "pruning only": [],
-                               "pruning + distillation": [], "ECLD (all three)": []}
-    for v in variants:
-        recipe = v.measured.get("recipe", "") if v.measured else ""
-        quant = any(f not in ("F16", "F32") for f in v.formats.values())
-        if recipe:
-            key = {"quantisation only": "quantisation only", "pruning only": "pruning only",
-                   "pruning + distillation": "pruning + distillation",
-                   "pruning + distillation + quantisation": "ECLD (all three)"}.get(recipe)
-        elif v.prune > 0 and v.distilled:
-            key = "ECLD (all three)" if quant else "pruning + distillation"
-        elif v.prune > 0:
-            key = None if quant else "pruning only"
-        else:
-            key = "quantisation only" if quant else None
-        if key:
-            groups[key].append(v)
-    rows = []
-    for key, vs in groups.items():
-        for v in sorted(vs, key=lambda x: x.storage_bytes):
-            rows.append({"recipe": key, "variant": v.name, "storage_bytes": v.storage_bytes,
-                         "accuracy": v.accuracy.to_dict(), "hallucination":
-                         v.hallucination.to_dict(), "generalisation": v.generalisation.to_dict()})
-    return rows
-
-
 def _pareto(args: argparse.Namespace) -> int:
     import mecopt.variants as mv
 
     variants = mv.catalogue(args.catalogue)
     front = mv.pareto_front(variants, x=args.x)
-    comp = comparison(variants)
+    from mecopt.variants.pareto import recipe_comparison
+
+    comp = recipe_comparison(variants)
     if args.plot:
         from mecopt.variants.plot import save_pareto_plot
 
@@ -179,6 +153,8 @@ def _build(args: argparse.Namespace) -> int:
     else:
         print((Path(args.output) / f"{args.name}.md").read_text(encoding="utf-8"))
         print(f"wrote {Path(args.output) / (args.name + '.json')} and {plot}")
+    if args.quick:
+        print("--quick: a few training steps and questions, a smoke test, not a measurement")
     return 0
 
 
@@ -187,6 +163,7 @@ def _deploy(args: argparse.Namespace) -> int:
     from mecopt.variants.deploy import deployment_problem, solve_deployment
 
     variants = mv.catalogue(args.catalogue)
+    reference = max(variants, key=lambda v: v.storage_bytes)  # the edge model
     if args.variants:
         wanted = [w.strip() for w in args.variants.split(",") if w.strip()]
         by = {v.name.lower(): v for v in variants}
@@ -196,6 +173,11 @@ def _deploy(args: argparse.Namespace) -> int:
         variants = [by[w.lower()] for w in wanted]
     variants = [v for v in variants if math.isfinite(v.accuracy.value)]
     inst = instance_from_args(args)
+    if inst.hall_edge is None and math.isfinite(reference.hallucination.value):
+        # hallucination of the edge model: the catalogue's largest variant
+        n = inst.n_users
+        inst = inst.replace(hall_edge=[reference.hallucination.value] * n,
+                            hall_local=[reference.hallucination.value] * n)
     classes = [c.strip() for c in args.devices.split(",") if c.strip()]
     problem = deployment_problem(inst, variants, classes, output_tokens=args.output_tokens)
     methods = ["milp", "greedy"] if args.method == "both" else [args.method]

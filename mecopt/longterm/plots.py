@@ -155,6 +155,9 @@ def plot_over_time(series: Mapping[str, Mapping[str, np.ndarray]], path: str | P
     ax2.set_ylabel("running mean effective accuracy")
     ax2.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
+    extra_h, extra_l = ax2.get_legend_handles_labels()
+    handles += [h for h, lab in zip(extra_h, extra_l, strict=True) if lab not in labels]
+    labels += [lab for lab in extra_l if lab not in labels]
     fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 8),
                fontsize=8, frameon=False)
     if title:

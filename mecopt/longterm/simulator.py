@@ -217,7 +217,16 @@ class Simulator:
         self.accuracy_sum = np.zeros(b)
         self.hallucination_sum = np.zeros(b)
         self.latency_sum = np.zeros(b)
+        self._freeze()
         return self.observe()
+
+    _STATE = ("backlog", "energy_queue", "accuracy_queue", "hallucination_queue",
+              "energy_used", "n_queries", "accuracy_sum", "hallucination_sum", "latency_sum")
+
+    def _freeze(self) -> None:
+        """Make the state arrays read-only: observations share them."""
+        for name in self._STATE:
+            getattr(self, name).setflags(write=False)
 
     @property
     def done(self) -> bool:
@@ -226,6 +235,9 @@ class Simulator:
 
     def observe(self) -> Observation:
         """The observation at the start of the current slot.
+
+        Its arrays are read-only views or snapshots: the simulator replaces (never
+        modifies) its state arrays when it steps, so an observation stays valid.
 
         Raises
         ------
@@ -244,14 +256,12 @@ class Simulator:
             prompt_bits=tr.prompt_bits[:, t], edge_work=tr.edge_work[:, t],
             device_wait=tr.device_wait[:, t], gain=tr.gain[:, t],
             spectral_eff=self.spectral_eff[:, t], position=tr.position[:, t],
-            backlog=self.backlog.copy(),
-            backlog_wait=self.backlog / tr.capacity, energy_queue=self.energy_queue.copy(),
-            accuracy_queue=self.accuracy_queue.copy(),
-            hallucination_queue=self.hallucination_queue.copy(),
-            energy_used=self.energy_used.copy(), n_queries=self.n_queries.copy(),
-            accuracy_sum=self.accuracy_sum.copy(),
-            hallucination_sum=self.hallucination_sum.copy(),
-            latency_sum=self.latency_sum.copy(), capacity=tr.capacity,
+            backlog=self.backlog, backlog_wait=self.backlog / tr.capacity,
+            energy_queue=self.energy_queue, accuracy_queue=self.accuracy_queue,
+            hallucination_queue=self.hallucination_queue, energy_used=self.energy_used,
+            n_queries=self.n_queries, accuracy_sum=self.accuracy_sum,
+            hallucination_sum=self.hallucination_sum, latency_sum=self.latency_sum,
+            capacity=tr.capacity,
             per_user_cap=tr.per_user_cap, bandwidth=tr.bandwidth, noise=tr.noise,
             tx_power=tr.tx_power, energy_budget=tr.energy_budget, slot_s=scen.slot_s,
             min_accuracy=scen.min_accuracy, max_hallucination=scen.max_hallucination,
@@ -344,6 +354,7 @@ class Simulator:
         self.accuracy_sum = self.accuracy_sum + acc_sum
         self.hallucination_sum = self.hallucination_sum + hall_sum
         self.latency_sum = self.latency_sum + latency.sum(axis=1)
+        self._freeze()
         self.t = t + 1
         return SlotOutcome(
             t=t, actions=np.where(q, a, NO_QUERY), latency=latency, upload=upload,

@@ -21,6 +21,7 @@ Stable API (used by the long-term system and the deployment choice)::
     v.hallucination, v.generalisation
     v.accessibility(mv.DEFAULT_POPULATION)  # share of devices that can host it, [0, 1]
     mv.pareto_front(variants, x="storage")
+    mv.device_model("Llama-3.1-8B-ecld@phone")   # figures for mecopt.longterm "variant:NAME"
 
 Measured variants (``catalogue("babi-tiny")``) also carry ``v.measured``: recipe, AUROC,
 measured CPU ``latency_s`` and ``energy_j`` per query. The real compression pipeline (needs the
@@ -29,6 +30,7 @@ measured CPU ``latency_s`` and ``energy_j`` per query. The real compression pipe
 
 from mecopt.variants.architecture import BaseModel, base_model, base_models
 from mecopt.variants.catalogue import available_catalogues, catalogue
+from mecopt.variants.device_model import device_model, find_variant
 from mecopt.variants.devices import DEFAULT_POPULATION, Device, DevicePopulation, device, devices
 from mecopt.variants.formats import PRESETS, PUBLISHED_GGUF_GB, preset_storage_bytes
 from mecopt.variants.pareto import pareto_front, pareto_mask
@@ -38,6 +40,7 @@ from mecopt.variants.variant import ECLD_DEFAULT, MODEL_BITS, Variant, compress,
 __all__ = [
     "DEFAULT_POPULATION", "ECLD_DEFAULT", "MODEL_BITS", "PRESETS", "PUBLISHED_GGUF_GB",
     "BaseModel", "Device", "DevicePopulation", "Figure", "Variant", "available_catalogues",
-    "base_model", "base_models", "catalogue", "compress", "device", "devices", "ecld",
+    "base_model", "base_models", "catalogue", "compress", "device", "device_model", "devices",
+    "ecld", "find_variant",
     "pareto_front", "pareto_mask", "preset_storage_bytes",
 ]  # fmt: skip

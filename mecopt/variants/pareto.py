@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from mecopt.variants.variant import Variant
 
-__all__ = ["pareto_front", "pareto_mask"]
+__all__ = ["pareto_front", "pareto_mask", "recipe_comparison"]
 
 
 def pareto_mask(costs: np.ndarray) -> np.ndarray:
@@ -53,3 +54,39 @@ def _x(v: Variant, x: str) -> float:
     if "energy_j" in v.measured:
         return float(v.measured["energy_j"])
     return v.energy_j("phone", 256, 128)
+
+
+def recipe_comparison(variants: Sequence[Variant]) -> list[dict[str, Any]]:
+    """ECLD against quantisation-only, pruning-only and pruning + distillation variants.
+
+    Each variant is put in its recipe group (measured catalogues name it; modelled ones
+    follow from the knobs) and listed by storage within its group.
+    """
+    groups: dict[str, list] = {"quantisation only": [], "pruning only": [],
+                               "pruning + distillation": [], "ECLD (all three)": [],
+                               "same size from scratch": []}
+    for v in variants:
+        recipe = v.measured.get("recipe", "") if v.measured else ""
+        quant = any(f not in ("F16", "F32") for f in v.formats.values())
+        if recipe:
+            key = {"quantisation only": "quantisation only", "pruning only": "pruning only",
+                   "pruning + distillation": "pruning + distillation",
+                   "pruning + distillation + quantisation": "ECLD (all three)",
+                   "same size, trained from scratch": "same size from scratch",
+                   "same size from scratch + quantisation": "same size from scratch",
+                   }.get(recipe)
+        elif v.prune > 0 and v.distilled:
+            key = "ECLD (all three)" if quant else "pruning + distillation"
+        elif v.prune > 0:
+            key = None if quant else "pruning only"
+        else:
+            key = "quantisation only" if quant else None
+        if key:
+            groups[key].append(v)
+    rows = []
+    for key, vs in groups.items():
+        for v in sorted(vs, key=lambda x: x.storage_bytes):
+            rows.append({"recipe": key, "variant": v.name, "storage_bytes": v.storage_bytes,
+                         "accuracy": v.accuracy.to_dict(), "hallucination":
+                         v.hallucination.to_dict(), "generalisation": v.generalisation.to_dict()})
+    return rows

@@ -2,7 +2,7 @@
 
 Storage is the weight file: each tensor's weights times its format's bits per weight
 (:mod:`mecopt.variants.formats`) plus the file metadata. Runtime memory adds the KV cache at a
-context length (float16 keys and values) and a modelled runtime overhead. On a
+context length (float16 keys and values), activations and a modelled runtime overhead. On a
 :class:`~mecopt.variants.devices.Device`:
 
 - prefill latency ``= 2 P prompt_tokens / (flops x flops_eff)`` (compute-bound);
@@ -80,12 +80,19 @@ class Variant:
         return 8.0 * self.weight_bytes / self.parameters
 
     def runtime_memory(self, context_tokens: int = 4096) -> float:
-        """Weights + float16 KV cache at ``context_tokens`` + runtime overhead, bytes."""
+        """Weights + float16 KV cache + activations at ``context_tokens`` + overhead, bytes.
+
+        Activations (modelled): the float16 hidden state and MLP activation of one layer for
+        every context token, ``2 context (hidden + intermediate)`` bytes (layers run one at
+        a time); the runtime overhead is :data:`RUNTIME_OVERHEAD_BYTES` (scaled down for
+        models under 1 GB).
+        """
         if context_tokens < 0:
             raise ValueError(f"context_tokens = {context_tokens}: must be >= 0")
         kv = self.arch.kv_bytes_per_token() * context_tokens
+        act = 2.0 * context_tokens * (self.arch.hidden + self.arch.intermediate)
         overhead = RUNTIME_OVERHEAD_BYTES * min(1.0, self.storage_bytes / 1e9)
-        return self.storage_bytes + kv + overhead
+        return self.storage_bytes + kv + act + overhead
 
     # --------------------------------------------------------------- devices
     def fits(self, dev: Device | str, context_tokens: int = 4096) -> bool:

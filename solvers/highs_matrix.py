@@ -1,0 +1,155 @@
+"""HiGHS on a matrix model with continuous and integer columns (LP or MILP), directly.
+
+The one-shot backends take a pure 0/1 :class:`~mecopt.formulations.milp.MatrixMILP`; the
+hindsight model also has continuous columns (backlog waits) and needs LP duals, so it
+calls HiGHS through this small adapter. It returns the solution, the row duals (LP), the
+objective, the dual bound and an honest status; a time limit returns the incumbent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from mecopt.solvers.base import package_version, require, reset_highs_scheduler
+
+#: HiGHS model status -> ``optimal`` / ``limit`` / ``infeasible`` (anything else ``error``).
+STATUS_MAP = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kTimeLimit": "limit",
+    "kIterationLimit": "limit",
+    "kSolutionLimit": "limit",
+    "kInterrupt": "limit",
+    "kObjectiveBound": "limit",
+    "kObjectiveTarget": "limit",
+}
+
+
+#: Primal and MIP feasibility tolerance: tighter than the HiGHS default (1e-7, 1e-6) so a
+#: solution's continuous columns (backlog waits) sit within 1e-9 of their rows.
+FEAS_TOL = 1e-9
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MatrixSolution:
+    """What one HiGHS run returned.
+
+    Attributes
+    ----------
+    status
+        ``optimal`` (proven within ``mip_rel_gap``), ``feasible`` (a limit stopped it with
+        an incumbent), ``no_solution``, ``infeasible`` or ``error``.
+    x, duals
+        Column values and row duals (duals only for an LP), or ``None``.
+    objective, bound
+        Incumbent objective and proven lower bound (``None`` when unknown).
+    runtime
+        Wall-clock seconds of the run.
+    nodes
+        Branch-and-bound nodes (MILP).
+    """
+
+    status: str
+    x: np.ndarray | None
+    duals: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    runtime: float
+    nodes: int = 0
+
+
+def highs_version() -> str:
+    """Version of the installed highspy."""
+    return package_version("highspy")
+
+
+def solve_matrix(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndarray,
+                 row_hi: np.ndarray, col_lo: np.ndarray, col_hi: np.ndarray,
+                 integer: np.ndarray | None, *, time_limit: float | None = None,
+                 threads: int = 1, seed: int = 0, mip_rel_gap: float = 1e-6,
+                 hint: np.ndarray | None = None, cutoff: float | None = None,
+                 verbose: bool = False) -> MatrixSolution:
+    """Solve ``min c x + constant`` s.t. ``row_lo <= A x <= row_hi``, ``col_lo <= x <=
+    col_hi``, ``x_k`` integer where ``integer`` (an LP when ``integer`` is None or all
+    False).
+
+    Parameters
+    ----------
+    time_limit
+        Seconds (``None``: no limit).
+    threads, seed
+        HiGHS threads and random seed.
+    mip_rel_gap
+        Relative gap at which a MILP counts as solved.
+    hint
+        A feasible column vector to start from (MILP).
+    cutoff
+        Only solutions of objective below this are sought (MILP ``objective_bound``).
+    """
+    hp = require("highspy", "highspy")
+    start = time.perf_counter()
+    h = hp.Highs()
+    h.setOptionValue("output_flag", bool(verbose))
+    h.setOptionValue("threads", int(threads))
+    h.setOptionValue("random_seed", int(seed))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.setOptionValue("primal_feasibility_tolerance", FEAS_TOL)
+    h.setOptionValue("mip_feasibility_tolerance", FEAS_TOL)
+    is_mip = integer is not None and bool(np.any(integer))
+    inf = hp.kHighsInf
+    lp = hp.HighsLp()
+    n_col, n_row = int(c.shape[0]), int(a.shape[0])
+    lp.num_col_ = n_col
+    lp.num_row_ = n_row
+    lp.col_cost_ = np.asarray(c, dtype=float)
+    lp.offset_ = float(constant)
+    lp.col_lower_ = np.where(np.isinf(col_lo), -inf, col_lo)
+    lp.col_upper_ = np.where(np.isinf(col_hi), inf, col_hi)
+    lp.row_lower_ = np.where(np.isinf(row_lo), -inf, row_lo)
+    lp.row_upper_ = np.where(np.isinf(row_hi), inf, row_hi)
+    csc = sp.csc_matrix(a)
+    lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr
+    lp.a_matrix_.index_ = csc.indices
+    lp.a_matrix_.value_ = csc.data
+    if is_mip:
+        kinds = (hp.HighsVarType.kContinuous, hp.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[int(k)] for k in integer]
+    h.passModel(lp)
+    if is_mip and hint is not None:
+        sol = hp.HighsSolution()
+        sol.col_value = list(np.asarray(hint, dtype=float))
+        sol.value_valid = True
+        h.setSolution(sol)
+    if is_mip and cutoff is not None:
+        h.setOptionValue("objective_bound", float(cutoff))
+    reset_highs_scheduler()
+    if time_limit is not None:
+        h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
+    h.run()
+    key = str(h.getModelStatus()).split(".")[-1]
+    info = h.getInfo()
+    has_x = info.primal_solution_status == 2
+    status = STATUS_MAP.get(key, "error")
+    if status == "limit":
+        status = "feasible" if has_x else "no_solution"
+    elif status == "optimal" and not has_x:
+        status = "error"
+    sol = h.getSolution()
+    x = np.array(sol.col_value) if has_x else None
+    objective = float(info.objective_function_value) if has_x else None
+    if is_mip:
+        bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+        duals = None
+    else:
+        bound = objective if status == "optimal" else None
+        duals = np.array(sol.row_dual) if status == "optimal" else None
+    if status in ("error", "infeasible"):
+        bound = None
+    return MatrixSolution(status=status, x=x, duals=duals, objective=objective, bound=bound,
+                          runtime=time.perf_counter() - start,
+                          nodes=int(info.mip_node_count) if is_mip else 0)
