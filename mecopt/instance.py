@@ -405,6 +405,22 @@ class Instance:
         Every number must be a JSON number (not a boolean, string or ``null``), finite and
         within float range; unknown keys at any level are errors naming them.
         """
+        if isinstance(data, Mapping) and "version" in data:
+            version = data["version"]
+            if isinstance(version, bool) or version not in READABLE_VERSIONS:
+                raise InstanceFormatError(
+                    f"{where}: field 'version' = {version!r}: this mecopt reads versions "
+                    + ", ".join(str(v) for v in READABLE_VERSIONS)
+                )
+        try:
+            return cls._from_document(data, where)
+        except InstanceFormatError:
+            raise
+        except jsonio.JSONFormatError as exc:
+            raise InstanceFormatError(str(exc)) from None
+
+    @classmethod
+    def _from_document(cls, data: Any, where: str) -> Instance:
         top = jsonio.check_fields(where, data, _DOCUMENT_FIELDS)
         if top["schema"] != SCHEMA_NAME:
             raise InstanceFormatError(

@@ -221,7 +221,7 @@ def _doc(**changes):
         (_doc(version=SCHEMA_VERSION + 1),
          rf"field 'version' = {SCHEMA_VERSION + 1}: this mecopt reads versions 1, "
          rf"{SCHEMA_VERSION}"),
-        (_doc(version="1"), r"instance JSON\.version = \"1\": must be a JSON number"),
+        (_doc(version="1"), r"field 'version' = '1': this mecopt reads versions"),
         (_doc(instance=[1]), r"instance JSON\.instance = \[1\]: must be an object"),
         (_doc(**{"instance.colour": "red"}), r"unknown field\(s\) 'colour'"),
         (_doc(**{"instance.gain": KeyError}), r"missing field\(s\) 'gain'"),
