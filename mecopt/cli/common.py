@@ -19,7 +19,7 @@ def add_instance_arguments(parser: argparse.ArgumentParser, *, default_users: in
     g.add_argument("--scenario", default=default_scenario,
                    help=f"scenario name ({', '.join(available_scenarios())})")
     g.add_argument("--users", type=int, default=default_users, metavar="N", help="number of users")
-    g.add_argument("--seed", type=int, default=None, metavar="S",
+    g.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of the scenario and of every random choice (default 0)")
     g.add_argument("--tau", type=float, help="uncertainty rule threshold (alpha > tau offloads)")
     g.add_argument("--no-rule", action="store_true", help="disable the uncertainty rule")
