@@ -191,11 +191,15 @@ def assign_for_counts(inst: Instance, counts: np.ndarray,
         d = table[:, j, counts[j] - 1] * MS
         cols.append(np.repeat(np.where(np.isfinite(d), d, big)[:, None], counts[j], axis=1))
         owner.extend([j] * int(counts[j]))
-    local = np.where(must_offload(inst), big, local_cost(inst) * MS)
+    with np.errstate(over="ignore"):
+        home = local_cost(inst) * MS
+    local = np.where(must_offload(inst) | ~np.isfinite(home), big, home)
     n_local = n_users - int(counts.sum())
     cols.append(np.repeat(local[:, None], n_local, axis=1))
     owner.extend([-1] * n_local)
-    cost = np.hstack(cols) if cols else np.zeros((n_users, 0))
+    # Costs beyond ``big`` (extreme but valid inputs, e.g. a 1e308 s local delay) count as
+    # unusable: the solver needs a finite, well-scaled matrix.
+    cost = np.minimum(np.hstack(cols), big) if cols else np.zeros((n_users, 0))
     rows, col = linear_sum_assignment(cost)
     if np.any(cost[rows, col] >= big):
         return None

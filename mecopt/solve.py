@@ -23,6 +23,7 @@ from mecopt.heuristics import (
     min_delay,
     random_offload,
 )
+from mecopt.heuristics.lns import lns
 from mecopt.instance import Instance
 from mecopt.registry import Registry
 from mecopt.result import SolveResult
@@ -55,6 +56,8 @@ class HeuristicSolver:
             if engine not in engines:
                 raise ValueError(f"engine = {engine!r}: must be 'fast', 'vectorised' or 'loop'")
             kwargs["engine"] = engines[engine]
+        if "time_budget" in self.options and time_limit is not None:
+            kwargs.setdefault("time_budget", 0.9 * time_limit)
         a = self.policy(inst, np.random.default_rng(seed), **kwargs)
         m = evaluate(inst, a)
         return SolveResult(
@@ -73,7 +76,8 @@ class ExactSolver:
 
     name: str
     backend_factory: Callable[[], Any]
-    options: tuple[str, ...] = ("engine", "verbose", "warm_start", "lagrangian")
+    options: tuple[str, ...] = ("engine", "verbose", "warm_start", "lagrangian", "formulation",
+                                "progress", "gap")
     kind: str = "exact"
     description: str = ""
 
@@ -88,7 +92,9 @@ class ExactSolver:
 
     def run(self, inst: Instance, *, time_limit: float | None, seed: int, threads: int,
             engine: str | None = None, verbose: bool = False,
-            warm_start: bool = True, lagrangian: str = "auto") -> SolveResult:
+            warm_start: bool = True, lagrangian: str = "auto", formulation: str = "auto",
+            progress: Any = None, gap: float | None = None) -> SolveResult:
+        started = time.perf_counter()
         from mecopt.solvers.exact import solve_exact
 
         backend = self.backend()
@@ -100,7 +106,9 @@ class ExactSolver:
         name = self.name if engine is None else f"{self.name}:{engine}"
         return solve_exact(inst, backend, solver_name=name, time_limit=time_limit, seed=seed,
                            threads=threads, engine=engine, verbose=verbose,
-                           warm_start=warm_start, lagrangian_mode=lagrangian)
+                           warm_start=warm_start, lagrangian_mode=lagrangian,
+                           formulation=formulation, progress=progress, started=started,
+                           **({} if gap is None else {"gap": gap}))
 
 
 def _backend(module: str, cls: str) -> Callable[[], Any]:
@@ -115,6 +123,10 @@ def _backend(module: str, cls: str) -> Callable[[], Any]:
 #: Every solver by name. ``NAME:ENGINE`` selects an inner engine of a front-end backend.
 SOLVERS: Registry[Any] = Registry("solver")
 for _s in (
+    ExactSolver("exact", _backend("highs", "HighsBackend"),
+                description="the fastest exact method for the instance: HiGHS on the "
+                            "count-indexed MILP, or Lagrangian decomposition with count "
+                            "fixing on large instances"),
     ExactSolver("highs", _backend("highs", "HighsBackend"),
                 description="HiGHS via highspy on the count-indexed MILP"),
     ExactSolver("ortools-mip", _backend("ortools_mip", "OrtoolsMipBackend"),
@@ -128,6 +140,9 @@ for _s in (
     BruteForceSolver(),
     HeuristicSolver("goa", goa, ("tau", "engine"),
                     description="greedy offloading algorithm (alpha-weighted, stop rule, tau)"),
+    HeuristicSolver("lns", lns, ("engine", "time_budget"),
+                    description="large-neighbourhood search from GOA: relocation moves and "
+                                "exact fixed-count re-optimisation"),
     HeuristicSolver("local-all", local_all, ("engine",), description="every user local"),
     HeuristicSolver("edge-all", edge_all, ("engine",),
                     description="every user offloaded, alpha-weighted greedy"),
@@ -140,7 +155,9 @@ for _s in (
 
 #: The solvers ``mecopt compare`` and the demo run by default.
 EXACT_SOLVERS = ("highs", "ortools-mip", "ortools-cpsat", "pyomo", "cvxpy")
-HEURISTICS = ("goa", "local-all", "edge-all", "min-delay", "random")
+HEURISTICS = ("goa", "lns", "local-all", "edge-all", "min-delay", "random")
+#: The exact method ``mecopt solve`` uses by default.
+DEFAULT_EXACT = "exact"
 
 
 def get_solver(name: str) -> tuple[Any, str | None]:
@@ -180,9 +197,10 @@ def solve(
     instance
         The instance.
     solver
-        A name from :func:`available_solvers`: ``"highs"``, ``"ortools-mip"``,
+        A name from :func:`available_solvers`: ``"exact"`` (the fastest exact method for
+        the instance), ``"highs"``, ``"ortools-mip"``,
         ``"ortools-cpsat"``, ``"pyomo"``, ``"cvxpy"``, ``"bruteforce"`` (exact);
-        ``"goa"``, ``"local-all"``, ``"edge-all"``, ``"min-delay"``, ``"random"``
+        ``"goa"``, ``"lns"``, ``"local-all"``, ``"edge-all"``, ``"min-delay"``, ``"random"``
         (heuristics). ``"pyomo:NAME"``, ``"cvxpy:NAME"`` and ``"ortools-mip:NAME"`` choose
         the inner solver.
     time_limit
@@ -194,8 +212,10 @@ def solve(
         Solver threads; default :func:`default_threads`.
     **options
         Solver options: ``tau`` and ``engine`` (``"fast"``, ``"vectorised"`` or ``"loop"``) for
-        heuristics; ``verbose``, ``warm_start`` and ``lagrangian`` (``"auto"``, ``"on"``,
-        ``"off"``) for exact solvers.
+        heuristics, ``time_budget`` for ``lns``; ``verbose``, ``warm_start``, ``lagrangian``
+        (``"auto"``, ``"on"``, ``"off"``), ``formulation`` (``"auto"``, ``"count-indexed"``,
+        ``"decomposition"``), ``gap`` (relative gap to stop at) and ``progress`` (a callable
+        receiving incumbent, bound and gap as they improve) for exact solvers.
 
     Returns
     -------

@@ -51,6 +51,8 @@ class BackendOptions:
     hint: np.ndarray | None = None
     engine: str | None = None
     verbose: bool = False
+    #: Relative MIP gap at which the backend may stop.
+    mip_gap: float = MIP_REL_GAP
 
     def time_left(self) -> float:
         """Seconds until the deadline (``time.perf_counter`` clock), at least 1 ms.

@@ -1,8 +1,18 @@
 """The exact-solve driver shared by every MILP backend.
 
-1. Run the cheap heuristics (GOA, Min delay); their best feasible answer, with dominated
-   offloads sent home, seeds the backend as a starting solution.
-2. Build the count-indexed MILP (:mod:`mecopt.formulations.count_indexed`) of the
+1. Run the heuristics (GOA, Min delay, Edge all when a side row binds, and ``lns``, whose
+   repair phase meets an accuracy target GOA misses); their best feasible answer, with
+   dominated offloads sent home, seeds the backend as a starting solution.
+2. ``formulation="auto"`` (default) takes the decomposition path of
+   :mod:`mecopt.solvers.decomposition` when the count-indexed model would have more than
+   ``LARGE_MODEL_COLS`` columns: no full model, a Lagrangian bound by partial sorts, count
+   fixing, and the backend on the model over the surviving counts. Otherwise (or with
+   ``formulation="count-indexed"``). With other-cells interference, instances with at most
+   ``ENUMERATION_LIMIT`` assignments are enumerated instead (exact), and larger ones get
+   the interference-aware bound of :mod:`mecopt.formulations.interference_bound` besides
+   the interference-free one.
+
+   Build the count-indexed MILP (:mod:`mecopt.formulations.count_indexed`) of the
    interference-free instance. On large models the Lagrangian bound and count-vector
    search of :mod:`mecopt.formulations.lagrangian` run first (see ``lagrangian_mode``).
 3. Solve the MILP with the backend until the deadline, keeping a reserve of the time limit.
@@ -20,22 +30,31 @@
    interference (e.g. one ES used).
 
 The whole solve, model building included, keeps within ``time_limit`` up to the
-granularity of the backend's own limit checks.
+granularity of the backend's own limit checks: a backend whose model would take longer to
+build than the time left (``build_seconds_per_nonzero``) is not started. ``progress``
+receives the incumbent, bound and gap every time one of them improves.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from mecopt.evaluate import Metrics, evaluate
 from mecopt.formulations import count_indexed, lagrangian
-from mecopt.heuristics import goa, min_delay
+from mecopt.formulations.layers import build_layers
+from mecopt.formulations.pricing import ascent
+from mecopt.heuristics import edge_all, goa, min_delay
+from mecopt.heuristics.lns import lns
 from mecopt.heuristics.local_search import improve
 from mecopt.instance import Instance
 from mecopt.result import GAP_TOL, SolveResult, relative_gap
-from mecopt.solvers.base import Backend, BackendOptions, BackendResult
+from mecopt.solvers import decomposition
+from mecopt.solvers.base import MIP_REL_GAP, Backend, BackendOptions, BackendResult
+from mecopt.solvers.bruteforce import BruteForceSolver
 
 #: Models with more columns than this get the Lagrangian step before the backend.
 LARGE_MODEL_COLS = 100_000
@@ -47,6 +66,25 @@ LAGRANGIAN_SHARE = 0.25
 RESERVE_SHARE = 0.2
 #: Relative slack allowed before a bound above the best objective is called faulty.
 BOUND_SLACK = 1e-9
+#: Formulations of the exact driver.
+FORMULATIONS = ("auto", "count-indexed", "decomposition", "enumeration")
+#: From this many users on, ``formulation="auto"`` takes the decomposition path (kim2026
+#: N = 120, seed 4: proven in 12 s against 35 s for HiGHS on the full model; seed 0: 8 s
+#: against 7 s; measured on a loaded 2-core machine).
+DECOMPOSITION_N = 100
+#: Above this many users, an instance with an accuracy target or a hallucination cap takes
+#: the decomposition path under ``formulation="auto"`` (the count-indexed MILP branches
+#: long on the side row: kim2026 N = 120 with a binding target ran past 60 s).
+SIDE_ROW_DECOMPOSITION_N = 40
+#: With interference, instances with at most this many assignments ((M+1)^N) are solved by
+#: enumeration (exact for every model: N = 8 with M = 4 has 390,625).
+ENUMERATION_LIMIT = 500_000
+#: Seconds (at most) of multiplier ascent for the interference-aware bound.
+INTERFERENCE_BOUND_BUDGET = 1.0
+#: Seconds of ``lns`` among the seeds (capped by a share of the time limit).
+LNS_BUDGET = 2.0
+
+Progress = Callable[[dict[str, Any]], None]
 
 Candidates = dict[str, tuple[np.ndarray, Metrics]]
 
@@ -70,8 +108,30 @@ def trivial_bound(inst: Instance, table: np.ndarray) -> float:
     return float(np.mean(np.minimum(alone, home)))
 
 
+#: Largest option cost (s) the MILP and LP solvers are given; beyond it coefficients lose
+#: meaning in double precision next to the millisecond-sized ones (solvers treat 1e20 as
+#: infinite).
+NUMERIC_RANGE_S = 1e9
+
+
+def numeric_range_ok(inst: Instance) -> bool:
+    """True when every local cost and every lone offload cost is within ``NUMERIC_RANGE_S``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        home = count_indexed.local_cost(inst)
+        alone = count_indexed.cost_table(inst, 1)
+    values = np.concatenate([home.ravel(), alone.ravel()])
+    values = values[~np.isposinf(values)]
+    return bool(np.all(np.isfinite(values)) and np.all(np.abs(values) <= NUMERIC_RANGE_S))
+
+
 def _time_left(deadline: float | None) -> float:
     return np.inf if deadline is None else deadline - time.perf_counter()
+
+
+def estimated_columns(inst: Instance) -> int:
+    """Upper estimate of the count-indexed model's columns, ``N (N + 1) M / 2``."""
+    n = int(inst.count_limit.max(initial=0))
+    return inst.n_users * min(n, inst.n_users) * inst.n_servers // 2 + n * inst.n_servers
 
 
 def solve_exact(
@@ -87,6 +147,10 @@ def solve_exact(
     warm_start: bool = True,
     local_search_budget: float = 2.0,
     lagrangian_mode: str = "auto",
+    formulation: str = "auto",
+    progress: Progress | None = None,
+    gap: float = GAP_TOL,
+    started: float | None = None,
 ) -> SolveResult:
     """Solve ``inst`` to proven optimality (or to the time limit) with ``backend``.
 
@@ -112,9 +176,27 @@ def solve_exact(
         At most this many seconds of single-move local search under interference (only for
         instances with interference; capped by the time left); 0 disables it.
     lagrangian_mode
-        ``"auto"`` (default): the Lagrangian step runs before the backend on models above
-        ``LARGE_MODEL_COLS`` columns, and after it when the backend stops without proving
-        optimality; ``"on"``: always before; ``"off"``: never.
+        Count-indexed path only. ``"auto"`` (default): the Lagrangian step runs before the
+        backend on models above ``LARGE_MODEL_COLS`` columns, and after it when the backend
+        stops without proving optimality; ``"on"``: always before; ``"off"``: never.
+    formulation
+        ``"auto"`` (default): ``"enumeration"`` (every assignment scored by the evaluator,
+        exact with interference) for instances with interference and at most
+        ``ENUMERATION_LIMIT`` assignments, ``"decomposition"`` from ``DECOMPOSITION_N``
+        users, above ``LARGE_MODEL_COLS`` estimated columns or with a side row above
+        ``SIDE_ROW_DECOMPOSITION_N`` users, else
+        ``"count-indexed"``; see the module docstring.
+    progress
+        Called with a dict (``time``, ``source``, ``incumbent``, ``bound``, ``gap``; delays
+        in seconds) whenever the incumbent or the bound improves (at most every 0.2 s,
+        except for the final report).
+    started
+        ``time.perf_counter()`` value the time limit counts from (default: now), so that
+        the caller's own set-up (importing the solver) counts against it.
+    gap
+        Relative gap at which the search stops (default ``GAP_TOL``, which is also the gap
+        at which the status reads ``"optimal"``; a larger one returns ``"feasible"`` with
+        its proven gap).
 
     Returns
     -------
@@ -122,43 +204,68 @@ def solve_exact(
     """
     if lagrangian_mode not in ("auto", "on", "off"):
         raise ValueError(f"lagrangian = {lagrangian_mode!r}: must be 'auto', 'on' or 'off'")
-    start = time.perf_counter()
+    if not isinstance(gap, int | float) or not 0 <= gap < 1:
+        raise ValueError(f"gap = {gap!r}: must be a number in [0, 1)")
+    if formulation not in FORMULATIONS:
+        raise ValueError(f"formulation = {formulation!r}: must be one of "
+                         + ", ".join(repr(f) for f in FORMULATIONS))
+    start = time.perf_counter() if started is None else started
     deadline = None if time_limit is None else start + time_limit
     free_inst = inst if inst.interference == "none" else inst.replace(interference="none")
     rng = np.random.default_rng(seed)
     candidates: Candidates = {}
-    for name, policy in (("goa", goa), ("min-delay", min_delay)):
-        a = policy(inst, rng)
-        candidates[name] = (a, evaluate(inst, a))
+    bounds: dict[str, float] = {}
+    seen = {"incumbent": np.inf, "bound": -np.inf, "told": -np.inf}
 
-    model = count_indexed.build(free_inst)
-    table = count_indexed.cost_table(free_inst, max(int(free_inst.count_limit.max()), 1))
-    bounds: dict[str, float] = {"trivial": trivial_bound(free_inst, table)}
+    def report(source: str, incumbent: float | None, bound: float | None) -> None:
+        """Record an improvement (delays in seconds) and pass it to ``progress``."""
+        better = False
+        if incumbent is not None and incumbent < seen["incumbent"]:
+            seen["incumbent"], better = incumbent, True
+        if bound is not None and bound > seen["bound"]:
+            seen["bound"], better = bound, True
+        now = time.perf_counter()
+        if better and progress is not None and (source == "final" or now - seen["told"] >= 0.2):
+            seen["told"] = now
+            inc = seen["incumbent"] if np.isfinite(seen["incumbent"]) else None
+            bnd = seen["bound"] if np.isfinite(seen["bound"]) else None
+            progress({"time": time.perf_counter() - start, "source": source,
+                      "incumbent": inc, "bound": bnd, "gap": relative_gap(inc, bnd)})
+
+    def add_candidate(name: str, a: np.ndarray) -> None:
+        m = evaluate(inst, a)
+        candidates[name] = (a, m)
+        if m.feasible:
+            report(name, m.objective, None)
+
+    seeds = [("goa", goa), ("min-delay", min_delay)]
+    if inst.min_accuracy is not None:
+        seeds.append(("edge-all", edge_all))
+    for name, policy in seeds:
+        add_candidate(name, policy(inst, rng))
+    side_rows = inst.min_accuracy is not None or inst.max_hallucination is not None
+    use_decomposition = formulation == "decomposition" or (
+        formulation == "auto" and (estimated_columns(free_inst) > LARGE_MODEL_COLS
+                                   or inst.n_users >= DECOMPOSITION_N
+                                   or (side_rows and inst.n_users > SIDE_ROW_DECOMPOSITION_N)))
+    if not use_decomposition:
+        budget = LNS_BUDGET if time_limit is None else min(LNS_BUDGET, 0.1 * time_limit)
+        add_candidate("lns", lns(inst, rng, time_budget=budget, plan=False, policies=False,
+                                 starts=[a for a, _ in candidates.values()]))
     info: dict[str, object] = {
-        "formulation": "count-indexed",
-        "cols": model.milp.n_vars,
-        "rows": model.milp.n_rows,
+        "formulation": "decomposition" if use_decomposition else "count-indexed",
         "backend": backend.name,
         "engine": engine,
     }
     notes: list[str] = []
 
-    def run_lagrangian(budget: float) -> None:
-        upper = min((m.objective for _, m in candidates.values() if m.feasible),
-                    default=np.inf)
-        upper_ms = (upper * count_indexed.MS * inst.n_users if np.isfinite(upper)
-                    else model.milp.constant + float(np.abs(model.milp.c).sum()))
-        lag = lagrangian.lagrangian_bound(model, upper_ms, time_budget=0.7 * budget)
-        bounds["lagrangian"] = model.to_mean_delay(lag.bound)
-        starts = [lag.counts] + [m.users_per_es for _, m in candidates.values() if m.feasible]
-        a, _ = lagrangian.count_search(free_inst, starts, time_budget=0.3 * budget,
-                                       table=table)
-        if a is not None:
-            candidates["lagrangian"] = (a, evaluate(inst, a))
-        info["lagrangian_bound"] = bounds["lagrangian"]
-        info["lagrangian_iterations"] = lag.iterations
-
     def finish(status: str, message: str) -> SolveResult:
+        if inst.interference != "none" and status != "infeasible" and "enumeration" not in \
+                bounds:
+            value = _interference_bound(inst, free_inst, candidates, deadline)
+            if value is not None:
+                bounds["interference"] = value
+                report("interference", None, value)
         best = _best(candidates)
         if best is not None and inst.interference != "none" and local_search_budget > 0:
             budget = min(local_search_budget, _time_left(deadline))
@@ -170,6 +277,8 @@ def solve_exact(
         obj = None if m is None else m.objective
         valid = {}
         for source, value in bounds.items():
+            if not np.isfinite(value):
+                continue
             if obj is not None and value > obj + BOUND_SLACK * abs(obj):
                 notes.append(f"{source} bound {value:.9g} exceeds a feasible objective "
                              f"{obj:.9g} and was dropped (please report this instance)")
@@ -186,6 +295,12 @@ def solve_exact(
                 status = "feasible"
         info["winner"] = winner
         info["bound_source"] = None if bound is None else max(valid, key=valid.get)
+        if status == "optimal" and "backend failed" in message:
+            message = message.replace("backend failed; best other answer returned",
+                                      f"backend failed; proven by the {info['bound_source']} "
+                                      "bound")
+        seen["incumbent"] = np.inf  # the final report always goes out
+        report("final", obj, bound)
         return SolveResult(
             assignment=a, status=status, objective=obj, bound=bound, gap=gap,
             runtime=time.perf_counter() - start, solver=solver_name,
@@ -202,6 +317,87 @@ def solve_exact(
         candidates.clear()
         return finish("infeasible", message)
 
+    def run_backend(model: count_indexed.CountIndexedModel, hint: np.ndarray | None,
+                    backend_deadline: float | None) -> BackendResult | None:
+        """The backend on ``model``, unless building it would overrun the deadline."""
+        per_nz = float(getattr(backend, "build_seconds_per_nonzero", 0.0))
+        est = per_nz * model.milp.A.nnz
+        left = None if backend_deadline is None else backend_deadline - time.perf_counter()
+        if left is not None and (left <= 0 or est > left):
+            notes.append(f"{backend.name} not started: no time left" if left <= 0 else
+                         f"{backend.name} not started: building its model would take about "
+                         f"{est:.2g} s, more than the {left:.2g} s left")
+            return None
+        return backend.solve(model.milp, BackendOptions(
+            deadline=backend_deadline, threads=threads, seed=seed, hint=hint, engine=engine,
+            verbose=verbose, mip_gap=max(gap, MIP_REL_GAP)))
+
+    tiny = (inst.n_servers + 1) ** inst.n_users <= ENUMERATION_LIMIT
+    if formulation == "enumeration" or (formulation == "auto" and lagrangian_mode == "auto"
+                                        and inst.interference != "none" and tiny):
+        info["formulation"] = "enumeration"
+        left = _time_left(deadline)
+        bf = BruteForceSolver().run(inst, time_limit=None if deadline is None else max(left, 0),
+                                    seed=seed, threads=1)
+        if bf.status == "infeasible":
+            return infeasible("enumeration: no assignment is feasible")
+        if bf.assignment is not None:
+            add_candidate("enumeration", bf.assignment)
+        if bf.status == "optimal":
+            bounds["enumeration"] = bf.objective
+            return finish("feasible", "enumeration of every assignment")
+    if not numeric_range_ok(free_inst):
+        # Extreme but valid inputs (a 1e308 s local delay, 1e308-bit prompts): the solvers
+        # cannot represent these costs, so the heuristics' best answer is returned with the
+        # trivial bound (both computed by the evaluator's own arithmetic).
+        with np.errstate(over="ignore", invalid="ignore"):
+            table = count_indexed.cost_table(free_inst, 1)
+            bounds["trivial"] = trivial_bound(free_inst, table)
+        return finish("feasible", "costs beyond the solvers' numeric range (more than "
+                                  f"{NUMERIC_RANGE_S:g} s): heuristic answer with the "
+                                  "trivial bound")
+    if use_decomposition:
+        return _decomposition_path(inst, free_inst, backend, candidates, bounds, info, notes,
+                                   deadline, seed, report, run_backend, finish, infeasible,
+                                   warm_start, gap)
+
+    model = count_indexed.build(free_inst)
+    table = count_indexed.cost_table(free_inst, max(int(free_inst.count_limit.max()), 1))
+    bounds["trivial"] = trivial_bound(free_inst, table)
+    report("trivial", None, bounds["trivial"])
+    info.update({"cols": model.milp.n_vars, "rows": model.milp.n_rows})
+
+    def run_lagrangian(budget: float) -> None:
+        upper = min((m.objective for _, m in candidates.values() if m.feasible),
+                    default=np.inf)
+        upper_ms = (upper * count_indexed.MS * inst.n_users if np.isfinite(upper)
+                    else model.milp.constant + float(np.abs(model.milp.c).sum()))
+        free_best = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
+        if free_best is not None:
+            # Pricing by partial sorts from the incumbent's congestion prices (much faster
+            # per step than the column-by-column relaxation below).
+            from mecopt.formulations.layers import LayerCosts
+            from mecopt.formulations.pricing import start_multipliers
+
+            costs = LayerCosts.of(free_inst)
+            free_ms = free_best[2].objective * count_indexed.MS * inst.n_users
+            db, _, _ = ascent(costs, start_multipliers(costs, free_best[1]), None, free_ms,
+                              deadline=time.perf_counter() + 0.7 * budget)
+            bounds["lagrangian"] = model.to_mean_delay(db.bound)
+            lag_counts, iterations = db.best_count, "ascent"
+        else:
+            lag = lagrangian.lagrangian_bound(model, upper_ms, time_budget=0.7 * budget)
+            bounds["lagrangian"] = model.to_mean_delay(lag.bound)
+            lag_counts, iterations = lag.counts, lag.iterations
+        report("lagrangian", None, bounds["lagrangian"])
+        starts = [lag_counts] + [m.users_per_es for _, m in candidates.values() if m.feasible]
+        a, _ = lagrangian.count_search(free_inst, starts, time_budget=0.3 * budget,
+                                       table=table)
+        if a is not None:
+            add_candidate("lagrangian", a)
+        info["lagrangian_bound"] = bounds["lagrangian"]
+        info["lagrangian_iterations"] = iterations
+
     if model.infeasible_reason:
         return infeasible(model.infeasible_reason)
 
@@ -212,41 +408,183 @@ def solve_exact(
         run_lagrangian(min(budget, _time_left(deadline)))
         best = _best(candidates)
         if best is not None and relative_gap(best[2].objective,
-                                             bounds["lagrangian"]) <= GAP_TOL:
+                                             bounds["lagrangian"]) <= gap:
             return finish("feasible", "closed by the Lagrangian bound")
 
-    hint = None
-    if warm_start:
-        free_cands = {n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()}
-        best_free = _best(free_cands)
-        if best_free is not None:
-            hint = model.encode(count_indexed.prune_assignment(free_inst, best_free[1], table))
-
+    hint = _hint(model, free_inst, candidates, table) if warm_start else None
     fallback = lagrangian_mode == "auto" and not lagrangian_first
     backend_deadline = deadline
     if deadline is not None and fallback:
         backend_deadline = deadline - RESERVE_SHARE * max(_time_left(deadline), 0.0)
-    br: BackendResult = backend.solve(
-        model.milp,
-        BackendOptions(deadline=backend_deadline, threads=threads, seed=seed, hint=hint,
-                       engine=engine, verbose=verbose),
-    )
-    info.update(br.stats)
-    info["backend_status"] = br.raw_status
-    message = f"{backend.name}: {br.raw_status}"
+    br = run_backend(model, hint, backend_deadline)
+    if br is None:
+        if fallback and _time_left(deadline) > 0:
+            run_lagrangian(min(LAGRANGIAN_BUDGET, _time_left(deadline)))
+        return finish("feasible", f"{backend.name}: not started")
+    message = _absorb(br, model, backend, candidates, bounds, info, add_candidate, report)
     if br.status == "infeasible":
         return infeasible(message)
-    if br.x is not None:
-        a = model.decode(br.x)
-        candidates["milp"] = (a, evaluate(inst, a))
-    if br.bound is not None:
-        bounds["backend"] = model.to_mean_delay(br.bound)
-    elif br.status == "optimal" and br.objective is not None:
-        bounds["backend"] = model.to_mean_delay(br.objective)
-    if br.status == "error":
-        message += " (backend failed; best other answer returned)"
     if fallback and br.status != "optimal":
         left = _time_left(deadline)
         if left > 0:
             run_lagrangian(min(LAGRANGIAN_BUDGET, left))
     return finish("feasible", message)
+
+
+def _interference_bound(inst: Instance, free_inst: Instance, candidates: Candidates,
+                        deadline: float | None) -> float | None:
+    """Interference-aware bound (:mod:`mecopt.formulations.interference_bound`) at the
+    multipliers of a short interference-free ascent; ``None`` when out of reach."""
+    from mecopt.formulations.interference_bound import MAX_USERS, interference_bound
+    from mecopt.formulations.layers import LayerCosts
+    from mecopt.formulations.pricing import start_multipliers
+
+    if inst.n_users > MAX_USERS or _time_left(deadline) <= 0:
+        return None
+    free_cands = {n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()}
+    best = _best(free_cands)
+    if best is None:
+        return None
+    costs = LayerCosts.of(free_inst)
+    scale = count_indexed.MS * inst.n_users
+    budget = min(INTERFERENCE_BOUND_BUDGET, 0.5 * _time_left(deadline))
+    _, u, mu = ascent(costs, start_multipliers(costs, best[1]), None,
+                      best[2].objective * scale, deadline=time.perf_counter() + budget,
+                      max_iter=200)
+    value = interference_bound(inst, u, mu)
+    return value if np.isfinite(value) else None
+
+
+def _hint(model: count_indexed.CountIndexedModel, free_inst: Instance, candidates: Candidates,
+          table: np.ndarray | None) -> np.ndarray | None:
+    """0/1 start vector of the best candidate (interference-free), if the model has it."""
+    free_cands = {n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()}
+    best_free = _best(free_cands)
+    if best_free is None:
+        return None
+    a = best_free[1]
+    if table is not None:
+        a = count_indexed.prune_assignment(free_inst, a, table)
+    return model.encode(a)
+
+
+def _absorb(br: BackendResult, model: count_indexed.CountIndexedModel, backend: Backend,
+            candidates: Candidates, bounds: dict[str, float], info: dict[str, object],
+            add_candidate: Callable[[str, np.ndarray], None],
+            report: Callable[[str, float | None, float | None], None]) -> str:
+    """Take the backend's assignment and bound; return the message."""
+    info.update(br.stats)
+    info["backend_status"] = br.raw_status
+    message = f"{backend.name}: {br.raw_status}"
+    if br.status == "infeasible":
+        return message
+    if br.x is not None:
+        add_candidate("milp", model.decode(br.x))
+    if br.status == "error":
+        return message + " (backend failed; best other answer returned)"
+    if br.bound is not None:
+        bounds["backend"] = model.to_mean_delay(br.bound)
+    elif br.status == "optimal" and br.objective is not None:
+        bounds["backend"] = model.to_mean_delay(br.objective)
+    if "backend" in bounds:
+        report("backend", None, bounds["backend"])
+    return message
+
+
+def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
+                        candidates: Candidates, bounds: dict[str, float],
+                        info: dict[str, object], notes: list[str], deadline: float | None,
+                        seed: int, report: Callable[[str, float | None, float | None], None],
+                        run_backend: Callable[..., BackendResult | None],
+                        finish: Callable[[str, str], SolveResult],
+                        infeasible: Callable[[str], SolveResult],
+                        warm_start: bool, gap: float) -> SolveResult:
+    """Formulation ``"decomposition"`` (see :mod:`mecopt.solvers.decomposition`)."""
+    n_users = inst.n_users
+    scale = count_indexed.MS * n_users
+
+    def report_ms(source: str, incumbent: float | None, bound: float | None) -> None:
+        # Interference-free values in MILP units: the incumbent is reported only for
+        # instances without interference (with it, the evaluator's value differs).
+        inc = None if incumbent is None or inst.interference != "none" else incumbent / scale
+        report(source, inc if inc is not None and np.isfinite(inc) else None,
+               None if bound is None else bound / scale)
+
+    starts = [a for a, _ in candidates.values()]
+    state, costs = decomposition.decompose(free_inst, starts, deadline=deadline, seed=seed,
+                                           report=report_ms, gap=gap)
+    for name, a in state.assignments.items():
+        m = evaluate(inst, a)
+        candidates[name] = (a, m)
+        if m.feasible:
+            report(name, m.objective, None)
+    if np.isfinite(state.bound):
+        bounds["lagrangian"] = state.bound / scale
+        info["lagrangian_bound"] = bounds["lagrangian"]
+    info.update(state.info)
+    free_best = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
+    if free_best is None:
+        # Nothing feasible known: only the whole model can prove infeasibility.
+        if estimated_columns(free_inst) > decomposition.MAX_REDUCED_COLS:
+            return finish("feasible", "decomposition: no feasible assignment found")
+        limit = costs.limit
+        model = build_layers(costs, [np.arange(1, int(k) + 1) for k in limit])
+        if model.infeasible_reason:
+            return infeasible(model.infeasible_reason)
+        br = run_backend(model, None, deadline)
+        if br is None:
+            return finish("feasible", f"{backend.name}: not started")
+        message = _absorb(br, model, backend, candidates, bounds, info,
+                          lambda name, a: candidates.__setitem__(name, (a, evaluate(inst, a))),
+                          report)
+        if br.status == "infeasible":
+            return infeasible(message)
+        return finish("feasible", message)
+    upper = free_best[2].objective
+    now_gap = relative_gap(upper, bounds.get("lagrangian"))
+    if state.u is None or (now_gap is not None and now_gap <= gap):
+        return finish("feasible", "decomposition: closed by the Lagrangian bound")
+    if _time_left(deadline) <= 0:
+        return finish("feasible", "decomposition: time limit")
+    model = decomposition.reduced_model(costs, state, upper * scale)
+    if model is None and _time_left(deadline) > 0:
+        # Too many counts survive: spend most of the time left raising the bound, then fix
+        # counts again.
+        left = _time_left(deadline)
+        stop = None if deadline is None else deadline - 0.3 * left
+        db, u, mu = ascent(costs, state.u, state.mu, upper * scale, deadline=stop,
+                           max_iter=10_000 if deadline is not None else 2_000,
+                           progress=lambda v: report_ms("lagrangian", None, v))
+        if db.bound > state.bound:
+            state.bound, state.u, state.mu = db.bound, u, mu
+            bounds["lagrangian"] = state.bound / scale
+            info["lagrangian_bound"] = bounds["lagrangian"]
+        now_gap = relative_gap(upper, bounds.get("lagrangian"))
+        if now_gap is not None and now_gap <= gap:
+            return finish("feasible", "decomposition: closed by the Lagrangian bound")
+        model = decomposition.reduced_model(costs, state, upper * scale)
+    if model is None:
+        return finish("feasible", "decomposition: too many counts survive count fixing for "
+                                  "the backend; Lagrangian bound reported")
+    info.update({"cols": model.milp.n_vars, "rows": model.milp.n_rows})
+    if model.infeasible_reason:
+        # No count combination beats the incumbent: it is optimal.
+        bounds["count-fixing"] = upper
+        return finish("feasible", "decomposition: count fixing leaves no better count")
+    hint = _hint(model, free_inst, {free_best[0]: candidates[free_best[0]]}, None) \
+        if warm_start else None
+    br = run_backend(model, hint, deadline)
+    if br is None:
+        return finish("feasible", f"{backend.name}: not started")
+    sub: dict[str, float] = {}
+    message = _absorb(br, model, backend, candidates, sub, info,
+                      lambda name, a: candidates.__setitem__(name, (a, evaluate(inst, a))),
+                      lambda *_: None)
+    if br.status == "infeasible":
+        # The kept counts hold nothing better than the incumbent.
+        bounds["count-fixing"] = upper
+    elif "backend" in sub:
+        bounds["count-fixing"] = min(sub["backend"], upper)
+    if "count-fixing" in bounds:
+        report("count-fixing", None, bounds["count-fixing"])
+    return finish("feasible", "decomposition + count fixing; " + message)

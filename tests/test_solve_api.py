@@ -68,7 +68,7 @@ def test_infeasible_heuristic_answer_is_no_solution(hand):
 # ---------------------------------------------------------------- bad arguments
 def test_unknown_solver_lists_valid_names(inst):
     with pytest.raises(UnknownNameError, match=r"unknown solver 'gurobi'; valid names: "
-                                               r"'highs', .*'goa'"):
+                                               r"'exact', 'highs', .*'goa'"):
         mecopt.solve(inst, "gurobi")
 
 

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mecopt.bench.bounds import per_user_bound
+from mecopt.bench.bounds import lower_bound
 from mecopt.bench.provenance import environment
 from mecopt.bench.spec import Task
 
@@ -101,7 +101,7 @@ def prepare(tasks: Iterable[Task]) -> None:
 
 
 def instance_columns(task: Task) -> dict[str, Any]:
-    """Build the instance; return its describing columns and the per-user lower bound."""
+    """Build the instance; return its describing columns and its proven lower bound."""
     import mecopt
 
     inst = mecopt.scenario(task.scenario, task.n_users, task.seed, **task.overrides)
@@ -110,8 +110,23 @@ def instance_columns(task: Task) -> dict[str, Any]:
         "queue": inst.queue,
         "tau": inst.tau,
         "min_accuracy": inst.min_accuracy,
-        "lower_bound": per_user_bound(inst),
+        "lower_bound": lower_bound(inst),
     }
+
+
+def progress_logger(task: Task) -> Callable[[dict[str, Any]], None]:
+    """A ``progress`` callback logging an exact solve's incumbent, bound and gap (INFO on
+    the ``mecopt.bench`` logger)."""
+    import logging
+
+    log = logging.getLogger("mecopt.bench")
+
+    def log_event(event: dict[str, Any]) -> None:
+        log.info("%s N=%d seed=%d %.2f s %s: incumbent %s bound %s gap %s", task.solver,
+                 task.n_users, task.seed, event["time"], event["source"], event["incumbent"],
+                 event["bound"], event["gap"])
+
+    return log_event
 
 
 def solve_task(task: Task, send: Callable[[Message], None]) -> None:
@@ -121,6 +136,7 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
     """
     import mecopt
     from mecopt.bench.kinds import ONESHOT, task_kind
+    from mecopt.solve import get_solver
 
     started = now()
     t0 = time.perf_counter()
@@ -134,8 +150,11 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
             row.update(instance_columns(task))
             send(("instance", dict(row)))
             inst = mecopt.scenario(task.scenario, task.n_users, task.seed, **task.overrides)
+            options = dict(task.solver_options)
+            if "progress" in get_solver(task.solver)[0].options:
+                options.setdefault("progress", progress_logger(task))
             res = mecopt.solve(inst, task.solver, time_limit=task.time_limit, seed=task.seed,
-                               threads=task.threads, **task.solver_options)
+                               threads=task.threads, **options)
             row.update({
                 "status": res.status,
                 "objective": res.objective,

@@ -4,34 +4,49 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
-from mecopt.cli.common import (
-    add_instance_arguments,
-    add_run_arguments,
-    instance_from_args,
-    seed_of,
-)
-from mecopt.solve import solve
+from mecopt.cli.common import add_instance_arguments, add_run_arguments, instance_from_args
+from mecopt.solve import DEFAULT_EXACT, get_solver, solve
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("solve", help="solve one instance with one solver",
                        description="Solve one instance with one solver and print the result.")
-    p.add_argument("--solver", default="highs",
-                   help="solver name (see 'mecopt solvers'); default highs")
+    p.add_argument("--solver", default=DEFAULT_EXACT,
+                   help=f"solver name (see 'mecopt solvers'); default {DEFAULT_EXACT}, the "
+                        "fastest exact method for the instance")
     add_instance_arguments(p)
     add_run_arguments(p)
     p.add_argument("-o", "--output", metavar="FILE", help="also write the result as JSON")
+    p.add_argument("--quiet", action="store_true",
+                   help="do not print the exact solvers' progress (incumbent, bound, gap) "
+                        "to stderr")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     inst = instance_from_args(args)
-    res = solve(inst, args.solver, time_limit=args.time_limit, seed=seed_of(args),
-                threads=args.threads)
+    options: dict[str, Any] = {}
+    if not args.quiet and "progress" in get_solver(args.solver)[0].options:
+        options["progress"] = print_progress
+    res = solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed,
+                threads=args.threads, **options)
     doc = {"instance": inst.meta, **res.to_dict()}
     if args.output:
         Path(args.output).write_text(json.dumps(doc, indent=1))
     print(json.dumps(doc, indent=1) if args.json else res.summary())
     return 0 if res.status != "no_solution" else 1
+
+
+def print_progress(event: dict[str, Any]) -> None:
+    """One stderr line per improvement: time, incumbent and bound (ms), gap."""
+    def ms(v: float | None) -> str:
+        return "-" if v is None else f"{v * 1e3:.6f} ms"
+
+    gap = event.get("gap")
+    gap_text = "-" if gap is None else f"{gap:.2e}"
+    print(f"[{event['time']:7.2f} s] {event['source']:<16} incumbent {ms(event['incumbent'])}"
+          f"  bound {ms(event['bound'])}  gap {gap_text}", file=sys.stderr, flush=True)

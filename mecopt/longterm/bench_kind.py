@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -62,20 +63,29 @@ class LongtermKind:
                         seed=task.seed, **dict(task.overrides))
         r = run(tr, task.solver, seed=task.seed, **dict(task.solver_options))
         summary = r.summary_dict()
-        bound = r.info.get("bound")
-        status = r.info.get("status") or ("feasible" if r.feasible else "no_solution")
+        bound = _first(r.info.get("bound"))
+        bound = float(bound) if bound is not None else None
+        status = _first(r.info.get("status")) or ("feasible" if r.feasible else "no_solution")
         return {
             "status": status,
             "objective": r.mean_latency,
             "bound": bound,
             "gap": (max(r.mean_latency - bound, 0.0) / r.mean_latency
-                    if bound is not None and r.mean_latency > 0 else None),
+                    if bound is not None and math.isfinite(bound) and r.mean_latency > 0
+                    else None),
             "accuracy": r.accuracy,
             "n_offloaded": int((r.records.actions > 0).sum()),
             "runtime": r.runtime,
             "message": "; ".join(r.violations)[:500],
             "metrics": json.dumps(summary, default=str),
         }
+
+
+def _first(value: Any) -> Any:
+    """A per-member list's only entry (bench runs one member), or the value itself."""
+    if isinstance(value, list | tuple):
+        return value[0] if value else None
+    return value
 
 
 #: The plug-in instance named in :data:`mecopt.bench.kinds.TASK_KINDS`.

@@ -23,6 +23,11 @@ def _plt() -> Any:
     return plt
 
 
+def _color(k: int) -> Any:
+    """The k-th colour of the tab10 palette (one per policy, never reused by extra lines)."""
+    return _plt().get_cmap("tab10")(k % 10)
+
+
 def _save(fig: Any, path: str | Path) -> Path:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -59,14 +64,14 @@ def plot_latency_vs_devices(summary: Sequence[Mapping[str, Any]], path: str | Pa
         hi = np.array([s["latency_ms"]["max"] for s in rows]) - y
         feas = np.array([s["feasible"] == 1.0 for s in rows])
         marker = _MARKERS[k % len(_MARKERS)]
-        line = ax.errorbar(x, y, yerr=[lo, hi], capsize=3,
-                           lw=1.5 if pol != "hindsight" else 2.5,
-                           ls="-" if pol != "hindsight" else "--")
-        color = line[0].get_color()
+        color = _color(k)
+        ax.errorbar(x, y, yerr=[lo, hi], capsize=3, color=color,
+                    lw=2.5 if pol.startswith("hindsight") else 1.5,
+                    ls="--" if pol.startswith("hindsight") else "-")
         ax.plot(x[feas], y[feas], ls="none", marker=marker, color=color, ms=7)
         ax.plot(x[~feas], y[~feas], ls="none", marker=marker, mfc="white", mec=color, ms=7)
         handles.append(ax.plot([], [], marker=marker, color=color,
-                               ls="-" if pol != "hindsight" else "--")[0])
+                               ls="--" if pol.startswith("hindsight") else "-")[0])
         labels.append(pol)
         ax2.plot(x, [100 * (s["feasible"] or 0.0) for s in rows], marker=marker, color=color)
         xs.update(x.tolist())
@@ -141,10 +146,11 @@ def plot_over_time(series: Mapping[str, Mapping[str, np.ndarray]], path: str | P
         t = np.arange(1, len(s["energy"]) + 1)
         mark = _MARKERS[k % len(_MARKERS)]
         every = max(1, len(t) // 10)
-        ax.plot(t, np.cumsum(s["energy"]) / t, label=pol, marker=mark, markevery=every, ms=4)
+        ax.plot(t, np.cumsum(s["energy"]) / t, label=pol, marker=mark, markevery=every, ms=4,
+                color=_color(k))
         q = np.maximum(np.cumsum(s["queries"]), 1)
         ax2.plot(t, np.cumsum(s["accuracy_sum"]) / q, label=pol, marker=mark, markevery=every,
-                 ms=4)
+                 ms=4, color=_color(k))
     ax.axhline(budget, color="k", ls="--", lw=1, label="budget")
     ax.set_xlabel("slot t")
     ax.set_ylabel("running mean energy per device (J/slot)")
