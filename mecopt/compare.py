@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mecopt.instance import Instance
@@ -68,7 +68,9 @@ class Comparison:
 
 
 def compare(instance: Instance, solvers: Sequence[str], *, time_limit: float | None = None,
-            seed: int = 0, threads: int | None = None) -> Comparison:
+            seed: int = 0, threads: int | None = None,
+            progress: Callable[[int, int, str, SolveResult | None], None] | None = None,
+            ) -> Comparison:
     """Solve ``instance`` with each solver and compare them.
 
     Parameters
@@ -79,6 +81,9 @@ def compare(instance: Instance, solvers: Sequence[str], *, time_limit: float | N
         Solver names (validated before anything runs).
     time_limit, seed, threads
         Passed to every :func:`mecopt.solve` call.
+    progress
+        Called as ``progress(k, total, name, None)`` before solver ``k`` (0-based) starts and
+        ``progress(k, total, name, result)`` when it is done.
 
     Returns
     -------
@@ -86,7 +91,14 @@ def compare(instance: Instance, solvers: Sequence[str], *, time_limit: float | N
     """
     for name in solvers:
         get_solver(name)
-    results = tuple(solve(instance, name, time_limit=time_limit, seed=seed, threads=threads)
-                    for name in solvers)
+    results = []
+    for k, name in enumerate(solvers):
+        if progress is not None:
+            progress(k, len(solvers), name, None)
+        res = solve(instance, name, time_limit=time_limit, seed=seed, threads=threads)
+        if progress is not None:
+            progress(k, len(solvers), name, res)
+        results.append(res)
+    results = tuple(results)
     bounds = [r.bound for r in results if r.bound is not None and r.status != "infeasible"]
     return Comparison(results=results, best_bound=max(bounds) if bounds else None)

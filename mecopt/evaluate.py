@@ -93,13 +93,13 @@ def check_assignment(inst: Instance, assignment: object) -> np.ndarray:
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             bad = next(i for i, v in enumerate(arr.tolist()) if not float(v).is_integer())
             raise ValueError(f"assignment[{bad}] = {arr[bad].item()!r}: must be a whole number")
-    out = arr.astype(np.int64)
-    bad = np.flatnonzero((out < -1) | (out >= inst.n_servers))
+    bad = np.flatnonzero((arr < -1) | (arr >= inst.n_servers))  # before any int cast
     if bad.size:
         raise ValueError(
-            f"assignment[{bad[0]}] = {out[bad[0]]}: must be -1 (local) or an ES index "
+            f"assignment[{bad[0]}] = {arr[bad[0]].item()!r}: must be -1 (local) or an ES index "
             f"0..{inst.n_servers - 1}"
         )
+    out = arr.astype(np.int64)
     out.setflags(write=False)
     return out
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from mecopt.errors import MecoptError, UnknownNameError
+from mecopt import jsonio
+from mecopt.errors import UnknownNameError
 
 #: Version of the JSON schema written by :meth:`Instance.to_json`. Version 2 added the
 #: optional energy, hallucination, cost-weight and planning fields (``_OPTIONAL_FIELDS``);
@@ -54,9 +55,35 @@ _OPTIONAL_USER_FIELDS = {
 #: Fields added by schema version 2; written only when set.
 _OPTIONAL_FIELDS = (*_OPTIONAL_USER_FIELDS, "max_hallucination", "cost_accuracy",
                     "cost_hallucination", "edge_wait")
+#: Largest ``max_users`` entry (any limit >= N means "no limit").
+_MAX_COUNT = 2**53
 
 
-class InstanceFormatError(MecoptError, ValueError):
+_F = jsonio.FieldSpec
+#: The JSON shape of every field of the ``instance`` object.
+_INSTANCE_FIELDS: dict[str, jsonio.FieldSpec] = {
+    **{name: _F("array", 1) for name in _USER_FIELDS},
+    "gain": _F("array", 2),
+    **{name: _F("array", 1) for name in _ES_FIELDS},
+    "interference": _F("string", required=False),
+    "queue": _F("string", required=False),
+    "arrival_rate": _F("number", required=False),
+    "tau": _F("number", nullable=True, required=False),
+    "min_accuracy": _F("number", nullable=True, required=False),
+    "max_users": _F("array", 1, nullable=True, integer=True, required=False),
+    # Schema version 2 (optional; null or absent = off):
+    **{name: _F("array", 1, nullable=True, required=False) for name in _OPTIONAL_USER_FIELDS},
+    "max_hallucination": _F("number", nullable=True, required=False),
+    "cost_accuracy": _F("number", required=False),
+    "cost_hallucination": _F("number", required=False),
+    "edge_wait": _F("array", 1, nullable=True, required=False),
+    "meta": _F("object", required=False),
+}
+_DOCUMENT_FIELDS = {"schema": _F("string"), "version": _F("number", integer=True),
+                    "instance": _F("object")}
+
+
+class InstanceFormatError(jsonio.JSONFormatError):
     """A JSON instance file that cannot be read: malformed, wrong schema or version."""
 
 
@@ -194,21 +221,8 @@ class Instance:
         setf = object.__setattr__
         for name in _USER_FIELDS + ("gain",) + _ES_FIELDS:
             setf(self, name, _as_float_array(name, getattr(self, name)))
-        n_users = self.alpha.shape[0] if self.alpha.ndim == 1 else -1
-        if self.alpha.ndim != 1 or n_users == 0:
-            raise ValueError(
-                f"Instance.alpha must be a non-empty 1-D array, got shape {self.alpha.shape}"
-            )
-        if self.gain.ndim != 2 or self.gain.shape[0] != n_users or self.gain.shape[1] == 0:
-            raise ValueError(
-                f"Instance.gain must have shape (N, M) = ({n_users}, M>=1), "
-                f"got {self.gain.shape}"
-            )
-        n_es = self.gain.shape[1]
-        for name in _USER_FIELDS:
-            _check_shape(name, getattr(self, name), (n_users,))
-        for name in _ES_FIELDS:
-            _check_shape(name, getattr(self, name), (n_es,))
+        n_users, n_es = _infer_sizes({n: getattr(self, n) for n in _USER_FIELDS},
+                                     {n: getattr(self, n) for n in _ES_FIELDS}, self.gain)
         for name in _USER_FIELDS + ("gain",) + _ES_FIELDS:
             arr = getattr(self, name)
             _first_bad(name, arr, ~np.isfinite(arr), "must be finite")
@@ -252,18 +266,21 @@ class Instance:
                 raise ValueError(f"Instance.min_accuracy = {acc!r}: must lie in [0, 1]")
             setf(self, "min_accuracy", acc)
         if self.max_users is not None:
-            k = np.array(self.max_users, dtype=float, copy=True)
+            k = _as_float_array("max_users", self.max_users)
             _check_shape("max_users", k, (n_es,))
             _first_bad(
                 "max_users",
                 k,
-                ~np.isfinite(k) | (k < 0) | (k != np.round(k)),
-                "must be a whole number >= 0",
+                ~np.isfinite(k) | (k < 0) | (k != np.round(k)) | (k > _MAX_COUNT),
+                f"must be a whole number in [0, {_MAX_COUNT}]",
             )
             k = k.astype(np.int64)
             k.setflags(write=False)
             setf(self, "max_users", k)
         self._check_optional(n_users)
+        if not isinstance(self.meta, Mapping):
+            raise ValueError(f"Instance.meta must be a mapping (provenance), got "
+                             f"{type(self.meta).__name__}")
         setf(self, "meta", dict(self.meta))
 
     def _check_optional(self, n_users: int) -> None:
@@ -382,42 +399,47 @@ class Instance:
         return text
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Instance:
-        """Build an instance from :meth:`to_dict` output, checking schema and version."""
-        if not isinstance(data, Mapping):
-            raise InstanceFormatError("instance JSON must be an object")
-        if data.get("schema") != SCHEMA_NAME:
+    def from_dict(cls, data: Mapping[str, Any], where: str = "instance JSON") -> Instance:
+        """Build an instance from :meth:`to_dict` output, checking schema, version and types.
+
+        Every number must be a JSON number (not a boolean, string or ``null``), finite and
+        within float range; unknown keys at any level are errors naming them.
+        """
+        if isinstance(data, Mapping) and "version" in data:
+            version = data["version"]
+            if isinstance(version, bool) or version not in READABLE_VERSIONS:
+                raise InstanceFormatError(
+                    f"{where}: field 'version' = {version!r}: this mecopt reads versions "
+                    + ", ".join(str(v) for v in READABLE_VERSIONS)
+                )
+        try:
+            return cls._from_document(data, where)
+        except InstanceFormatError:
+            raise
+        except jsonio.JSONFormatError as exc:
+            raise InstanceFormatError(str(exc)) from None
+
+    @classmethod
+    def _from_document(cls, data: Any, where: str) -> Instance:
+        top = jsonio.check_fields(where, data, _DOCUMENT_FIELDS)
+        if top["schema"] != SCHEMA_NAME:
             raise InstanceFormatError(
-                f"instance JSON field 'schema' = {data.get('schema')!r}: expected {SCHEMA_NAME!r}"
+                f"{where}: field 'schema' = {top['schema']!r}: expected {SCHEMA_NAME!r}"
             )
-        version = data.get("version")
-        if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        version = top["version"]
+        if version not in READABLE_VERSIONS:
             raise InstanceFormatError(
-                f"instance JSON field 'version' = {version!r}: this mecopt reads versions "
+                f"{where}: field 'version' = {version!r}: this mecopt reads versions "
                 + ", ".join(str(v) for v in READABLE_VERSIONS)
             )
-        fields = data.get("instance")
-        if not isinstance(fields, Mapping):
-            raise InstanceFormatError("instance JSON field 'instance' must be an object")
+        fields = top["instance"]
         newer = sorted(set(fields) & set(_OPTIONAL_FIELDS))
         if version == 1 and newer:
             raise InstanceFormatError(
-                f"instance JSON version 1 cannot hold field(s) {', '.join(newer)} "
+                f"{where}: version 1 cannot hold field(s) {', '.join(newer)} "
                 "(added in version 2)"
             )
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(fields) - known)
-        if unknown:
-            raise InstanceFormatError(f"instance JSON has unknown field(s): {', '.join(unknown)}")
-        required = {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING}
-        required -= {"meta"}
-        missing = sorted(required - set(fields))
-        if missing:
-            raise InstanceFormatError(f"instance JSON lacks field(s): {', '.join(missing)}")
-        kwargs = dict(fields)
-        for name in _USER_FIELDS + ("gain",) + _ES_FIELDS:
-            if kwargs.get(name) is None:
-                raise InstanceFormatError(f"instance JSON field {name!r} is null")
+        kwargs = jsonio.check_fields(f"{where}: instance", fields, _INSTANCE_FIELDS)
         return cls(**kwargs)
 
     @classmethod
@@ -427,28 +449,33 @@ class Instance:
         Raises
         ------
         InstanceFormatError
-            If the text is not valid JSON or not a ``mecopt.instance`` document.
+            If the text is not valid UTF-8 JSON or not a ``mecopt.instance`` document
+            (the message names the file and the field).
         FileNotFoundError
             If ``source`` names a file that does not exist.
         ValueError
             If a field holds an invalid value (see :class:`Instance`).
         """
-        if isinstance(source, Path) or not str(source).lstrip().startswith(("{", "[")):
-            path = Path(source)
-            if not path.is_file():
-                raise FileNotFoundError(f"instance file not found: {path}")
-            text = path.read_text()
-            where = str(path)
-        else:
-            text = str(source)
-            where = "instance JSON"
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InstanceFormatError(
-                f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-            ) from None
-        return cls.from_dict(data)
+            if isinstance(source, Path) or not str(source).lstrip().startswith(("{", "[")):
+                path = Path(source)
+                if not path.is_file():
+                    raise FileNotFoundError(f"instance file not found: {path}")
+                data, where = jsonio.read_json_file(path), str(path)
+            else:
+                data, where = jsonio.loads(str(source), "instance JSON"), "instance JSON"
+        except jsonio.JSONFormatError as exc:
+            raise InstanceFormatError(str(exc)) from None
+        try:
+            return cls.from_dict(data, where)
+        except InstanceFormatError:
+            raise
+        except jsonio.JSONFormatError as exc:
+            raise InstanceFormatError(str(exc)) from None
+        except ValueError as exc:
+            if where == "instance JSON":
+                raise
+            raise type(exc)(f"{where}: {exc}") from None
 
     def __repr__(self) -> str:
         opts = f"interference={self.interference!r}, queue={self.queue!r}"
@@ -470,11 +497,51 @@ class Instance:
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
     try:
-        arr = np.array(value, dtype=float, copy=True)
+        raw = np.asarray(value)
     except (TypeError, ValueError):
-        raise ValueError(f"Instance.{name} must be numeric, got {value!r:.80}") from None
+        raise ValueError(f"Instance.{name} must be a rectangular numeric array, "
+                         f"got {value!r:.80}") from None
+    if raw.dtype.kind not in "iuf":
+        kind = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects"}.get(
+            raw.dtype.kind, str(raw.dtype))
+        raise ValueError(f"Instance.{name} must be numeric, got {kind} ({value!r:.80})")
+    with np.errstate(over="ignore"):
+        arr = np.array(raw, dtype=float, copy=True)
     arr.setflags(write=False)
     return arr
+
+
+def _infer_sizes(user: Mapping[str, np.ndarray], es: Mapping[str, np.ndarray],
+                 gain: np.ndarray) -> tuple[int, int]:
+    """N and M agreed by most fields; the first field that disagrees is named in the error."""
+    def agreed(lengths: list[int]) -> int:
+        values, counts = np.unique(lengths, return_counts=True)
+        best = values[counts == counts.max()]
+        return int(lengths[0]) if lengths[0] in best else int(best[0])
+
+    g2 = gain.ndim == 2
+    n_users = agreed([a.shape[0] if a.ndim == 1 else -1 for a in user.values()]
+                     + ([gain.shape[0]] if g2 else []))
+    n_es = agreed([a.shape[0] if a.ndim == 1 else -1 for a in es.values()]
+                  + ([gain.shape[1]] if g2 else []))
+    if n_users < 1:
+        raise ValueError(f"Instance.alpha must be a non-empty 1-D array (as every per-user "
+                         f"field), got shape {user['alpha'].shape}")
+    if n_es < 1:
+        raise ValueError("Instance.bandwidth must be a non-empty 1-D array (as every per-ES "
+                         f"field), got shape {es['bandwidth'].shape}")
+    for name, arr in user.items():
+        if arr.shape != (n_users,):
+            raise ValueError(f"Instance.{name} must have shape ({n_users},), got {arr.shape} "
+                             f"(the other per-user fields give N = {n_users})")
+    for name, arr in es.items():
+        if arr.shape != (n_es,):
+            raise ValueError(f"Instance.{name} must have shape ({n_es},), got {arr.shape} "
+                             f"(the other per-ES fields give M = {n_es})")
+    if gain.shape != (n_users, n_es):
+        raise ValueError(f"Instance.gain must have shape (N, M) = ({n_users}, {n_es}), "
+                         f"got {gain.shape}")
+    return n_users, n_es
 
 
 def _check_shape(name: str, arr: np.ndarray, shape: tuple[int, ...]) -> None:
@@ -483,10 +550,12 @@ def _check_shape(name: str, arr: np.ndarray, shape: tuple[int, ...]) -> None:
 
 
 def _as_scalar(name: str, value: Any) -> float:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        raise ValueError(f"Instance.{name} = {value!r}: must be a number")
     try:
         out = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"Instance.{name} = {value!r}: must be a number") from None
+    except OverflowError:
+        raise ValueError(f"Instance.{name} = {value!r}: too large for a float") from None
     if not math.isfinite(out):
         raise ValueError(f"Instance.{name} = {value!r}: must be finite")
     return out

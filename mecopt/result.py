@@ -13,6 +13,10 @@ from mecopt.evaluate import Metrics
 #: Statuses a :class:`SolveResult` can carry.
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
 
+#: Units of the numeric fields of :meth:`SolveResult.to_dict` (the text summary says ms).
+UNITS = {"objective": "s", "bound": "s", "gap": "fraction", "accuracy": "fraction",
+         "runtime": "s", "time_limit": "s"}
+
 #: A relative gap at or below this counts as closed (proven optimal).
 GAP_TOL = 1e-6
 
@@ -120,10 +124,11 @@ class SolveResult:
             "message": self.message,
             "assignment": None if self.assignment is None else self.assignment.tolist(),
             "info": self.info,
+            "units": dict(UNITS),
         }
 
     def summary(self) -> str:
-        """A short multi-line description."""
+        """A short multi-line description; delays in ms, times in s (each line says so)."""
         lines = [f"solver     {self.solver} ({self.solver_version})", f"status     {self.status}"]
         if self.metrics is not None and self.metrics.objective != self.metrics.mean_delay:
             lines.append(f"objective  {self.objective * 1e3:.4f} ms")
@@ -131,7 +136,8 @@ class SolveResult:
         elif self.objective is not None:
             lines.append(f"mean delay {self.objective * 1e3:.4f} ms")
         if self.bound is not None:
-            lines.append(f"bound      {self.bound * 1e3:.4f} ms (gap {self.gap:.2e})")
+            gap = "unknown" if self.gap is None else f"{self.gap:.2e}"
+            lines.append(f"bound      {self.bound * 1e3:.4f} ms (gap {gap})")
         if self.metrics is not None:
             lines.append(f"accuracy   {self.metrics.accuracy:.4f}")
             lines.append(f"offloaded  {self.metrics.n_offloaded} "

@@ -124,7 +124,8 @@ def test_plot_all_writes_every_figure(db: Path, tmp_path: Path) -> None:
     rows = [r for r in _rows(db) if r["interference"] == "other-cells"]
     paths = plot_all(rows, tmp_path, formats=("png",), prefix="oc_")
     assert sorted(p.name for p in paths) == sorted(
-        f"oc_{n}.png" for n in ("runtime", "gap", "delay", "accuracy", "tau_tradeoff"))
+        f"oc_{n}.png" for n in ("runtime", "gap", "delay", "accuracy", "tau_tradeoff",
+                                "delay_parts"))
     assert all(p.stat().st_size > 5000 for p in paths)
     with pytest.raises(ValueError, match="no rows"):
         plot_all([], tmp_path)

@@ -72,10 +72,10 @@ def test_bad_value_names_field_and_index(kw, match):
         (fields(acc_edge=[0.5, 0.5]), r"Instance\.acc_edge must have shape \(3,\), got \(2,\)"),
         (fields(local_delay=[[0.01, 0.02, 0.03]]), r"Instance\.local_delay must have shape \(3,\)"),
         (fields(capacity=[1e12, 1e12, 1e12]), r"Instance\.capacity must have shape \(2,\)"),
-        (fields(gain=np.ones((2, 2))), r"Instance\.gain must have shape \(N, M\) = \(3, M>=1\)"),
+        (fields(gain=np.ones((2, 2))), r"Instance\.gain must have shape \(N, M\) = \(3, 2\)"),
         (fields(gain=np.ones(3)), r"Instance\.gain must have shape"),
         (fields(gain=np.ones((3, 0))), r"Instance\.gain must have shape"),
-        (fields(alpha=[]), r"Instance\.alpha must be a non-empty 1-D array"),
+        (fields(alpha=[]), r"Instance\.alpha must have shape \(3,\), got \(0,\)"),
         (fields(max_users=[1, 2, 3]), r"Instance\.max_users must have shape \(2,\)"),
     ],
 )
@@ -216,16 +216,16 @@ def _doc(**changes):
     [
         ('{"schema": "mecopt.instance", ', r"instance JSON: not valid JSON \(line 1, column"),
         ("[1, 2]", r"instance JSON must be an object"),
-        ('{"version": 1}', r"field 'schema' = None: expected 'mecopt.instance'"),
+        ('{"version": 1}', r"missing field\(s\) 'schema', 'instance'"),
         (_doc(schema="other"), r"field 'schema' = 'other': expected 'mecopt.instance'"),
         (_doc(version=SCHEMA_VERSION + 1),
          rf"field 'version' = {SCHEMA_VERSION + 1}: this mecopt reads versions 1, "
          rf"{SCHEMA_VERSION}"),
-        (_doc(version="1"), r"field 'version' = '1'"),
-        (_doc(instance=[1]), r"field 'instance' must be an object"),
-        (_doc(**{"instance.colour": "red"}), r"unknown field\(s\): colour"),
-        (_doc(**{"instance.gain": KeyError}), r"lacks field\(s\): gain"),
-        (_doc(**{"instance.capacity": None}), r"field 'capacity' is null"),
+        (_doc(version="1"), r"field 'version' = '1': this mecopt reads versions"),
+        (_doc(instance=[1]), r"instance JSON\.instance = \[1\]: must be an object"),
+        (_doc(**{"instance.colour": "red"}), r"unknown field\(s\) 'colour'"),
+        (_doc(**{"instance.gain": KeyError}), r"missing field\(s\) 'gain'"),
+        (_doc(**{"instance.capacity": None}), r"instance\.capacity = null: must be an array"),
     ],
 )
 def test_malformed_json_gives_format_error(text, match):

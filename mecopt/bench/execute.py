@@ -162,6 +162,10 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
                 "gap": res.gap,
                 "accuracy": res.accuracy,
                 "n_offloaded": res.n_offloaded,
+                "mean_comm_delay": None if res.metrics is None else
+                float(res.metrics.comm_delay.mean()),
+                "mean_edge_delay": None if res.metrics is None else
+                float(res.metrics.edge_delay.mean()),
                 "runtime": res.runtime,
                 "solver_version": res.solver_version,
                 "threads": res.threads,

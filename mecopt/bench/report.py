@@ -103,7 +103,7 @@ def _fmt(value: Any, kind: str = "") -> str:
 
 
 HEADERS = ("rows", "optimal", "median gap", "worst gap", "median runtime (s)",
-           "mean delay (ms)", "mean accuracy", "not feasible")
+           "mean delay (ms)", "mean accuracy (fraction)", "not feasible")
 
 
 def table(stats: Sequence[GroupStats], by: Sequence[str] = DEFAULT_BY,

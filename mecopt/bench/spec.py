@@ -5,7 +5,8 @@ the product scenarios x sizes x instance options x seeds x solvers::
 
     [sweep]
     name = "replay"
-    db = "replay.sqlite"        # relative to the spec file
+    db = "replay.sqlite"        # optional, relative to the spec file; by default the store
+                                # is NAME.sqlite in the current folder
     threads = 1                 # solver threads per solve
     hard_limit = 600            # wall-clock seconds after which a solve is killed
     grace = 30                  # hard limit = time_limit + grace when a time limit is set
@@ -43,13 +44,14 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mecopt.bench.kinds import ONESHOT, task_kind
-from mecopt.scenarios import SCENARIOS, scenario_parameters
+from mecopt.scenarios import SCENARIOS, scenario, scenario_parameters
 from mecopt.solve import get_solver
 
 _SWEEP_KEYS = {"name", "db", "threads", "hard_limit", "grace", "description"}
@@ -57,6 +59,10 @@ _GRID_KEYS = {"scenario", "n_users", "seeds", "solvers", "options", "name", "kin
 _SOLVER_KEYS = {"name", "label", "options", "time_limit", "min_n", "max_n", "hard_limit"}
 _INSTANCE_OPTIONS = ("interference", "queue", "arrival_rate", "tau", "min_accuracy",
                      "max_users")
+#: Largest N a sweep may ask for (larger instances do not fit in memory).
+MAX_USERS = 1_000_000
+#: Seeds are stored as 64-bit integers; NumPy seeds are non-negative.
+MAX_SEED = 2**32 - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,28 +134,41 @@ class SweepSpec:
         return len(self.tasks)
 
 
-def _range(name: str, value: Any) -> list[int]:
+def _whole(name: str, value: Any, *, low: int = 0, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} = {value!r}: must be a whole number")
+    if value < low or (high is not None and value > high):
+        top = "" if high is None else f" and <= {high}"
+        raise ValueError(f"{name} = {value!r}: must be >= {low}{top}")
+    return value
+
+
+def _range(name: str, value: Any, high: int) -> list[int]:
     if isinstance(value, int) and not isinstance(value, bool):
-        return [value]
-    if isinstance(value, Sequence) and not isinstance(value, str):
+        out = [value]
+    elif isinstance(value, list):
         out = list(value)
     elif isinstance(value, Mapping):
         extra = set(value) - {"start", "stop", "step", "count"}
         if extra:
             raise ValueError(f"{name}: unknown key(s) {sorted(extra)}; use start, stop, step "
                              "or start, count")
-        start = value.get("start", 0)
-        step = value.get("step", 1)
+        start = _whole(f"{name}.start", value.get("start", 0), high=high)
+        step = _whole(f"{name}.step", value.get("step", 1), low=1)
         if "count" in value:
-            out = [start + step * k for k in range(value["count"])]
+            count = _whole(f"{name}.count", value["count"], low=1, high=100_000)
+            out = [start + step * k for k in range(count)]
         elif "stop" in value:
-            out = list(range(start, value["stop"] + 1, step))
+            stop = _whole(f"{name}.stop", value["stop"], high=high)
+            out = list(range(start, stop + 1, step))
         else:
             raise ValueError(f"{name}: a range needs 'stop' or 'count'")
     else:
         raise ValueError(f"{name} = {value!r}: must be a whole number, a list or a range table")
-    if not out or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in out):
-        raise ValueError(f"{name} = {value!r}: must give whole numbers >= 0")
+    if not out:
+        raise ValueError(f"{name} = {value!r}: gives no values")
+    for k, v in enumerate(out):
+        _whole(f"{name}[{k}]", v, high=high)
     return out
 
 
@@ -164,36 +183,57 @@ def _dimension(key: str, value: Any) -> list[Any]:
     return value
 
 
-def _positive(name: str, value: Any) -> float | None:
+def _positive(name: str, value: Any, *, zero: bool = False) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ValueError(f"{name} = {value!r}: must be a number > 0")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value) or value < 0 or (value == 0 and not zero):
+        raise ValueError(f"{name} = {value!r}: must be a finite number {'>=' if zero else '>'} 0")
     return float(value)
+
+
+def _table(name: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} = {value!r}: must be a table")
+    return dict(value)
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} = {value!r}: must be a non-empty string")
+    return value
 
 
 def _solver_entry(where: str, raw: Any, plugin: Any = None) -> SolverEntry:
     if isinstance(raw, str):
         raw = {"name": raw}
     if not isinstance(raw, Mapping) or "name" not in raw:
-        raise ValueError(f"{where}: a solver is a name or a table with 'name'")
+        raise ValueError(f"{where} = {raw!r}: a solver is a name or a table with 'name'")
     extra = set(raw) - _SOLVER_KEYS
     if extra:
         raise ValueError(f"{where}: unknown key(s) {sorted(extra)}; valid: "
                          f"{', '.join(sorted(_SOLVER_KEYS))}")
-    options = dict(raw.get("options", {}))
+    name = _text(f"{where}.name", raw["name"])
+    options = _table(f"{where}.options", raw.get("options", {}))
+    _jsonable(f"{where}.options", options)
     if plugin is not None:
-        plugin.check_solver(where, raw["name"], options)
+        plugin.check_solver(where, name, options)
     else:
-        impl, _engine = get_solver(raw["name"])  # validates the name, listing the valid ones
+        impl, _engine = get_solver(name)  # validates the name, listing the valid ones
         unknown = sorted(set(options) - set(impl.options))
         if unknown:
-            raise ValueError(f"{where}: unknown option(s) for solver {raw['name']!r}: "
+            raise ValueError(f"{where}: unknown option(s) for solver {name!r}: "
                              f"{', '.join(unknown)}; valid: {', '.join(impl.options) or 'none'}")
+    if "label" in raw:
+        _text(f"{where}.label", raw["label"])
+    min_n = _whole(f"{where}.min_n", raw.get("min_n", 0), high=MAX_USERS)
+    max_n = raw.get("max_n")
+    if max_n is not None:
+        max_n = _whole(f"{where}.max_n", max_n, high=MAX_USERS)
     return SolverEntry(
         name=raw["name"], label=str(raw.get("label", raw["name"])), options=options,
         time_limit=_positive(f"{where}.time_limit", raw.get("time_limit")),
-        min_n=int(raw.get("min_n", 0)), max_n=raw.get("max_n"),
+        min_n=min_n, max_n=max_n,
         hard_limit=_positive(f"{where}.hard_limit", raw.get("hard_limit")),
     )
 
@@ -207,7 +247,7 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
     for key in ("scenario", "n_users", "seeds", "solvers"):
         if key not in grid:
             raise ValueError(f"{where}: missing key {key!r}")
-    kind = str(grid.get("kind", ONESHOT))
+    kind = _text(f"{where}.kind", grid.get("kind", ONESHOT))
     plugin = None if kind == ONESHOT else task_kind(kind)
     horizon = None
     if plugin is not None:
@@ -219,22 +259,29 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
     elif "horizon" in grid:
         raise ValueError(f"{where}: 'horizon' belongs to long-term grids (kind = 'longterm')")
     scenarios = grid["scenario"]
-    scenarios = [scenarios] if isinstance(scenarios, str) else list(scenarios)
-    for s in scenarios:
+    scenarios = [scenarios] if isinstance(scenarios, str) else scenarios
+    if not isinstance(scenarios, list) or not scenarios:
+        raise ValueError(f"{where}.scenario = {grid['scenario']!r}: must be a scenario name "
+                         "or a list of names")
+    for k, s in enumerate(scenarios):
         if plugin is None:
-            SCENARIOS.get(s)
+            SCENARIOS.get(_text(f"{where}.scenario[{k}]", s))
         else:
-            plugin.check_scenario(s)
-    sizes = _range(f"{where}.n_users", grid["n_users"])
+            plugin.check_scenario(_text(f"{where}.scenario[{k}]", s))
+    sizes = _range(f"{where}.n_users", grid["n_users"], MAX_USERS)
     if any(n < 1 for n in sizes):
         raise ValueError(f"{where}.n_users: sizes must be >= 1")
-    seeds = _range(f"{where}.seeds", grid["seeds"])
+    seeds = _range(f"{where}.seeds", grid["seeds"], MAX_SEED)
+    if not isinstance(grid["solvers"], list) or not grid["solvers"]:
+        raise ValueError(f"{where}.solvers = {grid['solvers']!r}: must be a non-empty list of "
+                         'solver names or tables, e.g. ["goa", "highs"]')
     solvers = [_solver_entry(f"{where}.solvers[{k}]", s, plugin)
                for k, s in enumerate(grid["solvers"])]
     labels = [s.label for s in solvers]
     if len(set(labels)) != len(labels):
         raise ValueError(f"{where}.solvers: labels must be unique, got {labels}")
-    options = dict(grid.get("options", {}))
+    options = _table(f"{where}.options", grid.get("options", {}))
+    _jsonable(f"{where}.options", options)
     for s in scenarios:
         valid = (set(scenario_parameters(s)) | set(_INSTANCE_OPTIONS) if plugin is None
                  else plugin.scenario_options(s))
@@ -244,9 +291,11 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
                              f"scenario {s!r}; valid: {', '.join(sorted(valid))}")
     names = sorted(options)
     values = [_dimension(k, options[k]) for k in names]
-    threads = int(defaults.get("threads", 1))
-    hard_default = float(defaults.get("hard_limit", 600.0))
-    grace = float(defaults.get("grace", 30.0))
+    if plugin is None:
+        _check_instances(where, scenarios, names, values)
+    threads = _whole("[sweep].threads", defaults.get("threads", 1), low=1, high=1024)
+    hard_default = _positive("[sweep].hard_limit", defaults.get("hard_limit", 600.0))
+    grace = _positive("[sweep].grace", defaults.get("grace", 30.0), zero=True)
     tasks = []
     for seed in seeds:
         for scen, n, combo in itertools.product(scenarios, sizes, itertools.product(*values)):
@@ -263,6 +312,26 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
     return tasks
 
 
+def _jsonable(name: str, value: Any) -> None:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: values must be numbers, strings, booleans, lists or tables "
+                         f"({exc})") from None
+
+
+def _check_instances(where: str, scenarios: list[str], names: list[str],
+                     values: list[list[Any]]) -> None:
+    """Build one small instance per scenario and option combination, so a bad value (say
+    ``tau = 5`` or an unknown queue) stops the spec before any task runs."""
+    for scen, combo in itertools.product(scenarios, itertools.product(*values)):
+        overrides = dict(zip(names, combo, strict=True))
+        try:
+            scenario(scen, 2, 0, **overrides)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{where}.options {overrides}: {exc}") from None
+
+
 def parse_spec(data: Mapping[str, Any], source: Path | None = None) -> SweepSpec:
     """Validate a spec given as a dict (the parsed TOML) and expand its tasks.
 
@@ -275,15 +344,19 @@ def parse_spec(data: Mapping[str, Any], source: Path | None = None) -> SweepSpec
     extra = set(data) - {"sweep", "grid"}
     if extra:
         raise ValueError(f"sweep spec: unknown table(s) {sorted(extra)}; valid: sweep, grid")
-    sweep = dict(data.get("sweep", {}))
+    sweep = _table("[sweep]", data.get("sweep", {}))
     bad = set(sweep) - _SWEEP_KEYS
     if bad:
         raise ValueError(f"[sweep]: unknown key(s) {sorted(bad)}; valid: "
                          f"{', '.join(sorted(_SWEEP_KEYS))}")
-    name = str(sweep.get("name", source.stem if source else "sweep"))
+    name = _text("[sweep].name", sweep.get("name", source.stem if source else "sweep"))
+    if "description" in sweep:
+        _text("[sweep].description", sweep["description"])
     grids = data.get("grid")
     if not grids:
         raise ValueError("sweep spec: needs at least one [[grid]] table")
+    if not isinstance(grids, list) or not all(isinstance(g, Mapping) for g in grids):
+        raise ValueError("sweep spec: 'grid' must be an array of tables ([[grid]])")
     tasks: list[Task] = []
     for k, grid in enumerate(grids):
         tasks.extend(_grid_tasks(name, f"grid[{k}]", grid, sweep))
@@ -292,7 +365,7 @@ def parse_spec(data: Mapping[str, Any], source: Path | None = None) -> SweepSpec
         raise ValueError("sweep spec: some (instance, solver, seed) appears twice")
     db = sweep.get("db")
     if db is not None:
-        db = Path(db)
+        db = Path(_text("[sweep].db", db))
         if source is not None and not db.is_absolute():
             db = source.parent / db
     return SweepSpec(name=name, db=db, tasks=tuple(tasks), source=source)
@@ -312,7 +385,9 @@ def load_spec(path: str | Path) -> SweepSpec:
     if not path.is_file():
         raise FileNotFoundError(f"sweep spec not found: {path}")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML ({exc})") from None
     return parse_spec(data, source=path)

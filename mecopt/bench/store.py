@@ -54,6 +54,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("task_kind", "TEXT"),
     ("horizon", "INTEGER"),
     ("metrics", "TEXT"),
+    # Mean over all N users of the uplink and edge parts of the delay (s; 0 for local users).
+    ("mean_comm_delay", "REAL"),
+    ("mean_edge_delay", "REAL"),
 )
 COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
 

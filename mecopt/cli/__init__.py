@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,6 +21,7 @@ COMMAND_MODULES = (
     "solve_cmd", "compare_cmd", "demo_cmd", "solvers_cmd", "profile_cmd", "bench_cmd",
     "variants_cmd",
     "longterm_cmd", "train_cmd",
+    "instance_cmd", "export_model_cmd",
 )
 
 
@@ -49,16 +51,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code.
 
     Errors the user can fix (bad input, unknown names, missing optional extras) are
-    printed as one line on standard error with exit code 2, never as a traceback.
+    printed as one line on standard error with exit code 2, never as a traceback. Anything
+    else is an internal error: one line naming the exception, exit code 3 (set
+    ``MECOPT_DEBUG=1`` to see the traceback).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (MecoptError, ValueError, FileNotFoundError, KeyError) as exc:
+    except (MecoptError, ValueError, FileNotFoundError, IsADirectoryError, KeyError,
+            PermissionError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"mecopt {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a closed reader (e.g. head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print(f"mecopt {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("MECOPT_DEBUG"):
+            raise
+        print(f"mecopt {args.command}: internal error: {type(exc).__name__}: {exc} "
+              "(a defect of mecopt; MECOPT_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

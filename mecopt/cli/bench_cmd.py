@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DB = "bench.sqlite"
-
 
 def _value(text: str) -> Any:
     for cast in (int, float):
@@ -46,7 +44,12 @@ def _run(args: argparse.Namespace) -> int:
     from mecopt.bench.report import aggregate, to_text
 
     spec = load_spec(args.spec)
-    db = Path(args.db) if args.db else (spec.db or Path(DEFAULT_DB))
+    db = Path(args.db) if args.db else (spec.db or Path(f"{spec.name}.sqlite"))
+    if args.dry_run:
+        solvers = sorted({t.label for t in spec.tasks})
+        print(f"sweep {spec.name}: valid, {len(spec.tasks)} tasks ({', '.join(solvers)}); "
+              f"store {db}")
+        return 0
     retry = tuple(s for item in args.retry or [] for s in item.split(",") if s)
     executor = make_executor(args.executor, workers=args.workers, address=args.address)
     # A terminated sweep stops cleanly: running solves are killed, finished rows are kept.
@@ -120,7 +123,8 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("run", help="run a TOML sweep spec (resumable)")
     p.add_argument("spec", help="sweep spec (TOML)")
-    p.add_argument("--db", help=f"SQLite result store (default: the spec's db or {DEFAULT_DB})")
+    p.add_argument("--db", help="SQLite result store (default: the spec's db, else "
+                                "NAME.sqlite in the current folder, NAME the sweep's name)")
     p.add_argument("--executor", default="local", choices=("local", "dask"),
                    help="where solves run (default local processes)")
     p.add_argument("--workers", type=int, default=1,
@@ -129,6 +133,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--retry", action="append",
                    help="run again the stored rows with these statuses (e.g. error,timeout)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate the spec and count its tasks; run nothing")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("report", help="per solver and size: gaps, runtimes, share optimal")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from typing import Any
 
@@ -45,6 +46,8 @@ def instance_from_args(args: argparse.Namespace) -> Instance:
         if value is not None:
             overrides[name] = value
     if args.no_rule:
+        if args.tau is not None:
+            raise ValueError("--tau and --no-rule contradict each other: give one")
         overrides["tau"] = None
     for item in args.set:
         key, sep, raw = item.partition("=")
@@ -55,15 +58,34 @@ def instance_from_args(args: argparse.Namespace) -> Instance:
         except json.JSONDecodeError:
             overrides[key.replace("-", "_")] = raw
     if args.instance:
-        if args.scenario:
-            raise ValueError("give either --instance or --scenario, not both")
+        given = [flag for flag, value in (("--scenario", args.scenario), ("--users", args.users))
+                 if value is not None]
+        if given:
+            raise ValueError(f"--instance FILE fixes the instance; {' and '.join(given)} "
+                             "would be ignored: give either --instance or --scenario/--users")
         inst = Instance.from_json(args.instance)
-        return inst.replace(**overrides) if overrides else inst
+        if not overrides:
+            return inst
+        fields = {f.name for f in dataclasses.fields(Instance)}
+        unknown = sorted(set(overrides) - fields)
+        if unknown:
+            raise ValueError(f"--set {', '.join(unknown)}: not a field of the instance file; "
+                             "scenario parameters need --scenario, not --instance")
+        return inst.replace(**overrides)
     if not args.scenario:
         raise ValueError("no instance: give --instance FILE or --scenario NAME --users N")
     if args.users is None:
         raise ValueError("--users N is required with --scenario")
-    return scenario(args.scenario, args.users, args.seed, **overrides)
+    if args.users < 1:
+        raise ValueError(f"--users {args.users}: must be >= 1")
+    if args.seed is not None and args.seed < 0:
+        raise ValueError(f"--seed {args.seed}: must be >= 0")
+    return scenario(args.scenario, args.users, seed_of(args), **overrides)
+
+
+def seed_of(args: argparse.Namespace) -> int:
+    """The seed the arguments give (0 when none was given)."""
+    return 0 if args.seed is None else int(args.seed)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,3 +94,21 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="wall-clock limit per solve")
     parser.add_argument("--threads", type=int, help="solver threads (default: cores, at most 8)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def progress_printer(quiet: bool) -> Any:
+    """A :func:`mecopt.compare.compare` progress callback printing one line per solver to
+    standard error (``None`` when ``quiet``)."""
+    if quiet:
+        return None
+    import sys
+
+    def show(k: int, total: int, name: str, result: Any) -> None:
+        if result is None:
+            print(f"[{k + 1}/{total}] {name} ...", end="", file=sys.stderr, flush=True)
+        else:
+            delay = "-" if result.objective is None else f"{result.objective * 1e3:.3f} ms"
+            print(f" {result.status}, {delay}, {result.runtime:.2f} s", file=sys.stderr,
+                  flush=True)
+
+    return show

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from mecopt.cli.common import add_instance_arguments, add_run_arguments, instance_from_args
+from mecopt.cli.common import (
+    add_instance_arguments,
+    add_run_arguments,
+    instance_from_args,
+    progress_printer,
+    seed_of,
+)
 from mecopt.compare import compare
 from mecopt.solve import EXACT_SOLVERS, HEURISTICS, available_solvers
 
@@ -21,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_instance_arguments(p)
     add_run_arguments(p)
     p.add_argument("--plot", metavar="FILE", help="also draw the comparison (PNG, PDF, SVG)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on standard error")
     p.set_defaults(func=run)
 
 
@@ -36,11 +43,13 @@ def run(args: argparse.Namespace) -> int:
         else default_solvers()
     if not names:
         raise ValueError("--solvers: no solver named")
-    comp = compare(inst, names, time_limit=args.time_limit, seed=args.seed, threads=args.threads)
+    comp = compare(inst, names, time_limit=args.time_limit, seed=seed_of(args),
+                   threads=args.threads,
+                   progress=progress_printer(args.quiet))
     if args.plot:
-        from mecopt.plotting import plot_comparison
+        from mecopt.plotting import describe, plot_comparison
 
-        plot_comparison(comp, args.plot, title=f"{inst!r}")
+        plot_comparison(comp, args.plot, title=describe(inst), min_accuracy=inst.min_accuracy)
     if args.json:
         print(json.dumps({"instance": inst.meta, "best_bound": comp.best_bound,
                           "rows": comp.rows(),

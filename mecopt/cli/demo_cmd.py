@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from mecopt.cli.common import progress_printer
 from mecopt.cli.compare_cmd import default_solvers
 from mecopt.compare import compare
-from mecopt.plotting import plot_comparison
+from mecopt.plotting import describe, plot_comparison
 from mecopt.scenarios import scenario
 
 
@@ -22,16 +23,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="limit per exact solve (120)")
     p.add_argument("-o", "--output", default="mecopt-demo.png", metavar="FILE",
                    help="plot file (mecopt-demo.png)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on standard error")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     inst = scenario("kim2026", args.users, args.seed)
     print(f"{inst!r}  (scenario kim2026, seed {args.seed}; synthetic accuracy curve)")
-    comp = compare(inst, default_solvers(), time_limit=args.time_limit, seed=args.seed)
+    comp = compare(inst, default_solvers(), time_limit=args.time_limit, seed=args.seed,
+                   progress=progress_printer(args.quiet))
     print(comp.table())
-    out = plot_comparison(comp, Path(args.output),
-                          title=f"kim2026, N = {inst.n_users}, M = {inst.n_servers}, "
-                                f"tau = {inst.tau}")
-    print(f"plot written to {out}")
+    written = plot_comparison(comp, Path(args.output), title=describe(inst),
+                              min_accuracy=inst.min_accuracy)
+    print(f"plot written to {', '.join(map(str, written))}")
     return 0

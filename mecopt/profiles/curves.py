@@ -92,12 +92,54 @@ def curve_from_dict(spec: dict[str, Any] | None) -> LinearCurve | None:
     raise ValueError(f"unknown curve kind {spec.get('kind')!r}; valid kinds: isotonic, linear")
 
 
+#: Fewest records behind one level of a fitted isotonic curve (see :func:`fit_isotonic`).
+MIN_BLOCK = 20
+
+
+def _pool_small_blocks(level: NDArray[np.float64], weight: NDArray[np.float64],
+                       sums: NDArray[np.float64], min_block: float) -> NDArray[np.float64]:
+    """Merge runs of equal fitted level holding fewer than ``min_block`` records.
+
+    A run is merged into the neighbour whose level is closer; the merged level is the
+    weighted mean, which lies between the two, so the curve stays monotone.
+    """
+    edges = np.flatnonzero(np.diff(level) != 0) + 1
+    starts = [0, *edges.tolist()]
+    ends = [*edges.tolist(), level.size]
+    w = [float(weight[a:b].sum()) for a, b in zip(starts, ends, strict=True)]
+    t = [float(sums[a:b].sum()) for a, b in zip(starts, ends, strict=True)]
+    while len(w) > 1 and min(w) < min_block:
+        k = int(np.argmin(w))
+        if k == 0:
+            other = 1
+        elif k == len(w) - 1:
+            other = k - 1
+        else:
+            mean = t[k] / w[k]
+            other = k - 1 if abs(t[k - 1] / w[k - 1] - mean) <= abs(t[k + 1] / w[k + 1] - mean) \
+                else k + 1
+        lo, hi = min(k, other), max(k, other)
+        w[lo:hi + 1] = [w[lo] + w[hi]]
+        t[lo:hi + 1] = [t[lo] + t[hi]]
+        ends[lo:hi + 1] = [ends[hi]]
+        starts[lo:hi + 1] = [starts[lo]]
+    out = np.empty_like(level)
+    for a, b, wk, tk in zip(starts, ends, w, t, strict=True):
+        out[a:b] = tk / wk
+    return out
+
+
 def fit_isotonic(
-    alpha: ArrayLike, correct: ArrayLike, *, increasing: bool = False
+    alpha: ArrayLike, correct: ArrayLike, *, increasing: bool = False,
+    min_block: int = MIN_BLOCK,
 ) -> IsotonicCurve:
     """Fit a monotone accuracy curve to 0/1 outcomes by isotonic regression.
 
-    Outcomes at equal alphas are pooled (weighted by their count) before the fit.
+    Outcomes at equal alphas are pooled (weighted by their count) before the fit. Plain
+    isotonic regression lets a handful of extreme records set the curve's ends (a few wrong
+    answers at the largest alpha pull the end to 0), so runs of the fit holding fewer than
+    ``min_block`` records are pooled with their nearest neighbour level. Beyond the
+    measured alphas the curve is flat at the nearest fitted value.
 
     Parameters
     ----------
@@ -108,6 +150,9 @@ def fit_isotonic(
     increasing
         Direction of the fit; the default, ``False``, fits a non-increasing curve (accuracy
         falls as uncertainty grows).
+    min_block
+        Fewest records behind one level of the curve (1 gives plain isotonic regression);
+        at most 5 % of the records, so small samples keep plain isotonic regression.
 
     Returns
     -------
@@ -127,5 +172,8 @@ def fit_isotonic(
         )
     x, inv, counts = np.unique(a, return_inverse=True, return_counts=True)
     means = np.bincount(inv, weights=c) / counts
-    fit = isotonic_regression(means, weights=counts.astype(np.float64), increasing=increasing)
-    return IsotonicCurve(x, np.clip(fit.x, 0.0, 1.0))
+    weights = counts.astype(np.float64)
+    fit = isotonic_regression(means, weights=weights, increasing=increasing)
+    level = _pool_small_blocks(fit.x, weights, means * weights,
+                               min(min_block, max(1, a.size // 20)))
+    return IsotonicCurve(x, np.clip(level, 0.0, 1.0))

@@ -45,7 +45,7 @@ _DATA_SUFFIXES = (".csv", ".parquet")
 
 
 def _read_csv_columns(path: Path) -> dict[str, list[str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
+    with path.open(newline="", encoding="utf-8-sig") as fh:  # a leading BOM is allowed
         reader = csv.reader(fh)
         try:
             header = [h.strip() for h in next(reader)]
@@ -104,7 +104,12 @@ def read_records(path: str | Path) -> ProfileRecords:
         table = _require_pyarrow().read_table(path)
         cols: dict[str, Any] = {name: table.column(name).to_pylist() for name in table.column_names}
     else:
-        cols = _read_csv_columns(path)
+        try:
+            cols = _read_csv_columns(path)
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        except csv.Error as exc:
+            raise ValueError(f"{path}: not a valid CSV file ({exc})") from None
     return ProfileRecords.from_columns(cols, source=str(path))
 
 

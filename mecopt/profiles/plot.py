@@ -32,7 +32,7 @@ def plot_reliability(profile: Profile, ax: Any = None, *, bins: int = 10) -> Any
     if ax is None:
         from matplotlib.figure import Figure
 
-        ax = Figure(figsize=(6.0, 4.2), layout="constrained").add_subplot()
+        ax = Figure(figsize=(7.4, 5.2), layout="constrained").add_subplot()
     table = profile.table(bins)
     grid = np.linspace(0.0, 1.0, 201)
     ok = table.count > 0
@@ -65,9 +65,16 @@ def plot_reliability(profile: Profile, ax: Any = None, *, bins: int = 10) -> Any
             fmt="o",
             color=colour,
             capsize=3,
-            label=f"{label}: binned, 95% Wilson",
+            label=f"{label}: binned, 95 % Wilson interval",
         )
         ax.plot(grid, curve(grid), color=colour, alpha=0.8, label=f"{label}: fitted curve")
+    lo_a, hi_a = float(profile.records.alpha.min()), float(profile.records.alpha.max())
+    for a, b in ((0.0, lo_a), (hi_a, 1.0)):
+        if b > a:
+            ax.axvspan(a, b, color="0.85", alpha=0.6, lw=0)
+    ax.axvline(lo_a, color="0.4", lw=0.8, ls=":")
+    ax.axvline(hi_a, color="0.4", lw=0.8, ls=":",
+               label=f"measured alpha range [{lo_a:.3g}, {hi_a:.4g}]; flat beyond")
     counts = ax.twinx()
     counts.bar(centre, table.count, width=np.diff(table.edges) * 0.9, color="grey", alpha=0.15)
     counts.set_ylabel("queries per bin", color="grey")
@@ -75,11 +82,14 @@ def plot_reliability(profile: Profile, ax: Any = None, *, bins: int = 10) -> Any
     ax.patch.set_visible(False)
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(0.0, 1.02)
-    ax.set_xlabel("alpha (device model's margin uncertainty)")
-    ax.set_ylabel("accuracy")
-    tag = " [SYNTHETIC]" if profile.synthetic else ""
-    ax.set_title(f"profile {profile.name}{tag} (n = {len(profile)})")
-    ax.legend(loc="lower left", fontsize="small")
+    ax.set_xlabel("alpha, device model's margin uncertainty (dimensionless)")
+    ax.set_ylabel("accuracy (fraction correct)")
+    tag = ", SYNTHETIC" if profile.synthetic else ", measured"
+    ax.set_title(f"Profile {profile.name}: accuracy versus uncertainty "
+                 f"({len(profile)} queries{tag})", fontsize=10)
+    # Below the axes, so the legend never covers data.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small",
+              frameon=False)
     return ax
 
 

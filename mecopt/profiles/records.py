@@ -43,6 +43,11 @@ COLUMN_DOCS = {
     "task": "task type of the query (optional)",
 }
 
+#: Largest prompt size or token count accepted (larger values would wrap in int64).
+_MAX_COUNT = 2**53
+#: Fewest records a profile needs (the curves and statistics need several points).
+MIN_RECORDS = 2
+
 _TRUE = {"1", "1.0", "true", "yes"}
 _FALSE = {"0", "0.0", "false", "no"}
 
@@ -86,8 +91,8 @@ def _column(
             raise _bad(source, i, column, "must be in [0, 1]", v)
         if x < 0.0:
             raise _bad(source, i, column, "must be non-negative", v)
-        if column in ("prompt_bytes", "output_tokens") and x != int(x):
-            raise _bad(source, i, column, "must be an integer", v)
+        if column in ("prompt_bytes", "output_tokens") and (x != int(x) or x > _MAX_COUNT):
+            raise _bad(source, i, column, f"must be an integer in [0, {_MAX_COUNT}]", v)
         out[i] = x
     if column in ("prompt_bytes", "output_tokens"):
         return out.astype(np.int64)
@@ -126,8 +131,8 @@ output_tokens
             col = getattr(self, name)
             if col is not None and len(col) != n:
                 raise ValueError(f"column {name!r} has {len(col)} rows, expected {n}")
-        if n == 0:
-            raise ValueError("a profile needs at least one record")
+        if n < MIN_RECORDS:
+            raise ValueError(f"a profile needs at least {MIN_RECORDS} records, got {n}")
 
     @classmethod
     def from_columns(
@@ -172,6 +177,9 @@ output_tokens
             raise ValueError(f"{source}: columns differ in length: {lengths}")
         if not lengths["alpha"]:
             raise ValueError(f"{source}: no records")
+        if lengths["alpha"] < MIN_RECORDS:
+            raise ValueError(f"{source}: {lengths['alpha']} record(s); a profile needs at "
+                             f"least {MIN_RECORDS}")
         data: dict[str, Any] = {c: _column(columns[c], c, source) for c in REQUIRED_COLUMNS}
         for c in OPTIONAL_COLUMNS:
             if c in columns:

@@ -16,12 +16,13 @@ import numpy as np
 
 from mecopt.instance import Instance
 from mecopt.registry import Registry
-from mecopt.scenarios import kim2026, uniform
+from mecopt.scenarios import kim2026, kim2026_published, uniform
 
 #: Scenario builders by name: ``builder(n_users, streams, **params) -> dict of fields``.
 SCENARIOS: Registry[Callable[..., Instance]] = Registry("scenario")
 SCENARIOS.register("kim2026", kim2026.build)
 SCENARIOS.register("uniform", uniform.build)
+SCENARIOS.register("kim2026-published", kim2026_published.build)
 
 #: Instance options any scenario accepts as overrides.
 _INSTANCE_OPTIONS = ("interference", "queue", "arrival_rate", "tau", "min_accuracy", "max_users")

@@ -1,10 +1,12 @@
 """The published setting of the uncertainty-aware offloading system (arXiv 2602.07958).
 
 A 500 m x 500 m area, four ESs at (125, 125), (125, 375), (375, 125), (375, 375), users
-placed uniformly at random. Channel ``h_ij = g_ij c / (4 pi f d_ij)`` with Rayleigh fading
-``|g_ij|^2 ~ Exp(1)``, f = 3.5 GHz; transmit power 0.2 W; 100 MHz per ES; noise
--174 dBm/Hz over the band (4e-21 W/Hz x B). ES capacity ``C_j = 10 C_max U(0.6, 1.4)``
-with ``C_max = 1513e12`` FLOP/s; device capability ``C_i^L = 91.06e12 U(0.5, 1.5)``.
+placed uniformly at random. ``n_servers`` and ``area_m`` change the number of ESs (placed at
+the cell centres of a grid, see :func:`es_grid`) and the side of the square. Channel
+``h_ij = g_ij c / (4 pi f d_ij)`` with Rayleigh fading ``|g_ij|^2 ~ Exp(1)``, f = 3.5 GHz;
+transmit power 0.2 W; 100 MHz per ES; noise -174 dBm/Hz over the band (4e-21 W/Hz x B).
+ES capacity ``C_j = 10 C_max U(0.6, 1.4)`` with ``C_max = 1513e12`` FLOP/s; device capability
+``C_i^L = 91.06e12 U(0.5, 1.5)``.
 
 Synthetic parts, documented until measured data replace them:
 
@@ -29,10 +31,22 @@ ES_POSITIONS = ((125.0, 125.0), (125.0, 375.0), (375.0, 125.0), (375.0, 375.0))
 MIN_DISTANCE_M = 1.0
 
 
+def es_grid(n_servers: int, area_m: float) -> np.ndarray:
+    """(M, 2) ES positions: the first M cell centres (x-major order) of a ``c x r`` grid over
+    the square (``c = ceil(sqrt(M))``, ``r = ceil(M / c)``). M = 4 gives the published
+    layout."""
+    cols = int(np.ceil(np.sqrt(n_servers)))
+    rows = int(np.ceil(n_servers / cols))
+    xs = (np.arange(cols) + 0.5) * area_m / cols
+    ys = (np.arange(rows) + 0.5) * area_m / rows
+    return np.array([(x, y) for x in xs for y in ys][:n_servers])
+
+
 def build(
     n_users: int,
     streams: dict[str, np.random.Generator],
     *,
+    n_servers: int = 4,
     area_m: float = 500.0,
     carrier_hz: float = 3.5e9,
     tx_power_w: float = 0.2,
@@ -58,7 +72,10 @@ def build(
                         ("tx_power_w", tx_power_w), ("bandwidth_hz", bandwidth_hz)):
         if not np.isfinite(value) or value <= 0:
             raise ValueError(f"{name} = {value!r}: must be > 0")
-    es_pos = np.array(ES_POSITIONS) * (area_m / 500.0)
+    if isinstance(n_servers, bool) or not isinstance(n_servers, int | np.integer) or \
+            not 1 <= n_servers <= 10_000:
+        raise ValueError(f"n_servers = {n_servers!r}: must be a whole number in [1, 10000]")
+    es_pos = es_grid(int(n_servers), float(area_m))
     n_es = es_pos.shape[0]
 
     user_pos = streams["place"].uniform(0.0, area_m, size=(n_users, 2))

@@ -1,0 +1,7 @@
+"""``python -m mecopt``: the ``mecopt`` command line."""
+
+import sys
+
+from mecopt.cli import main
+
+sys.exit(main())
