@@ -15,19 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from mecopt.solvers.base import package_version, require, reset_highs_scheduler
-
-#: HiGHS model status -> ``optimal`` / ``limit`` / ``infeasible`` (anything else ``error``).
-STATUS_MAP = {
-    "kOptimal": "optimal",
-    "kInfeasible": "infeasible",
-    "kTimeLimit": "limit",
-    "kIterationLimit": "limit",
-    "kSolutionLimit": "limit",
-    "kInterrupt": "limit",
-    "kObjectiveBound": "limit",
-    "kObjectiveTarget": "limit",
-}
-
+from mecopt.solvers.highs import STATUS_MAP
 
 #: Primal and MIP feasibility tolerance: tighter than the HiGHS default (1e-7, 1e-6) so a
 #: solution's continuous columns (backlog waits) sit within 1e-9 of their rows.
