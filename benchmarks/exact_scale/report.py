@@ -54,7 +54,9 @@ def big_m_section(rows: list[dict], out: list[str]) -> None:
         if d_med and b_med:
             speed = f"{b_med / d_med:.0f}x" if b_med / d_med >= 10 else f"{b_med / d_med:.1f}x"
         elif d_med and b:
-            speed = f"big-M not proven in 60 s, gap {fmt(b_gap, '.2e')}"
+            limit = max(r["time_limit"] for r in b)
+            speed = (f"> {limit / d_med:.0f}x (big-M not proven in {limit:g} s, gap "
+                     f"{fmt(b_gap, '.2e')})")
         else:
             speed = "-"
         cols = med([r["cols"] for r in b if r.get("cols")])
