@@ -15,7 +15,9 @@ import scipy.sparse as sp
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class MatrixMILP:
-    """``min c @ x + constant`` s.t. ``row_lo <= A @ x <= row_hi``, ``x`` binary.
+    """``min c @ x + constant`` s.t. ``row_lo <= A @ x <= row_hi``, ``0 <= x <= col_hi``.
+
+    Every column is binary unless ``continuous`` marks it (the big-M model's delays).
 
     Attributes
     ----------
@@ -29,6 +31,10 @@ class MatrixMILP:
         (R,) row bounds; ``-inf`` / ``inf`` for one-sided rows.
     row_kind
         (R,) small integers naming each row's family (see the formulation's ``ROW_*``).
+    col_hi
+        (K,) column upper bounds (``inf`` allowed for continuous columns), or ``None``: 1.
+    continuous
+        (K,) bool, the columns that are continuous, or ``None``: all binary.
     """
 
     c: np.ndarray
@@ -37,6 +43,20 @@ class MatrixMILP:
     row_lo: np.ndarray
     row_hi: np.ndarray
     row_kind: np.ndarray
+    col_hi: np.ndarray | None = None
+    continuous: np.ndarray | None = None
+
+    def column_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(K,) lower bounds, upper bounds and the bool mask of integer columns."""
+        hi = np.ones(self.n_vars) if self.col_hi is None else np.asarray(self.col_hi, float)
+        integer = (np.ones(self.n_vars, dtype=bool) if self.continuous is None
+                   else ~np.asarray(self.continuous, dtype=bool))
+        return np.zeros(self.n_vars), hi, integer
+
+    @property
+    def all_binary(self) -> bool:
+        """Whether every column is binary (what backends without continuous columns need)."""
+        return self.continuous is None or not bool(np.any(self.continuous))
 
     @property
     def n_vars(self) -> int:

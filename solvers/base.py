@@ -33,12 +33,13 @@ def highs_options(milp: MatrixMILP) -> dict[str, object]:
     HiGHS presolve (probing) costs more than it saves: at N = 120 the whole solve took about
     2.5x as long with it. With an accuracy row the search branches, and presolve pays for
     itself (kim2026 N = 60 with a binding target: proven in 22 s with it, a 0.23 % gap after
-    30 s without).
+    30 s without). The generic big-M model keeps HiGHS's default (presolve on).
     """
     from mecopt.formulations.count_indexed import QUALITY_ROWS
 
     has_accuracy = bool(np.any(np.isin(milp.row_kind, QUALITY_ROWS)))
-    return {"presolve": "on" if has_accuracy else "off"}
+    # A model with continuous columns (big-M) is solved with HiGHS's defaults.
+    return {"presolve": "on" if has_accuracy or not milp.all_binary else "off"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,7 @@ starting solution is not passed; the driver still keeps the heuristics as candid
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from mecopt.errors import MissingDependencyError
 from mecopt.formulations.milp import MatrixMILP
@@ -55,10 +56,23 @@ class CvxpyBackend:
             raise MissingDependencyError(
                 f"cvxpy solver {engine!r} is not installed; installed: "
                 f"{', '.join(cp.installed_solvers())}")
-        x = cp.Variable(milp.n_vars, boolean=True)
+        _, col_hi, integer = milp.column_bounds()
+        if milp.all_binary:
+            x = cp.Variable(milp.n_vars, boolean=True)
+            cons = []
+        else:
+            # Binary and continuous columns as two variables, placed by selection matrices.
+            ints, conts = np.flatnonzero(integer), np.flatnonzero(~integer)
+            xb, xc = cp.Variable(ints.size, boolean=True), cp.Variable(conts.size, nonneg=True)
+            place = [sp.csr_matrix((np.ones(k.size), (k, np.arange(k.size))),
+                                   shape=(milp.n_vars, k.size)) for k in (ints, conts)]
+            x = place[0] @ xb + place[1] @ xc
+            cons = [xb <= col_hi[ints]]
+            bounded = np.isfinite(col_hi[conts])
+            if bounded.any():
+                cons.append(xc[bounded] <= col_hi[conts][bounded])
         eq, has_lo, has_hi = row_split(milp)
         a = milp.A.tocsr()
-        cons = []
         if eq.any():
             cons.append(a[eq] @ x == milp.row_lo[eq])
         if has_lo.any():
@@ -90,7 +104,9 @@ class CvxpyBackend:
         raw = str(prob.status)
         status = {cp.OPTIMAL: "optimal", cp.INFEASIBLE: "infeasible",
                   cp.USER_LIMIT: "limit", cp.OPTIMAL_INACCURATE: "limit"}.get(raw, "error")
-        xv = None if x.value is None else np.clip(np.round(np.asarray(x.value)), 0, 1)
+        xv = None if x.value is None else np.asarray(x.value, dtype=float)
+        if xv is not None:
+            xv = np.where(integer, np.clip(np.round(xv), 0, 1), xv)
         if status == "limit":
             status = "feasible" if xv is not None else "no_solution"
         bound = None

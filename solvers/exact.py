@@ -43,8 +43,9 @@ from typing import Any
 
 import numpy as np
 
+from mecopt.errors import MecoptError
 from mecopt.evaluate import Metrics, evaluate
-from mecopt.formulations import count_indexed, lagrangian
+from mecopt.formulations import big_m, count_indexed, lagrangian
 from mecopt.formulations.layers import build_layers
 from mecopt.formulations.pricing import ascent
 from mecopt.heuristics import edge_all, goa, min_delay
@@ -67,7 +68,7 @@ RESERVE_SHARE = 0.2
 #: Relative slack allowed before a bound above the best objective is called faulty.
 BOUND_SLACK = 1e-9
 #: Formulations of the exact driver.
-FORMULATIONS = ("auto", "count-indexed", "decomposition", "enumeration")
+FORMULATIONS = ("auto", "count-indexed", "decomposition", "enumeration", "big-m")
 #: From this many users on, ``formulation="auto"`` takes the decomposition path (kim2026
 #: N = 120, seed 4: proven in 12 s against 35 s for HiGHS on the full model; seed 0: 8 s
 #: against 7 s; measured on a loaded 2-core machine).
@@ -185,7 +186,9 @@ def solve_exact(
         ``ENUMERATION_LIMIT`` assignments, ``"decomposition"`` from ``DECOMPOSITION_N``
         users, above ``LARGE_MODEL_COLS`` estimated columns or with a side row above
         ``SIDE_ROW_DECOMPOSITION_N`` users, else
-        ``"count-indexed"``; see the module docstring.
+        ``"count-indexed"``; see the module docstring. ``"big-m"``: the generic big-M model
+        of :mod:`mecopt.formulations.big_m` on the backend alone (warm-started from the
+        greedy seeds), the reference the others are timed against; no interference.
     progress
         Called with a dict (``time``, ``source``, ``incumbent``, ``bound``, ``gap``; delays
         in seconds) whenever the incumbent or the bound improves (at most every 0.2 s,
@@ -209,6 +212,9 @@ def solve_exact(
     if formulation not in FORMULATIONS:
         raise ValueError(f"formulation = {formulation!r}: must be one of "
                          + ", ".join(repr(f) for f in FORMULATIONS))
+    if formulation == "big-m" and inst.interference != "none":
+        raise MecoptError(f"formulation 'big-m': interference = {inst.interference!r} is not "
+                          "modelled; use formulation 'auto'")
     start = time.perf_counter() if started is None else started
     deadline = None if time_limit is None else start + time_limit
     free_inst = inst if inst.interference == "none" else inst.replace(interference="none")
@@ -248,7 +254,7 @@ def solve_exact(
         formulation == "auto" and (estimated_columns(free_inst) > LARGE_MODEL_COLS
                                    or inst.n_users >= DECOMPOSITION_N
                                    or (side_rows and inst.n_users > SIDE_ROW_DECOMPOSITION_N)))
-    if not use_decomposition:
+    if not use_decomposition and formulation != "big-m":
         budget = LNS_BUDGET if time_limit is None else min(LNS_BUDGET, 0.1 * time_limit)
         add_candidate("lns", lns(inst, rng, time_budget=budget, plan=False, policies=False,
                                  starts=[a for a, _ in candidates.values()]))
@@ -356,6 +362,20 @@ def solve_exact(
         return finish("feasible", "costs beyond the solvers' numeric range (more than "
                                   f"{NUMERIC_RANGE_S:g} s): heuristic answer with the "
                                   "trivial bound")
+    if formulation == "big-m":
+        bm = big_m.build(free_inst)
+        info.update({"formulation": "big-m", "cols": bm.milp.n_vars, "rows": bm.milp.n_rows})
+        if bm.infeasible_reason:
+            return infeasible(bm.infeasible_reason)
+        best_free = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
+        hint = bm.encode(best_free[1]) if warm_start and best_free is not None else None
+        br = run_backend(bm, hint, deadline)
+        if br is None:
+            return finish("feasible", f"{backend.name}: not started")
+        message = _absorb(br, bm, backend, candidates, bounds, info, add_candidate, report)
+        if br.status == "infeasible":
+            return infeasible(message)
+        return finish("feasible", message)
     if use_decomposition:
         return _decomposition_path(inst, free_inst, backend, candidates, bounds, info, notes,
                                    deadline, seed, report, run_backend, finish, infeasible,

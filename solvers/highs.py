@@ -58,8 +58,9 @@ class HighsBackend(ImportBackend):
         lp.num_row_ = milp.n_rows
         lp.col_cost_ = milp.c
         lp.offset_ = milp.constant
-        lp.col_lower_ = np.zeros(milp.n_vars)
-        lp.col_upper_ = np.ones(milp.n_vars)
+        col_lo, col_hi, integer = milp.column_bounds()
+        lp.col_lower_ = col_lo
+        lp.col_upper_ = np.where(np.isinf(col_hi), inf, col_hi)
         lp.row_lower_ = np.where(np.isinf(milp.row_lo), -inf, milp.row_lo)
         lp.row_upper_ = np.where(np.isinf(milp.row_hi), inf, milp.row_hi)
         a = milp.A.tocsc()
@@ -67,7 +68,8 @@ class HighsBackend(ImportBackend):
         lp.a_matrix_.start_ = a.indptr
         lp.a_matrix_.index_ = a.indices
         lp.a_matrix_.value_ = a.data
-        lp.integrality_ = [hp.HighsVarType.kInteger] * milp.n_vars
+        lp.integrality_ = [hp.HighsVarType.kInteger if k else hp.HighsVarType.kContinuous
+                           for k in integer]
         h.passModel(lp)
         if options.hint is not None:
             sol = hp.HighsSolution()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mecopt.errors import MecoptError
 from mecopt.formulations.count_indexed import QUALITY_ROWS, ROW_ASSIGN
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import BackendOptions, BackendResult, ImportBackend, require
@@ -45,6 +46,10 @@ class CpSatBackend(ImportBackend):
     dist = "ortools"
 
     def solve(self, milp: MatrixMILP, options: BackendOptions) -> BackendResult:
+        if not milp.all_binary:
+            raise MecoptError("ortools-cpsat: the model has continuous columns (formulation "
+                              "'big-m'); CP-SAT takes integer models only: use another "
+                              "backend or formulation")
         cp_model = require("ortools.sat.python.cp_model", self.package)
         md = cp_model.CpModel()
         xs = [md.new_bool_var(f"v{k}") for k in range(milp.n_vars)]

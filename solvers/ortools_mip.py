@@ -79,12 +79,13 @@ class OrtoolsMipBackend(ImportBackend):
                 f"unknown ortools-mip engine {engine!r}; valid: {', '.join(ENGINES)}")
         model = mb.Model()
         helper = model.helper
+        col_lo, col_hi, integer = milp.column_bounds()
         helper.fill_model_from_sparse_data(
-            np.zeros(milp.n_vars), np.ones(milp.n_vars), np.asarray(milp.c, dtype=float),
+            col_lo, col_hi, np.asarray(milp.c, dtype=float),
             np.asarray(milp.row_lo, dtype=float), np.asarray(milp.row_hi, dtype=float),
             milp.A.tocsr().astype(float))
-        for k in range(milp.n_vars):
-            helper.set_var_integrality(k, True)
+        for k in np.flatnonzero(integer):
+            helper.set_var_integrality(int(k), True)
         helper.set_objective_offset(float(milp.constant))
         # A hint makes the bundled HiGHS of ortools 9.15 crash the process (segmentation
         # fault), so HiGHS runs unhinted; the driver keeps the heuristics as candidates.

@@ -32,7 +32,11 @@ def build_model(milp: MatrixMILP):  # noqa: ANN201 - a pyomo ConcreteModel
     from pyomo.core.expr.numeric_expr import LinearExpression
 
     m = pyo.ConcreteModel()
-    m.x = pyo.Var(range(milp.n_vars), domain=pyo.Binary)
+    _, col_hi, integer = milp.column_bounds()
+    m.x = pyo.Var(range(milp.n_vars),
+                  domain=lambda _m, k: pyo.Binary if integer[k] else pyo.NonNegativeReals,
+                  bounds=lambda _m, k: (0.0, None if np.isinf(col_hi[k]) else
+                                        float(col_hi[k])))
     xs = [m.x[k] for k in range(milp.n_vars)]
     a = milp.A.tocsr()
 

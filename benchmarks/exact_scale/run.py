@@ -4,7 +4,7 @@ time-limit overruns per backend.
 Usage::
 
     python benchmarks/exact_scale/run.py [--parts proof accuracy large lns overrun
-        interference] [--seeds 0 1 2 3 4] [--out benchmarks/exact_scale]
+        interference big-m] [--seeds 0 1 2 3 4] [--out benchmarks/exact_scale]
 
 Every solve runs in a fresh child process (``--one``), so its peak memory (``ru_maxrss``)
 is its own. Rows are appended to ``results.jsonl`` as they finish (a partial run is still
@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).parent
+#: Sizes of the side-by-side comparison with the generic big-M model.
+BIG_M_SIZES = (10, 20, 40, 60, 120)
 
 
 def instance(n: int, seed: int, target: bool | str, interference: str = "none"):  # noqa: ANN201
@@ -105,6 +107,14 @@ def specs(parts: list[str], seeds: list[int]) -> list[dict]:
     }
     out = [{**row, "seed": s} for part in parts if part in table for s in seeds
            for row in table[part]]
+    if "big-m" in parts:
+        # The generic big-M model beside the default formulation, both on HiGHS, size by
+        # size (seeds inner), in one run.
+        for n in BIG_M_SIZES:
+            for s in seeds:
+                for options in ({}, {"formulation": "big-m"}):
+                    out.append({"part": "big-m", "n": n, "seed": s, "solver": "highs",
+                                "time_limit": 60.0, "options": options})
     if "overrun" in parts:
         for solver in ("exact", "highs", "cvxpy", "ortools-mip", "ortools-cpsat", "pyomo"):
             out.append({"part": "overrun", "n": 1000, "seed": 0, "solver": solver,
@@ -117,7 +127,7 @@ def main() -> None:
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--parts", nargs="+",
                     default=["proof", "accuracy", "binding", "lns", "overrun", "large",
-                             "interference"])
+                             "interference", "big-m"])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args()
