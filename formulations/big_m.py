@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import scipy.sparse as sp
 
 from mecopt.errors import MecoptError
 from mecopt.formulations.count_indexed import (
@@ -43,7 +42,7 @@ from mecopt.formulations.count_indexed import (
     local_cost,
     must_offload,
 )
-from mecopt.formulations.milp import MatrixMILP
+from mecopt.formulations.milp import MatrixMILP, RowBlocks
 from mecopt.instance import Instance
 
 #: Row families of the big-M model besides the count-indexed ones it shares.
@@ -141,24 +140,11 @@ def build(inst: Instance) -> BigMModel:
     table = table - floor[:, None, None]
     home = home - floor
     big = np.where(finite, table, -np.inf).max(axis=(1, 2), initial=0.0)  # BigM_i, ms
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    lo: list[np.ndarray] = []
-    hi: list[np.ndarray] = []
-    kind: list[np.ndarray] = []
-    count = 0
+    blocks = RowBlocks()
 
-    def add(n_new: int, r: np.ndarray, cc: np.ndarray, v: np.ndarray, rlo: np.ndarray,
-            rhi: np.ndarray, k: int) -> None:
-        nonlocal count
-        rows.append(np.asarray(r) + count)
-        cols.append(np.asarray(cc))
-        vals.append(np.asarray(v, dtype=float))
-        lo.append(np.broadcast_to(np.asarray(rlo, dtype=float), n_new))
-        hi.append(np.broadcast_to(np.asarray(rhi, dtype=float), n_new))
-        kind.append(np.full(n_new, k, dtype=np.int8))
-        count += n_new
+    def add(n_new: int, r: np.ndarray, cc: np.ndarray, v: np.ndarray, rlo: np.ndarray | float,
+            rhi: np.ndarray | float, k: int) -> None:
+        blocks.add(r, cc, v, rlo, rhi, k, n_new=n_new)
 
     counts = np.arange(n_max + 1, dtype=float)
     # One count per ES: sum_n y_jn = 1.
@@ -208,11 +194,7 @@ def build(inst: Instance) -> BigMModel:
     continuous[idd] = True
     c = np.zeros(n_cols)
     c[idd] = 1.0
-    a = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(count, n_cols))
-    milp = MatrixMILP(c=c, constant=float(floor.sum()), A=a, row_lo=np.concatenate(lo),
-                      row_hi=np.concatenate(hi), row_kind=np.concatenate(kind),
-                      col_hi=col_hi, continuous=continuous)
+    milp = blocks.milp(c, float(floor.sum()), col_hi=col_hi, continuous=continuous)
     stranded = np.flatnonzero(forced & ~finite.any(axis=(1, 2)))
     reason = (f"user {stranded[0]} must be offloaded but no ES can serve it"
               if stranded.size else "")

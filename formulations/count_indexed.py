@@ -41,10 +41,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import scipy.sparse as sp
 
 from mecopt.channel import comm_delay
-from mecopt.formulations.milp import MatrixMILP
+from mecopt.formulations.milp import MatrixMILP, RowBlocks
 from mecopt.instance import Instance
 from mecopt.objective import cost, local_allowed, local_energy, offload_energy, within_budget
 from mecopt.queues import QUEUE_MODELS
@@ -246,24 +245,8 @@ def build(inst: Instance, *, link_rows: bool = True) -> CountIndexedModel:
     c = np.concatenate([(table[xi, xj, xn0] - home[xi]) * MS, np.zeros(n_y)])
     constant = float(home.sum() * MS)
 
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    lo: list[np.ndarray] = []
-    hi: list[np.ndarray] = []
-    kind: list[np.ndarray] = []
-    n_rows = 0
-
-    def add(r: np.ndarray, cc: np.ndarray, v: np.ndarray, rlo: np.ndarray,
-            rhi: np.ndarray, k: int) -> None:
-        nonlocal n_rows
-        rows.append(r + n_rows)
-        cols.append(cc)
-        vals.append(v)
-        lo.append(rlo)
-        hi.append(rhi)
-        kind.append(np.full(rlo.shape[0], k, dtype=np.int8))
-        n_rows += rlo.shape[0]
+    blocks = RowBlocks()
+    add = blocks.add
 
     # One count per ES: sum_n y_jn <= 1.
     es_with_y, es_row = np.unique(yj, return_inverse=True)
@@ -312,12 +295,7 @@ def build(inst: Instance, *, link_rows: bool = True) -> CountIndexedModel:
         add(np.zeros(n_x, dtype=np.int64), np.arange(n_x), change, np.array([-np.inf]),
             np.array([cap]), ROW_HALLUCINATION)
 
-    A = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(n_rows, n_x + n_y),
-    )
-    milp = MatrixMILP(c=c, constant=constant, A=A, row_lo=np.concatenate(lo),
-                      row_hi=np.concatenate(hi), row_kind=np.concatenate(kind))
+    milp = blocks.milp(c, constant)
     return CountIndexedModel(instance=inst, milp=milp, x_user=xi.astype(np.int64),
                              x_es=xj.astype(np.int64), x_n=x_n.astype(np.int64),
                              y_es=yj.astype(np.int64), y_n=y_n.astype(np.int64),

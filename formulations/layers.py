@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import scipy.sparse as sp
 
 from mecopt.channel import comm_delay
 from mecopt.formulations.count_indexed import (
@@ -34,7 +33,7 @@ from mecopt.formulations.count_indexed import (
     must_offload,
     prunable,
 )
-from mecopt.formulations.milp import MatrixMILP
+from mecopt.formulations.milp import RowBlocks
 from mecopt.instance import Instance
 from mecopt.objective import cost, offload_energy, within_budget
 from mecopt.queues import QUEUE_MODELS
@@ -213,19 +212,8 @@ def build_layers(costs: LayerCosts, counts: list[np.ndarray],
         0, dtype=np.int64)
     c = np.concatenate([c_x, np.zeros(n_y)])
 
-    rows, cols, vals, lo, hi, kind = [], [], [], [], [], []
-    n_rows = 0
-
-    def add(r: np.ndarray, cc: np.ndarray, v: np.ndarray, rlo: np.ndarray,
-            rhi: np.ndarray, k: int) -> None:
-        nonlocal n_rows
-        rows.append(r + n_rows)
-        cols.append(cc)
-        vals.append(v)
-        lo.append(rlo)
-        hi.append(rhi)
-        kind.append(np.full(rlo.shape[0], k, dtype=np.int8))
-        n_rows += rlo.shape[0]
+    blocks = RowBlocks()
+    add = blocks.add
 
     reason = ""
     es_rows = np.arange(n_es)
@@ -255,9 +243,6 @@ def build_layers(costs: LayerCosts, counts: list[np.ndarray],
         has = np.isin(np.arange(n_users), xi)
         if s.need > float(np.maximum(s.gain, 0.0)[has].sum()) + 1e-9 and not reason:
             reason = f"the {s.name} target cannot be reached with the kept counts"
-    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(n_rows, n_x + n_y))
-    milp = MatrixMILP(c=c, constant=costs.constant, A=A, row_lo=np.concatenate(lo),
-                      row_hi=np.concatenate(hi), row_kind=np.concatenate(kind))
+    milp = blocks.milp(c, costs.constant)
     return CountIndexedModel(instance=inst, milp=milp, x_user=xi, x_es=xj, x_n=xn,
                              y_es=yj, y_n=y_n, infeasible_reason=reason)

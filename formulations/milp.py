@@ -77,3 +77,60 @@ class MatrixMILP:
         ax = self.A @ x
         return float(max(np.max(self.row_lo - ax, initial=0.0),
                          np.max(ax - self.row_hi, initial=0.0)))
+
+
+class RowBlocks:
+    """Constraint rows collected block by block (sparse triplets), then one matrix.
+
+    Each :meth:`add` appends ``n_new`` rows; its row indices ``r`` count from 0 within the
+    block. The formulations build their models with it.
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[np.ndarray] = []
+        self._cols: list[np.ndarray] = []
+        self._vals: list[np.ndarray] = []
+        self._lo: list[np.ndarray] = []
+        self._hi: list[np.ndarray] = []
+        self._kind: list[np.ndarray] = []
+        self.n_rows = 0
+
+    def add(self, r: np.ndarray, cols: np.ndarray, vals: np.ndarray, lo: np.ndarray | float,
+            hi: np.ndarray | float, kind: int, n_new: int | None = None) -> None:
+        """Append rows ``lo <= sum vals * x[cols] <= hi`` of type ``kind``.
+
+        Parameters
+        ----------
+        r, cols, vals
+            Row (within the block), column and coefficient of every nonzero.
+        lo, hi
+            Row bounds: arrays of ``n_new`` values or scalars broadcast to them.
+        kind
+            Row type recorded in :attr:`MatrixMILP.row_kind`.
+        n_new
+            Rows in the block; by default the length of ``lo``.
+        """
+        if n_new is None:
+            n_new = np.shape(lo)[0]
+        self._rows.append(np.asarray(r) + self.n_rows)
+        self._cols.append(np.asarray(cols))
+        self._vals.append(np.asarray(vals, dtype=float))
+        self._lo.append(np.broadcast_to(np.asarray(lo, dtype=float), n_new))
+        self._hi.append(np.broadcast_to(np.asarray(hi, dtype=float), n_new))
+        self._kind.append(np.full(n_new, kind, dtype=np.int8))
+        self.n_rows += n_new
+
+    def milp(self, c: np.ndarray, constant: float, **columns: np.ndarray) -> MatrixMILP:
+        """The :class:`MatrixMILP` with objective ``c @ x + constant`` and these rows.
+
+        ``columns`` passes ``col_hi`` and ``continuous`` on to the model.
+        """
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+        a = sp.csr_matrix(
+            (cat(self._vals, float), (cat(self._rows, np.int64), cat(self._cols, np.int64))),
+            shape=(self.n_rows, c.shape[0]))
+        return MatrixMILP(c=c, constant=constant, A=a, row_lo=cat(self._lo, float),
+                          row_hi=cat(self._hi, float), row_kind=cat(self._kind, np.int8),
+                          **columns)
