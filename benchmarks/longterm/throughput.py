@@ -111,8 +111,10 @@ def main() -> None:
     lines = ["# Long-term simulator throughput (measured)", "",
              f"Commit `{meta['commit']}`, {meta['date']}, numpy {np.__version__}, one thread, "
              f"T = {args.horizon}, default scenario, median of {args.repeats} runs.",
-             f"Load average (1, 5, 15 min) at start {fmt}, at end {fmt_end}: the 2 cores were "
-             "shared with other work, so the figures are pessimistic.",
+             f"Load average (1, 5, 15 min) at start {fmt}, at end {fmt_end}"
+             + (": the 2 cores were shared with other work, so the figures are pessimistic."
+                if max(load_start[0], meta["load_average_end"][0]) > 1.5 else
+                " (a quiet machine)."),
              "Million device-slots per second (B x T x U / median seconds). `stepper`: "
              "observe + policy + step with action validation; `run_batch`: the full run "
              "with every per-slot record stored.", "",
