@@ -42,6 +42,50 @@ def es_grid(n_servers: int, area_m: float) -> np.ndarray:
     return np.array([(x, y) for x in xs for y in ys][:n_servers])
 
 
+def draw_network(
+    n_users: int,
+    streams: dict[str, np.random.Generator],
+    *,
+    n_servers: int,
+    area_m: float,
+    carrier_hz: float,
+    per_user_cap_flops: float,
+    capacity_factor: float,
+    device_flops: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw the geometry, fading and compute of a kim2026-style network.
+
+    Users are uniform in the square, the ESs on a grid (:func:`es_grid`); the channel gain is
+    free-space path gain times Rayleigh fading; ES compute is
+    ``capacity_factor * per_user_cap_flops * U(0.6, 1.4)`` and device compute
+    ``device_flops * U(0.5, 1.5)``.
+
+    Returns
+    -------
+    gain, capacity, device
+        (N, M) channel power gains, (M,) ES FLOP/s and (N,) device FLOP/s.
+
+    Raises
+    ------
+    ValueError
+        If ``n_servers`` is not a whole number in [1, 10000].
+    """
+    if isinstance(n_servers, bool) or not isinstance(n_servers, int | np.integer) or \
+            not 1 <= n_servers <= 10_000:
+        raise ValueError(f"n_servers = {n_servers!r}: must be a whole number in [1, 10000]")
+    es_pos = es_grid(int(n_servers), float(area_m))
+    n_es = es_pos.shape[0]
+    user_pos = streams["place"].uniform(0.0, area_m, size=(n_users, 2))
+    dist = np.maximum(np.linalg.norm(user_pos[:, None, :] - es_pos[None, :, :], axis=2),
+                      MIN_DISTANCE_M)
+    path_gain = (SPEED_OF_LIGHT / (4.0 * np.pi * carrier_hz * dist)) ** 2
+    fading = streams["fading"].exponential(1.0, size=(n_users, n_es))
+    comp = streams["compute"]
+    capacity = capacity_factor * per_user_cap_flops * comp.uniform(0.6, 1.4, size=n_es)
+    device = device_flops * comp.uniform(0.5, 1.5, size=n_users)
+    return fading * path_gain, capacity, device
+
+
 def build(
     n_users: int,
     streams: dict[str, np.random.Generator],
@@ -72,21 +116,11 @@ def build(
                         ("tx_power_w", tx_power_w), ("bandwidth_hz", bandwidth_hz)):
         if not np.isfinite(value) or value <= 0:
             raise ValueError(f"{name} = {value!r}: must be > 0")
-    if isinstance(n_servers, bool) or not isinstance(n_servers, int | np.integer) or \
-            not 1 <= n_servers <= 10_000:
-        raise ValueError(f"n_servers = {n_servers!r}: must be a whole number in [1, 10000]")
-    es_pos = es_grid(int(n_servers), float(area_m))
-    n_es = es_pos.shape[0]
-
-    user_pos = streams["place"].uniform(0.0, area_m, size=(n_users, 2))
-    dist = np.maximum(np.linalg.norm(user_pos[:, None, :] - es_pos[None, :, :], axis=2),
-                      MIN_DISTANCE_M)
-    path_gain = (SPEED_OF_LIGHT / (4.0 * np.pi * carrier_hz * dist)) ** 2
-    fading = streams["fading"].exponential(1.0, size=(n_users, n_es))
-
-    comp = streams["compute"]
-    capacity = capacity_factor * per_user_cap_flops * comp.uniform(0.6, 1.4, size=n_es)
-    device = device_flops * comp.uniform(0.5, 1.5, size=n_users)
+    gain, capacity, device = draw_network(
+        n_users, streams, n_servers=n_servers, area_m=area_m, carrier_hz=carrier_hz,
+        per_user_cap_flops=per_user_cap_flops, capacity_factor=capacity_factor,
+        device_flops=device_flops)
+    n_es = capacity.shape[0]
 
     q = streams["query"]
     local_delay = mean_local_delay_s * q.uniform(0.75, 1.25, size=n_users)
@@ -104,7 +138,7 @@ def build(
         "prompt_bits": prompt_bits,
         "edge_work": edge_work_factor * local_delay * device,
         "tx_power": np.full(n_users, tx_power_w),
-        "gain": fading * path_gain,
+        "gain": gain,
         "bandwidth": np.full(n_es, bandwidth_hz),
         "noise": np.full(n_es, noise_w_per_hz * bandwidth_hz),
         "capacity": capacity,

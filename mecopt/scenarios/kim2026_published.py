@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from mecopt.scenarios.kim2026 import SPEED_OF_LIGHT, es_grid
+from mecopt.scenarios.kim2026 import draw_network
 
 #: Calibrated on the published point (benchmarks/replay/calibration.json).
 CALIBRATED_PROMPT_BYTES = 432.5
@@ -82,20 +82,13 @@ def build(
             raise ValueError(f"{name} = {value!r}: must lie in [0, 1]")
     if not isinstance(planning_estimate, bool):
         raise ValueError(f"planning_estimate = {planning_estimate!r}: must be true or false")
-    if isinstance(n_servers, bool) or not isinstance(n_servers, int | np.integer) or \
-            not 1 <= n_servers <= 10_000:
-        raise ValueError(f"n_servers = {n_servers!r}: must be a whole number in [1, 10000]")
 
     # Geometry, fading and compute: the same streams and draws as kim2026.
-    es_pos = es_grid(int(n_servers), float(area_m))
-    n_es = es_pos.shape[0]
-    user_pos = streams["place"].uniform(0.0, area_m, size=(n_users, 2))
-    dist = np.maximum(np.linalg.norm(user_pos[:, None, :] - es_pos[None, :, :], axis=2), 1.0)
-    path_gain = (SPEED_OF_LIGHT / (4.0 * np.pi * carrier_hz * dist)) ** 2
-    fading = streams["fading"].exponential(1.0, size=(n_users, n_es))
-    comp = streams["compute"]
-    capacity = capacity_factor * per_user_cap_flops * comp.uniform(0.6, 1.4, size=n_es)
-    device = device_flops * comp.uniform(0.5, 1.5, size=n_users)
+    gain, capacity, device = draw_network(
+        n_users, streams, n_servers=n_servers, area_m=area_m, carrier_hz=carrier_hz,
+        per_user_cap_flops=per_user_cap_flops, capacity_factor=capacity_factor,
+        device_flops=device_flops)
+    n_es = capacity.shape[0]
 
     q = streams["query"]
     local_delay = mean_local_delay_s * q.uniform(0.75, 1.25, size=n_users)
@@ -112,7 +105,7 @@ def build(
         "prompt_bits": prompt_bytes,  # the byte count used as bits, as published
         "edge_work": edge_time * device_flops,  # truth: measured time x reference FLOP/s
         "tx_power": np.full(n_users, tx_power_w),
-        "gain": fading * path_gain,
+        "gain": gain,
         "bandwidth": np.full(n_es, bandwidth_hz),
         "noise": np.full(n_es, noise_w_per_hz * bandwidth_hz),
         "capacity": capacity,
