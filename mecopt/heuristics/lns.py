@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from mecopt.evaluate import evaluate
 from mecopt.formulations.layers import LayerCosts
@@ -202,8 +202,11 @@ def fixed_count_assignment(costs: LayerCosts, counts: np.ndarray,
                            time_limit: float | None = None) -> np.ndarray | None:
     """Best assignment with at most ``counts[j]`` users on ES j, each costed at ``counts[j]``.
 
-    A transportation LP (integral vertices); side rows are included and an answer that is
-    not integral is discarded. Returns ``None`` when there is no (integral) answer.
+    A transportation LP, whose vertices are integral without side rows: then the answer is
+    the best with those counts. With side rows (accuracy target, hallucination cap) the few
+    users the LP splits are re-assigned exactly with the others fixed
+    (:func:`_integral_side`), which is near-best. Returns ``None`` when there is no
+    (integral) answer.
     """
     inst = costs.inst
     n_users, n_es = inst.n_users, inst.n_servers
@@ -223,20 +226,59 @@ def fixed_count_assignment(costs: LayerCosts, counts: np.ndarray,
     for s in costs.side:
         rows.append(sp.csr_matrix(np.where(es_var, -s.gain[ui], 0.0)[None, :]))
         rhs.append(np.array([-s.need]))
+    start = time.perf_counter()
     options = {} if time_limit is None else {"time_limit": max(time_limit, 1e-3)}
-    res = linprog(c[ui, ki], A_ub=sp.vstack(rows).tocsr(), b_ub=np.concatenate(rhs),
-                  A_eq=a_eq, b_eq=np.ones(n_users), bounds=(0, 1), method="highs",
-                  options=options)
+    a_ub, b_ub = sp.vstack(rows).tocsr(), np.concatenate(rhs)
+    res = linprog(c[ui, ki], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(n_users),
+                  bounds=(0, 1), method="highs", options=options)
     if res.status != 0 or res.x is None:
         return None
     x = res.x
-    if np.any(np.abs(x - np.round(x)) > 1e-6):
-        return None
+    frac = np.abs(x - np.round(x)) > 1e-6
+    if np.any(frac):
+        if not costs.side:
+            return None
+        x = _integral_side(c[ui, ki], a_eq, a_ub, b_ub, x, frac, ui,
+                           None if time_limit is None
+                           else time_limit - (time.perf_counter() - start))
+        if x is None:
+            return None
     on = x > 0.5
     a = np.full(n_users, -1, dtype=np.int64)
     target = ki[on]
     a[ui[on]] = np.where(target < n_es, target, -1)
     return a
+
+
+def _integral_side(c: np.ndarray, a_eq: sp.csr_matrix, a_ub: sp.csr_matrix,
+                   b_ub: np.ndarray, x: np.ndarray, frac: np.ndarray, ui: np.ndarray,
+                   time_limit: float | None) -> np.ndarray | None:
+    """An integral answer of the fixed-count LP whose vertex ``x`` is fractional.
+
+    With side rows a vertex has a few fractional users (at most one per side row plus the
+    count rows they touch). Users whose LP answer is integral keep it; the fractional users
+    are re-assigned by a MILP (HiGHS) over their own columns, against what is left of the
+    count and side rows. Returns ``None`` when that MILP has no answer in time.
+    """
+    users = np.unique(ui[frac])
+    free = np.isin(ui, users)
+    fixed_x = np.where(free, 0.0, np.round(x))
+    b_left = b_ub - a_ub @ fixed_x
+    sub_eq = a_eq[users][:, free]
+    sub_ub = a_ub[:, free]
+    options: dict[str, float] = {}
+    if time_limit is not None:
+        if time_limit <= 0:
+            return None
+        options["time_limit"] = max(time_limit, 1e-3)
+    res = milp(c[free], integrality=np.ones(int(free.sum())), bounds=Bounds(0, 1),
+               constraints=[LinearConstraint(sub_eq, 1, 1),
+                            LinearConstraint(sub_ub, -np.inf, b_left)], options=options)
+    if res.x is None:
+        return None
+    out = fixed_x.copy()
+    out[free] = np.round(res.x)
+    return out
 
 
 def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None = None,
