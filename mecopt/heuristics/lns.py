@@ -176,31 +176,35 @@ def _place_forced(state: _State, deadline: float) -> None:
     batch = state.a.size
     while time.perf_counter() < deadline:
         home = np.flatnonzero(costs.forced & (state.a < 0))
-        if home.size == 0:
-            return
         d = state.deltas(constrained=False)[home, :state.n_es]
-        best_t = np.argmin(d, axis=1)
+        best_t = np.argmin(d, axis=1) if home.size else home
         best_d = d[np.arange(home.size), best_t]
-        fit = np.isfinite(best_d)
-        if fit.any():
-            k = min(batch, int(fit.sum()))
-            order = np.flatnonzero(fit)[np.argsort(best_d[fit], kind="stable")[:k]]
-            state.move_many(home[order], best_t[order])
-            if k > 1 and not (np.isfinite(state.objective()) and state.admissible()):
-                state.move_many(home[order], np.full(k, state.n_es))
-                batch = max(1, k // 2)
+        fit = np.flatnonzero(np.isfinite(best_d))
+        if fit.size == 0:
+            break
+        k = min(batch, fit.size)
+        order = fit[np.argsort(best_d[fit], kind="stable")[:k]]
+        state.move_many(home[order], best_t[order])
+        if k > 1 and not (np.isfinite(state.objective()) and state.admissible()):
+            state.move_many(home[order], np.full(k, state.n_es))
+            batch = max(1, k // 2)
+    for i in np.flatnonzero(costs.forced & (state.a < 0)):
+        if time.perf_counter() >= deadline:
+            return
+        d = state.deltas(constrained=False)[i, :state.n_es]
+        if np.isfinite(d).any():
+            state.move(int(i), int(np.argmin(d)))
             continue
-        i = int(home[0])
         alone = np.array([costs.offload(j, 1)[i] for j in range(state.n_es)])
         if not np.isfinite(alone).any():
-            return
+            continue
         b = int(np.argmin(alone))
         for k in np.flatnonzero(state.a == b):
             dk = state.deltas(constrained=False)[k].copy()
             dk[b] = np.inf
             t = int(np.argmin(dk))
             state.move(int(k), t if np.isfinite(dk[t]) else state.n_es)
-        state.move(i, b)
+        state.move(int(i), b)
 
 
 def _repair(state: _State, deadline: float) -> None:
