@@ -142,3 +142,15 @@ def test_batched_lns_feasible_and_not_worse_than_goa(kind):
         assert res.objective <= goa.objective * (1 + 1e-12)
         if kind == "plain":
             assert res.objective < goa.objective * 0.99  # GOA is 2-10 % above lns here
+
+
+def test_min_cost_flow_with_a_wide_cost_range():
+    inst = mecopt.scenario("kim2026", 200, 4)
+    work = inst.edge_work.copy()
+    work[:3] *= 1e6  # three users a million times costlier to offload
+    inst = inst.replace(edge_work=work)
+    costs = LayerCosts.of(inst)
+    counts = np.array([30, 25, 20, 35])
+    c = cost_matrix(costs, counts)
+    assert value(c, transport_assignment(costs, counts)) == pytest.approx(
+        lp_value(c, counts), rel=1e-9)

@@ -4,15 +4,22 @@ Two neighbourhoods alternate until neither improves (or the time budget is spent
 
 1. **Relocation** (counts change): every single-user move (to local, or to another ES) is
    scored exactly under the interference-free model, including what the move does to the
-   users already on the two ESs involved (their bandwidth and compute shares). The best
-   improving feasible move is applied; only the two ESs involved are re-scored, so a move
-   costs O(N).
+   users already on the two ESs involved (their bandwidth and compute shares). Each user's
+   best improving feasible move is a candidate; the best ``k`` candidates are applied
+   together and kept only if the exact objective drops and every constraint (count
+   limits, side rows, budgets: an infinite cost) still holds, ``k`` doubling after a batch
+   that delivers half its predicted saving and halving otherwise (``k = 1`` is plain
+   best-improvement descent). Only the ESs involved are re-scored, so a batch costs
+   O(N M) whatever ``k``; at N = 10,000 the descent from GOA takes hundreds of batches
+   instead of thousands of single moves.
 2. **Fixed counts** (the whole neighbourhood of assignments with the current count vector):
-   a transportation problem, solved exactly as a linear program (HiGHS through SciPy); its
-   vertices are integral, so it returns the best assignment with those counts.
+   a transportation problem, solved exactly as a min-cost flow
+   (:mod:`mecopt.heuristics.transport`) or, with a side row, as a linear program (HiGHS
+   through SciPy) whose integral answers are kept.
 
 When a constraint is violated at the start (an accuracy target GOA misses) a repair phase
-first applies the moves that buy the missing accuracy at the least delay per unit.
+first offloads the users who may not stay local (in batches) and applies the moves that buy
+the missing accuracy at the least delay per unit.
 With ``"other-cells"`` interference the result is finished by single-move local search under
 the evaluator (:func:`mecopt.heuristics.local_search.improve`). Every answer is the best
 evaluator-feasible assignment seen, so ``lns`` is never worse than GOA.
