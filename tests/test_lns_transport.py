@@ -114,19 +114,29 @@ def test_min_cost_flow_rejects_bad_counts():
         transport_assignment(costs, np.array([1, 2]))
 
 
-def with_targets(inst: mecopt.Instance) -> mecopt.Instance:
-    """An accuracy target a third of the way from GOA's accuracy to all-edge's."""
+def with_targets(inst: mecopt.Instance, kind: str) -> mecopt.Instance:
+    """An accuracy target (or hallucination cap) a third of the way from GOA's value to
+    all-edge's: GOA's unconstrained answer misses it."""
+    if kind == "hallucination":
+        rng = np.random.default_rng(7)
+        inst = inst.replace(hall_local=rng.uniform(0.1, 0.3, inst.n_users),
+                            hall_edge=rng.uniform(0.02, 0.1, inst.n_users))
+        goa = mecopt.solve(inst, "goa").metrics.mean_hallucination
+        lo = mecopt.solve(inst, "edge-all").metrics.mean_hallucination
+        return inst.replace(max_hallucination=goa - (goa - lo) / 3)
     goa = mecopt.solve(inst, "goa").accuracy
     hi = mecopt.solve(inst, "edge-all").accuracy
     return inst.replace(min_accuracy=goa + (hi - goa) / 3)
 
 
-@pytest.mark.parametrize("kind", ["plain", "energy", "limits", "target", "target-limits"])
+@pytest.mark.parametrize("kind", ["plain", "energy", "limits", "target", "target-limits",
+                                  "hallucination"])
 def test_batched_lns_feasible_and_not_worse_than_goa(kind):
-    base = "limits" if kind.endswith("limits") else kind
-    inst = case(base if base != "target" else "plain", 1500, 3)
-    if kind.startswith("target"):
-        inst = with_targets(inst)
+    base = kind if kind in ("plain", "energy", "limits") else "plain"
+    base = "limits" if kind.endswith("limits") else base
+    inst = case(base, 1500, 3)
+    if base != kind:
+        inst = with_targets(inst, kind)
     res = mecopt.solve(inst, "lns", time_limit=3.0)
     goa = mecopt.solve(inst, "goa")
     assert res.metrics.feasible, res.metrics.violations
@@ -138,6 +148,8 @@ def test_batched_lns_feasible_and_not_worse_than_goa(kind):
     assert np.all(res.assignment[inst.forced] >= 0)
     if inst.min_accuracy is not None:
         assert res.accuracy >= inst.min_accuracy - 1e-12
+    if inst.max_hallucination is not None:
+        assert res.metrics.mean_hallucination <= inst.max_hallucination + 1e-12
     if goa.metrics.feasible:
         assert res.objective <= goa.objective * (1 + 1e-12)
         if kind == "plain":
