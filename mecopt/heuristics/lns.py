@@ -125,10 +125,10 @@ class _State:
         for j in touched:
             self.refresh(j)
 
-    def admissible(self) -> bool:
-        """Whether the counts respect the limits and every side row holds."""
+    def admissible(self, side: bool = True) -> bool:
+        """Whether the counts respect the limits and (if ``side``) every side row holds."""
         return bool(np.all(self.counts <= self.costs.limit)
-                    and not np.any(self.side < -1e-9))
+                    and not (side and np.any(self.side < -1e-9)))
 
 
 #: Largest batch of moves :func:`_relocate` applies at once, as a share of the users.
@@ -175,9 +175,10 @@ def _place_forced(state: _State, deadline: float) -> None:
 
     Each goes to its cheapest finite insertion, in batches checked like those of
     :func:`_relocate` (a batch that makes a cost infinite or breaks a count limit is undone
-    and halved). When every ES is too loaded for a user (its delay at one more user is
-    infinite, e.g. a 1e308-bit prompt), it gets the ES where it is cheapest alone, and that
-    ES's other users are moved to their next best options.
+    and halved; side rows are left to the repair that follows). When every ES is too loaded
+    for a user (its delay at one more user is infinite, e.g. a 1e308-bit prompt), it gets
+    the ES where it is cheapest alone, and that ES's other users are moved to their next
+    best options.
     """
     costs = state.costs
     batch = state.a.size
@@ -192,7 +193,7 @@ def _place_forced(state: _State, deadline: float) -> None:
         k = min(batch, fit.size)
         order = fit[np.argsort(best_d[fit], kind="stable")[:k]]
         state.move_many(home[order], best_t[order])
-        if k > 1 and not (np.isfinite(state.objective()) and state.admissible()):
+        if k > 1 and not (np.isfinite(state.objective()) and state.admissible(side=False)):
             state.move_many(home[order], np.full(k, state.n_es))
             batch = max(1, k // 2)
     for i in np.flatnonzero(costs.forced & (state.a < 0)):
