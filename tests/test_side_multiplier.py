@@ -81,3 +81,18 @@ def test_needs_one_side_row():
     inst = mecopt.scenario("kim2026", 5, 0)
     with pytest.raises(ValueError, match="exactly one side row"):
         side_multiplier.search(inst, inner, w0=1.0, deadline=None, gap=1e-6)
+
+
+def test_time_limit_with_a_binding_target():
+    """The multiplier search, its inner solves and the backend on the reduced model (whose
+    HiGHS presolve does not check the limit) keep within 1.1 x limit + 1 s."""
+    import time
+
+    inst = mecopt.scenario("kim2026", 120, 0)
+    lo = mecopt.solve(inst, "lns").accuracy
+    hi = mecopt.solve(inst, "edge-all").accuracy
+    inst = inst.replace(min_accuracy=0.5 * (lo + hi))
+    start = time.perf_counter()
+    res = mecopt.solve(inst, "exact", time_limit=3.0)
+    assert time.perf_counter() - start <= 1.1 * 3.0 + 1.0
+    assert res.metrics.feasible and res.bound is not None and res.bound <= res.objective
