@@ -96,9 +96,10 @@ def breakpoint_for(inst: Instance, j: int, interference: float) -> float:
                                                           + float(inst.noise[j])))
 
 
-def interval_costs(inst: Instance, j: int, lo: float) -> np.ndarray:
+def interval_costs(inst: Instance, j: int, lo: float, budget: bool = True) -> np.ndarray:
     """(N, L) cost (ms) of user i on ES ``j`` at count n = 1..L, interference ``lo``,
-    relative to answering locally; ``inf`` where impossible (``L = count_limit[j]``)."""
+    relative to answering locally; ``inf`` where impossible (``L = count_limit[j]``), and
+    with ``budget``, where the uplink energy exceeds the user's budget."""
     top = int(inst.count_limit[j])
     users = np.arange(inst.n_users)[:, None]
     n = np.arange(1, top + 1)[None, :]
@@ -107,7 +108,7 @@ def interval_costs(inst: Instance, j: int, lo: float) -> np.ndarray:
         d = comm + QUEUE_MODELS.get(inst.queue).edge_delay(inst, users, j, n)
         energy = offload_energy(inst, users, comm)
         out = cost(inst, users, True, d, energy)
-        if inst.energy_budget is not None:
+        if budget and inst.energy_budget is not None:
             out = np.where(within_budget(inst, users, energy), out, np.inf)
         r = (out - local_cost(inst)[:, None]) * MS
     return np.where(np.isfinite(r), r, np.inf)
@@ -133,6 +134,8 @@ class IntervalModel(CountIndexedModel):
     breaks: tuple[np.ndarray, ...] = ()
     z_user: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
     z_es: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+    p_user: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+    p_layer: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
 
     def interval_of(self, j: int, interference: float) -> int:
         """Index of the interval of ES ``j`` holding ``interference`` (the last lower end
@@ -159,27 +162,32 @@ class IntervalModel(CountIndexedModel):
             x[c] = 1.0
         ykey = {t: c for c, t in enumerate(zip(self.y_es.tolist(), self.y_n.tolist(),
                                                self.y_k.tolist(), strict=True))}
-        for j in np.flatnonzero(counts):
-            c = ykey.get((int(j), int(counts[j]), k_of[j]))
-            if c is None:
-                return None
-            x[self.n_x + c] = 1.0
+        n_y, n_es = self.y_es.size, inst.n_servers
+        e0 = self.n_x + n_y
+        z0 = e0 + n_es
+        v0 = z0 + self.z_user.size
+        f0 = v0 + n_y
+        w0 = f0 + n_es
+        layer = np.full(n_es, -1)
+        for j in range(n_es):
+            if counts[j]:
+                c = ykey.get((j, int(counts[j]), k_of[j]))
+                if c is None:
+                    return None
+                layer[j] = c
+                x[self.n_x + c] = 1.0
+                x[v0 + c] = (level[j] - self.breaks[j][k_of[j]]) / float(inst.noise[j])
+            else:
+                x[e0 + j] = 1.0
+                x[f0 + j] = level[j] / float(inst.noise[j])
         zkey = {t: c for c, t in enumerate(zip(self.z_user.tolist(), self.z_es.tolist(),
                                                strict=True))}
-        z0 = self.n_x + self.y_es.size
         for i in np.flatnonzero(a >= 0):
             x[z0 + zkey[(int(i), int(a[i]))]] = 1.0
-        # Continuous columns: the excess over the interval's lower end (noise units).
-        offsets = np.concatenate([[0], np.cumsum([b.size for b in self.breaks])])
-        s0 = z0 + self.z_user.size
-        v0 = s0 + int(offsets[-1])
-        w0 = v0 + int(offsets[-1])
-        for j in range(inst.n_servers):
-            x[s0 + offsets[j] + k_of[j]] = 1.0
-            x[v0 + offsets[j] + k_of[j]] = (level[j] - self.breaks[j][k_of[j]]) / float(
-                inst.noise[j])
         on = np.flatnonzero(x[:self.n_x] > 0.5)
-        x[w0 + on] = x[v0 + offsets[self.x_es[on]] + self.x_k[on]]
+        x[w0 + on] = x[v0 + layer[self.x_es[on]]]
+        p0 = w0 + self.n_x
+        x[p0:] = (a[self.p_user] >= 0) & (x[self.n_x + self.p_layer] > 0.5)
         return x
 
 
@@ -211,9 +219,11 @@ def build_intervals(inst: Instance, breaks: list[np.ndarray]) -> IntervalModel:
         b = np.unique(np.concatenate([[0.0], b[(b > 0) & (b < imax[j])]]))
         clean.append(b)
         ends = np.append(b, imax[j])
-        at = [interval_costs(inst, j, float(v)) for v in ends]
+        # Costs without the budget give the chords (a budget only removes columns).
+        at = [interval_costs(inst, j, float(v), budget=False) for v in ends]
         for k in range(b.size):
-            r = at[k].copy()
+            r = interval_costs(inst, j, float(b[k])) if inst.energy_budget is not None \
+                else at[k].copy()
             r[free] = np.where(r[free] >= 0, np.inf, r[free])
             ok = np.isfinite(r)
             with np.errstate(invalid="ignore"):
@@ -247,40 +257,34 @@ def build_intervals(inst: Instance, breaks: list[np.ndarray]) -> IntervalModel:
     zi, zj = pairs // n_es, pairs % n_es
     n_z = pairs.size
     z_of_x = np.searchsorted(pairs, xi * n_es + xj)
-    # Interval excess v_jk (one per ES and interval) and the free excess of an empty ES.
-    offsets = np.concatenate([[0], np.cumsum([b.size for b in clean])])
-    n_v = int(offsets[-1])
-    v_es = np.repeat(np.arange(n_es), [b.size for b in clean])
-    span = np.concatenate([np.diff(np.append(b, imax[j])) / inst.noise[j]
-                           for j, b in enumerate(clean)])
-    v_of_x = offsets[xj] + xk
-    y0, z0 = n_x, n_x + n_y
-    s0 = z0 + n_z
-    v0 = s0 + n_v
-    w0 = v0 + n_v
+    # Per layer l = (j, n, k): the excess v_l = I_j - b_jk while the layer is active
+    # (0 otherwise); e_j = 1 when ES j is empty, with its interference f_j.
+    span = np.array([((np.append(clean[j], imax[j])[k + 1] - clean[j][k]) / inst.noise[j])
+                     for j, k in zip(yj.tolist(), yk.tolist(), strict=True)])
+    e0 = n_x + n_y
+    z0 = e0 + n_es
+    v0 = z0 + n_z
+    f0 = v0 + n_y
+    w0 = f0 + n_es
     n_cols = w0 + n_x
-    c = np.concatenate([cat(c_l, float), np.zeros(n_y + n_z + 2 * n_v), slope_x])
-    col_hi = np.concatenate([np.ones(n_x + n_y + n_z + n_v), span, span[v_of_x]])
+    c = np.concatenate([cat(c_l, float), np.zeros(n_y + n_es + n_z + n_y + n_es), slope_x])
+    col_hi = np.concatenate([np.ones(n_x + n_y + n_es + n_z), span, imax / inst.noise,
+                             span[layer_of_x]])
     continuous = np.zeros(n_cols, dtype=bool)
     continuous[v0:] = True
 
     blocks = RowBlocks()
     add = blocks.add
-    # Each ES's interference lies in one interval (s_jk = 1), whether it is used or not;
-    # its count layer, if any, is one of that interval's: sum_n y_jnk <= s_jk.
-    add(v_es, s0 + np.arange(n_v), np.ones(n_v), np.ones(n_es), np.ones(n_es),
-        ROW_ONE_COUNT)
-    y_v = offsets[yj] + yk
-    add(np.concatenate([y_v, np.arange(n_v)]),
-        np.concatenate([y0 + np.arange(n_y), s0 + np.arange(n_v)]),
-        np.concatenate([np.ones(n_y), -np.ones(n_v)]), np.full(n_v, -np.inf),
-        np.zeros(n_v), ROW_ONE_COUNT)
+    # Each ES holds exactly one layer (count n and interval k), or is empty.
+    add(np.concatenate([yj, np.arange(n_es)]), np.concatenate([n_x + np.arange(n_y),
+                                                               e0 + np.arange(n_es)]),
+        np.ones(n_y + n_es), np.ones(n_es), np.ones(n_es), ROW_ONE_COUNT)
     add(np.concatenate([layer_of_x, np.arange(n_y)]),
-        np.concatenate([np.arange(n_x), y0 + np.arange(n_y)]),
+        np.concatenate([np.arange(n_x), n_x + np.arange(n_y)]),
         np.concatenate([np.ones(n_x), -y_n.astype(float)]), np.zeros(n_y), np.zeros(n_y),
         ROW_COUNT)
     add(np.repeat(np.arange(n_x), 2),
-        np.column_stack([np.arange(n_x), y0 + layer_of_x]).ravel(),
+        np.column_stack([np.arange(n_x), n_x + layer_of_x]).ravel(),
         np.tile([1.0, -1.0], n_x), np.full(n_x, -np.inf), np.zeros(n_x), ROW_LINK)
     # z_ij = sum_nk x_ijnk.
     add(np.concatenate([z_of_x, np.arange(n_z)]),
@@ -295,30 +299,76 @@ def build_intervals(inst: Instance, breaks: list[np.ndarray]) -> IntervalModel:
     if stranded.size:
         reason = (f"user {stranded[0]} must be offloaded but no ES can serve it"
                   + (" within its energy budget" if inst.energy_budget is not None else ""))
-    # Interference, in units of sigma_j^2 (disaggregated over the intervals):
-    #   I_j(z) = sum_k (b_jk s_jk + v_jk),  0 <= v_jk <= span_jk s_jk.
+    # Interference, in units of sigma_j^2, disaggregated over the layers:
+    #   I_j(z) = sum_l (b_l y_l + v_l) + f_j,  v_l <= span_l y_l,  f_j <= I^max_j e_j.
     for j in range(n_es):
         scale = float(inst.noise[j])
         other = zj != j
-        vs = np.arange(offsets[j], offsets[j + 1])
-        cols = np.concatenate([z0 + np.flatnonzero(other), s0 + vs, v0 + vs])
-        vals = np.concatenate([rx[zi[other], j] / scale, -clean[j] / scale,
-                               -np.ones(vs.size)])
+        mine = np.flatnonzero(yj == j)
+        cols = np.concatenate([z0 + np.flatnonzero(other), n_x + mine, v0 + mine, [f0 + j]])
+        vals = np.concatenate([rx[zi[other], j] / scale, -clean[j][yk[mine]] / scale,
+                               -np.ones(mine.size), [-1.0]])
         add(np.zeros(cols.size, np.int64), cols, vals, np.zeros(1), np.zeros(1),
             ROW_INTERFERENCE)
-    add(np.tile(np.arange(n_v), 2), np.concatenate([v0 + np.arange(n_v),
-                                                     s0 + np.arange(n_v)]),
-        np.concatenate([np.ones(n_v), -span]), np.full(n_v, -np.inf), np.zeros(n_v),
-        ROW_INTERFERENCE)
-    # w_c >= v_jk - span_jk (s_jk - x_c) (x_c <= s_jk): the excess cost of column c is
-    # slope_c w_c, exact when x_c = 1 and no restriction otherwise.
+    add(np.tile(np.arange(n_y + n_es), 2),
+        np.concatenate([v0 + np.arange(n_y), f0 + np.arange(n_es), n_x + np.arange(n_y),
+                        e0 + np.arange(n_es)]),
+        np.concatenate([np.ones(n_y + n_es), -span, -imax / inst.noise]),
+        np.full(n_y + n_es, -np.inf), np.zeros(n_y + n_es), ROW_INTERFERENCE)
+    # w_c >= v_l - span_l (y_l - x_c) for column c of layer l: the excess cost of c is
+    # slope_c w_c, exact when x_c = 1, no restriction when x_c = 0.
     add(np.repeat(np.arange(n_x), 4),
-        np.column_stack([w0 + np.arange(n_x), v0 + v_of_x, s0 + v_of_x,
+        np.column_stack([w0 + np.arange(n_x), v0 + layer_of_x, n_x + layer_of_x,
                          np.arange(n_x)]).ravel(),
-        np.column_stack([np.ones(n_x), -np.ones(n_x), span[v_of_x],
-                         -span[v_of_x]]).ravel(),
+        np.column_stack([np.ones(n_x), -np.ones(n_x), span[layer_of_x],
+                         -span[layer_of_x]]).ravel(),
         np.zeros(n_x), np.full(n_x, np.inf), ROW_INTERFERENCE)
-    has = np.isin(np.arange(n_users), zi)
+    # Products with the active layer (reformulation-linearisation of the interference
+    # row times y_l): if layer l of ES j is active, every offloaded user not in it
+    # interferes, v_l + b_l y_l = sum_k rx_kj (p_kl - x_kl) with p_kl = z_k y_l; for a
+    # user that must offload p_kl = y_l, for the others the McCormick rows of z_k y_l.
+    # Without these rows the relaxation mixes a busy layer at low interference with a
+    # light one at high interference.
+    can = np.isin(np.arange(n_users), zi)
+    loose = np.flatnonzero(can & ~forced)
+    p_user = np.tile(loose, n_y)
+    p_layer = np.repeat(np.arange(n_y), loose.size)
+    n_p = p_user.size
+    p0 = n_cols
+    c = np.concatenate([c, np.zeros(n_p)])
+    col_hi = np.concatenate([col_hi, np.ones(n_p)])
+    continuous = np.concatenate([continuous, np.ones(n_p, dtype=bool)])
+    rx_n = rx / inst.noise[None, :]
+    sure = rx_n[forced & can].sum(axis=0)  # (M,) received from users that must offload
+    b_layer = np.array([clean[j][k] for j, k in zip(yj.tolist(), yk.tolist(),
+                                                    strict=True)]) / inst.noise[yj]
+    add(np.concatenate([np.arange(n_y), np.arange(n_y), p_layer, layer_of_x]),
+        np.concatenate([v0 + np.arange(n_y), n_x + np.arange(n_y), p0 + np.arange(n_p),
+                        np.arange(n_x)]),
+        np.concatenate([np.ones(n_y), b_layer - sure[yj], -rx_n[p_user, yj[p_layer]],
+                        rx_n[xi, xj]]),
+        np.zeros(n_y), np.zeros(n_y), ROW_INTERFERENCE)
+    # p_kl - sum_j z_kj - y_l >= -1,  p_kl <= sum_j z_kj,  p_kl <= y_l.
+    zc_of_user = [np.flatnonzero(zi == k) for k in range(n_users)]
+    counts_z = np.array([zc_of_user[k].size for k in p_user], dtype=np.int64)
+    add(np.concatenate([np.arange(n_p), np.repeat(np.arange(n_p), counts_z),
+                        np.arange(n_p)]),
+        np.concatenate([p0 + np.arange(n_p),
+                        z0 + np.concatenate([zc_of_user[k] for k in p_user])
+                        if n_p else np.zeros(0, np.int64),
+                        n_x + p_layer]),
+        np.concatenate([np.ones(n_p), -np.ones(int(counts_z.sum())), -np.ones(n_p)]),
+        np.full(n_p, -1.0), np.full(n_p, np.inf), ROW_INTERFERENCE)
+    add(np.concatenate([np.arange(n_p), np.repeat(np.arange(n_p), counts_z)]),
+        np.concatenate([p0 + np.arange(n_p),
+                        z0 + np.concatenate([zc_of_user[k] for k in p_user])
+                        if n_p else np.zeros(0, np.int64)]),
+        np.concatenate([np.ones(n_p), -np.ones(int(counts_z.sum()))]),
+        np.full(n_p, -np.inf), np.zeros(n_p), ROW_INTERFERENCE)
+    add(np.tile(np.arange(n_p), 2), np.concatenate([p0 + np.arange(n_p), n_x + p_layer]),
+        np.concatenate([np.ones(n_p), -np.ones(n_p)]), np.full(n_p, -np.inf),
+        np.zeros(n_p), ROW_INTERFERENCE)
+    has = can
     for s in LayerCosts.of(inst).side:
         add(np.zeros(n_z, np.int64), z0 + np.arange(n_z), s.gain[zi], np.array([s.need]),
             np.array([np.inf]), s.kind)
@@ -328,4 +378,5 @@ def build_intervals(inst: Instance, breaks: list[np.ndarray]) -> IntervalModel:
                        continuous=continuous)
     return IntervalModel(instance=inst, milp=milp, x_user=xi, x_es=xj, x_n=xn, y_es=yj,
                          y_n=y_n, infeasible_reason=reason, x_k=xk, y_k=yk,
-                         breaks=tuple(clean), z_user=zi, z_es=zj)
+                         breaks=tuple(clean), z_user=zi, z_es=zj, p_user=p_user,
+                         p_layer=p_layer)

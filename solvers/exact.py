@@ -368,7 +368,8 @@ def solve_exact(
             return finish("feasible", "enumeration of every assignment")
     if formulation == "intervals" or (
             formulation == "auto" and lagrangian_mode == "auto"
-            and inst.interference == "other-cells" and inst.n_users < INTERVALS_N):
+            and inst.interference == "other-cells" and inst.n_users < INTERVALS_N
+            and not getattr(backend, "integer_only", False)):
         return _intervals_path(inst, free_inst, backend, candidates, bounds, info, deadline,
                                threads, seed, engine, verbose, gap, report, finish,
                                infeasible)

@@ -28,6 +28,8 @@ from mecopt.instance import Instance
 from mecopt.result import relative_gap
 from mecopt.solvers.base import MIP_REL_GAP, Backend, BackendOptions
 
+#: Share of the requested gap the backend stops at (the rest absorbs its pruning).
+MIP_GAP_SHARE = 0.25
 #: Relative distance under which a new breakpoint counts as one already there.
 SAME_BREAK = 1e-9
 
@@ -107,16 +109,21 @@ def refine(inst: Instance, backend: Backend, starts: list[np.ndarray], *,
             out.infeasible = model.infeasible_reason
             return out
         hint = model.encode(best_a) if best_a is not None else None
+        mip_gap = max(MIP_GAP_SHARE * gap, MIP_REL_GAP)
         br = backend.solve(model.milp, BackendOptions(
             deadline=deadline, threads=threads, seed=seed, hint=hint, engine=engine,
-            verbose=verbose, mip_gap=max(0.5 * gap, MIP_REL_GAP)))
+            verbose=verbose, mip_gap=mip_gap))
         if br.status == "infeasible":
             out.infeasible = f"{backend.name}: interval model infeasible"
             return out
-        if br.bound is not None and br.status in ("optimal", "feasible"):
-            out.bound = max(out.bound, model.to_mean_delay(br.bound))
-        elif br.status == "optimal" and br.objective is not None:
-            out.bound = max(out.bound, model.to_mean_delay(br.objective))
+        value = br.bound if br.bound is not None else (
+            br.objective if br.status == "optimal" else None)
+        if value is not None and br.objective is not None:
+            # A solver that stops at a relative gap prunes nodes within it and may then
+            # report its incumbent as the bound: only objective (1 - gap) is proven.
+            value = min(value, br.objective - mip_gap * abs(br.objective))
+        if value is not None and br.status in ("optimal", "feasible"):
+            out.bound = max(out.bound, model.to_mean_delay(value))
         added = 0
         if br.x is not None:
             a = model.decode(br.x)

@@ -40,6 +40,10 @@ class CpSatBackend(ImportBackend):
     #: the backend when that exceeds the time left.
     build_seconds_per_nonzero = 3e-05
 
+    #: Integer models only: ``formulation="auto"`` does not pick a model with continuous
+    #: columns for it.
+    integer_only = True
+
     name = "ortools-cpsat"
     package = "ortools"
     module = "ortools.sat.python.cp_model"
