@@ -88,6 +88,10 @@ ENUMERATION_LIMIT = 500_000
 #: Measured on kim2026 (M = 4, 60 s): N = 10-12 proven; N = 30 ends at 1-3 % where the
 #: interference-free path ends at 5-6 %; larger models are left to that path.
 INTERVALS_N = 40
+#: Without a time limit, ``"auto"`` takes the interval model only up to this many users
+#: (a proof at N = 30 can take far longer than a minute); ``formulation="intervals"``
+#: always runs it to the proof.
+INTERVALS_UNLIMITED_N = 12
 #: Share of the time left that the interval refinement leaves for the final bound and the
 #: local search (at most ``INTERVALS_RESERVE_S`` seconds).
 INTERVALS_RESERVE = 0.1
@@ -199,7 +203,8 @@ def solve_exact(
         users, above ``LARGE_MODEL_COLS`` estimated columns or with a side row above
         ``SIDE_ROW_DECOMPOSITION_N`` users, else
         ``"count-indexed"``; with ``"other-cells"`` interference and fewer than
-        ``INTERVALS_N`` users, ``"intervals"``. ``"intervals"``: the interval model of
+        ``INTERVALS_N`` users (at most ``INTERVALS_UNLIMITED_N`` without a time limit),
+        ``"intervals"``. ``"intervals"``: the interval model of
         :mod:`mecopt.formulations.interference_intervals`, refined adaptively (exact for
         ``"other-cells"``; not on CP-SAT, which takes no continuous columns); see the
         module docstring. ``"big-m"``: the generic big-M model
@@ -371,6 +376,7 @@ def solve_exact(
     if formulation == "intervals" or (
             formulation == "auto" and lagrangian_mode == "auto"
             and inst.interference == "other-cells" and inst.n_users < INTERVALS_N
+            and (time_limit is not None or inst.n_users <= INTERVALS_UNLIMITED_N)
             and not getattr(backend, "integer_only", False)):
         return _intervals_path(inst, free_inst, backend, candidates, bounds, info, deadline,
                                threads, seed, engine, verbose, gap, report, finish,
