@@ -6,7 +6,9 @@
 2. ``formulation="auto"`` (default) takes the decomposition path of
    :mod:`mecopt.solvers.decomposition` when the count-indexed model would have more than
    ``LARGE_MODEL_COLS`` columns: no full model, a Lagrangian bound by partial sorts, count
-   fixing, and the backend on the model over the surviving counts. Otherwise (or with
+   fixing, and the backend on the model over the surviving counts; with exactly one side
+   row, the multiplier search of :mod:`mecopt.solvers.side_multiplier` (inner solves by
+   this driver on instances without the row) raises the bound first. Otherwise (or with
    ``formulation="count-indexed"``). With other-cells interference, instances with at most
    ``ENUMERATION_LIMIT`` assignments are enumerated instead (exact), and larger ones get
    the interference-aware bound of :mod:`mecopt.formulations.interference_bound` besides
@@ -48,14 +50,14 @@ import numpy as np
 from mecopt.errors import MecoptError
 from mecopt.evaluate import Metrics, evaluate
 from mecopt.formulations import big_m, count_indexed, lagrangian
-from mecopt.formulations.layers import build_layers
+from mecopt.formulations.layers import LayerCosts, build_layers
 from mecopt.formulations.pricing import ascent
 from mecopt.heuristics import edge_all, goa, min_delay
 from mecopt.heuristics.lns import lns
 from mecopt.heuristics.local_search import improve
 from mecopt.instance import Instance
 from mecopt.result import GAP_TOL, SolveResult, relative_gap
-from mecopt.solvers import decomposition
+from mecopt.solvers import decomposition, side_multiplier
 from mecopt.solvers.base import MIP_REL_GAP, Backend, BackendOptions, BackendResult
 from mecopt.solvers.bruteforce import BruteForceSolver
 
@@ -98,6 +100,10 @@ INTERVALS_RESERVE = 0.1
 INTERVALS_RESERVE_S = 3.0
 #: Seconds (at most) of multiplier ascent for the interference-aware bound.
 INTERFERENCE_BOUND_BUDGET = 1.0
+#: With one side row, share of the time limit the decomposition's ascent may take.
+DECOMPOSITION_SIDE_SHARE = 0.25
+#: Share of the time left that the side-row multiplier search may take.
+SIDE_SEARCH_SHARE = 0.7
 #: Seconds of ``lns`` among the seeds (capped by a share of the time limit).
 LNS_BUDGET = 2.0
 
@@ -406,9 +412,14 @@ def solve_exact(
             return infeasible(message)
         return finish("feasible", message)
     if use_decomposition:
+        def inner(instance: Instance, limit: float | None, g: float) -> SolveResult:
+            return solve_exact(instance, backend, solver_name=solver_name, time_limit=limit,
+                               seed=seed, threads=threads, engine=engine,
+                               warm_start=warm_start, local_search_budget=0.0, gap=g)
+
         return _decomposition_path(inst, free_inst, backend, candidates, bounds, info, notes,
                                    deadline, seed, report, run_backend, finish, infeasible,
-                                   warm_start, gap)
+                                   warm_start, gap, inner)
 
     model = count_indexed.build(free_inst)
     table = count_indexed.cost_table(free_inst, max(int(free_inst.count_limit.max()), 1))
@@ -577,6 +588,50 @@ def _absorb(br: BackendResult, model: count_indexed.CountIndexedModel, backend: 
     return message
 
 
+def _side_search(inst: Instance, free_inst: Instance, state: decomposition.DecompositionState,
+                 costs: LayerCosts, inner: side_multiplier.InnerSolve, candidates: Candidates,
+                 bounds: dict[str, float], info: dict[str, object], deadline: float | None,
+                 seed: int, gap: float, upper: float,
+                 report: Callable[[str, float | None, float | None], None]) -> float:
+    """Run the side-row multiplier search with most of the time left, then ``lns`` from
+    both ends of its bracket and the count neighbourhood of the best answer; returns the
+    best interference-free objective known."""
+    left = _time_left(deadline)
+    stop = None if deadline is None else time.perf_counter() + SIDE_SEARCH_SHARE * left
+    out = side_multiplier.search(free_inst, inner, w0=float(state.mu[0]) / count_indexed.MS,
+                                 deadline=stop, gap=gap, upper=upper,
+                                 report=lambda b: report("side-multiplier", None, b))
+    info["side_multiplier_steps"] = out.steps
+    if np.isfinite(out.bound):
+        bounds["side-multiplier"] = out.bound
+        info["side_multiplier_weight"] = out.weight
+    starts = [a for a in (*out.bracket, *out.feasible) if a is not None]
+    left = _time_left(deadline)
+    if starts and left > 0:
+        budget = min(LNS_BUDGET, 0.5 * left)
+        starts.append(_best({n: (a, evaluate(free_inst, a))
+                             for n, (a, _) in candidates.items()})[1])
+        candidates["side-multiplier-lns"] = (
+            a := lns(free_inst, np.random.default_rng(seed), time_budget=budget, plan=False,
+                     policies=False, starts=starts), evaluate(inst, a))
+    for k, a in enumerate(out.feasible):
+        candidates[f"side-multiplier-{k}"] = (a, evaluate(inst, a))
+    free_best = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
+    left = _time_left(deadline)
+    if free_best is not None and left > 0:
+        # Count vectors next to the best answer, each re-optimised with the side row.
+        stop = None if deadline is None else time.perf_counter() + 0.5 * left
+        scale = count_indexed.MS * inst.n_users
+        a, _ = decomposition.count_neighbourhood(free_inst, costs, free_best[1],
+                                                 free_best[2].objective * scale, stop)
+        candidates["side-multiplier-counts"] = (a, evaluate(inst, a))
+    for name in [n for n in candidates if n.startswith("side-multiplier")]:
+        if candidates[name][1].feasible:
+            report(name, candidates[name][1].objective, None)
+    free_best = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
+    return min(upper, free_best[2].objective) if free_best is not None else upper
+
+
 def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
                         candidates: Candidates, bounds: dict[str, float],
                         info: dict[str, object], notes: list[str], deadline: float | None,
@@ -584,8 +639,13 @@ def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
                         run_backend: Callable[..., BackendResult | None],
                         finish: Callable[[str, str], SolveResult],
                         infeasible: Callable[[str], SolveResult],
-                        warm_start: bool, gap: float) -> SolveResult:
-    """Formulation ``"decomposition"`` (see :mod:`mecopt.solvers.decomposition`)."""
+                        warm_start: bool, gap: float,
+                        inner: side_multiplier.InnerSolve | None = None) -> SolveResult:
+    """Formulation ``"decomposition"`` (see :mod:`mecopt.solvers.decomposition`).
+
+    With exactly one side row, the multiplier search of :mod:`mecopt.solvers.side_multiplier`
+    (``inner`` solves its instances) raises the bound before count fixing.
+    """
     n_users = inst.n_users
     scale = count_indexed.MS * n_users
 
@@ -597,7 +657,11 @@ def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
                None if bound is None else bound / scale)
 
     starts = [a for a, _ in candidates.values()]
-    state, costs = decomposition.decompose(free_inst, starts, deadline=deadline, seed=seed,
+    side = inner is not None and side_multiplier.single_side_row(free_inst) is not None
+    # With one side row the multiplier search gives the better bound: ascent gets a share.
+    stop = deadline if deadline is None or not side else \
+        time.perf_counter() + DECOMPOSITION_SIDE_SHARE * _time_left(deadline)
+    state, costs = decomposition.decompose(free_inst, starts, deadline=stop, seed=seed,
                                            report=report_ms, gap=gap)
     for name, a in state.assignments.items():
         m = evaluate(inst, a)
@@ -632,6 +696,15 @@ def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
         return finish("feasible", "decomposition: closed by the Lagrangian bound")
     if _time_left(deadline) <= 0:
         return finish("feasible", "decomposition: time limit")
+    if side and state.mu is not None:
+        upper = _side_search(inst, free_inst, state, costs, inner, candidates, bounds, info,
+                             deadline, seed, gap, upper, report)
+        now_gap = relative_gap(upper, max(bounds.get("side-multiplier", -np.inf),
+                                          bounds.get("lagrangian", -np.inf)))
+        if now_gap is not None and now_gap <= gap:
+            return finish("feasible", "decomposition: closed by the side-row multiplier search")
+        if _time_left(deadline) <= 0:
+            return finish("feasible", "decomposition + side-row multiplier search: time limit")
     model = decomposition.reduced_model(costs, state, upper * scale)
     if model is None and _time_left(deadline) > 0:
         # Too many counts survive: spend most of the time left raising the bound, then fix

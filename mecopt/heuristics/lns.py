@@ -4,15 +4,25 @@ Two neighbourhoods alternate until neither improves (or the time budget is spent
 
 1. **Relocation** (counts change): every single-user move (to local, or to another ES) is
    scored exactly under the interference-free model, including what the move does to the
-   users already on the two ESs involved (their bandwidth and compute shares). The best
-   improving feasible move is applied; only the two ESs involved are re-scored, so a move
-   costs O(N).
+   users already on the two ESs involved (their bandwidth and compute shares). Each user's
+   best improving feasible move is a candidate; the best ``k`` candidates are applied
+   together and kept only if the exact objective drops and every constraint (count
+   limits, side rows, budgets: an infinite cost) still holds, ``k`` doubling after a batch
+   that delivers half its predicted saving and halving otherwise (``k = 1`` is plain
+   best-improvement descent). Only the ESs involved are re-scored, so a batch costs
+   O(N M) whatever ``k``; at N = 10,000 the descent from GOA takes hundreds of batches
+   instead of thousands of single moves.
 2. **Fixed counts** (the whole neighbourhood of assignments with the current count vector):
-   a transportation problem, solved exactly as a linear program (HiGHS through SciPy); its
-   vertices are integral, so it returns the best assignment with those counts.
+   a transportation problem, solved exactly as a min-cost flow
+   (:mod:`mecopt.heuristics.transport`) or, with a side row, as a linear program (HiGHS
+   through SciPy) whose few split users are then re-assigned exactly.
+
+The batched descent runs first from the two best starts; with time left, plain descent
+(``k = 1``) runs from the same starts, since the two end in different local optima.
 
 When a constraint is violated at the start (an accuracy target GOA misses) a repair phase
-first applies the moves that buy the missing accuracy at the least delay per unit.
+first offloads the users who may not stay local (in batches) and applies the moves that buy
+the missing accuracy at the least delay per unit.
 With ``"other-cells"`` interference the result is finished by single-move local search under
 the evaluator (:func:`mecopt.heuristics.local_search.improve`). Every answer is the best
 evaluator-feasible assignment seen, so ``lns`` is never worse than GOA.
@@ -24,12 +34,13 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from mecopt.evaluate import evaluate
 from mecopt.formulations.layers import LayerCosts
 from mecopt.heuristics.local_search import improve
 from mecopt.heuristics.policies import edge_all, goa, min_delay
+from mecopt.heuristics.transport import transport_assignment
 from mecopt.instance import Instance
 
 #: Relative improvement below which a move is not taken.
@@ -101,41 +112,96 @@ class _State:
         return d
 
     def move(self, i: int, target: int) -> None:
-        old = int(self.a[i])
-        new = -1 if target >= self.n_es else target
+        self.move_many(np.array([i]), np.array([target]))
+
+    def move_many(self, users: np.ndarray, targets: np.ndarray) -> None:
+        """Move each of ``users`` (distinct) to its target (an ES, or ``n_es`` for local)."""
+        old = self.a[users].copy()
+        new = np.where(targets >= self.n_es, -1, targets).astype(np.int64)
         if self.gain.size:
-            self.side += self.gain[:, i] * ((new >= 0) - (old >= 0))
-        self.a[i] = new
-        for j in (old, new):
-            if j >= 0:
-                self.counts[j] = np.count_nonzero(self.a == j)
-        for j in {old, new} - {-1}:
+            self.side += self.gain[:, users] @ ((new >= 0).astype(float)
+                                                - (old >= 0).astype(float))
+        self.a[users] = new
+        touched = set(np.unique(np.concatenate([old, new])).tolist()) - {-1}
+        for j in touched:
+            self.counts[j] = np.count_nonzero(self.a == j)
+        for j in touched:
             self.refresh(j)
 
+    def admissible(self, side: bool = True) -> bool:
+        """Whether the counts respect the limits and (if ``side``) every side row holds."""
+        return bool(np.all(self.counts <= self.costs.limit)
+                    and not (side and np.any(self.side < -1e-9)))
 
-def _relocate(state: _State, deadline: float) -> bool:
+
+#: Largest batch of moves :func:`_relocate` applies at once, as a share of the users.
+_BATCH_SHARE = 0.02
+
+
+def _relocate(state: _State, deadline: float, batched: bool = True) -> bool:
+    """Apply improving single-user moves until none is left (or the deadline passes).
+
+    Each user's best move is scored exactly against the current assignment. Moves are
+    applied in batches of the best ``k`` users' moves (each user moves at most once per
+    batch); a batch is kept only if the exact objective drops and every constraint holds,
+    and ``k`` doubles after a batch that delivers at least half its predicted saving and
+    halves otherwise. With ``k = 1`` this is plain best-improvement descent, so the search
+    stops at the same kind of local optimum; ``batched=False`` keeps ``k = 1``.
+    """
     improved = False
+    batch, cap = 1, max(1, int(_BATCH_SHARE * state.a.size)) if batched else 1
     while time.perf_counter() < deadline:
         d = state.deltas()
-        k = int(np.argmin(d))
-        best = d.flat[k]
-        if not best < -_EPS * max(abs(state.objective()), 1.0):
+        best_t = np.argmin(d, axis=1)
+        best_d = d[np.arange(d.shape[0]), best_t]
+        before = state.objective()
+        cand = np.flatnonzero(best_d < -_EPS * max(abs(before), 1.0))
+        if cand.size == 0:
             break
-        i, t = divmod(k, state.n_es + 1)
-        state.move(i, t)
+        k = min(batch, cand.size)
+        take = cand[np.argpartition(best_d[cand], k - 1)[:k]] if k < cand.size else cand
+        back = np.where(state.a[take] < 0, state.n_es, state.a[take])
+        state.move_many(take, best_t[take])
+        after = state.objective()
+        if k > 1 and not (after < before and state.admissible()):
+            state.move_many(take, back)
+            batch = max(1, k // 2)
+            continue
         improved = True
+        predicted = float(best_d[take].sum())
+        batch = min(cap, 2 * k) if before - after >= -0.5 * predicted else max(1, k // 2)
     return improved
 
 
-def _place_forced(state: _State) -> None:
+def _place_forced(state: _State, deadline: float, batched: bool = True) -> None:
     """Offload users that may not stay local but sit at home.
 
-    Each goes to its cheapest finite insertion; when every ES is too loaded for it (its
-    delay at one more user is infinite, e.g. a 1e308-bit prompt), it gets the ES where it
-    is cheapest alone, and that ES's other users are moved to their next best options.
+    Each goes to its cheapest finite insertion, in batches checked like those of
+    :func:`_relocate` (a batch that makes a cost infinite or breaks a count limit is undone
+    and halved; side rows are left to the repair that follows). When every ES is too loaded
+    for a user (its delay at one more user is infinite, e.g. a 1e308-bit prompt), it gets
+    the ES where it is cheapest alone, and that ES's other users are moved to their next
+    best options. With ``batched=False`` users are placed one by one, in index order.
     """
     costs = state.costs
+    batch = state.a.size
+    while batched and time.perf_counter() < deadline:
+        home = np.flatnonzero(costs.forced & (state.a < 0))
+        d = state.deltas(constrained=False)[home, :state.n_es]
+        best_t = np.argmin(d, axis=1) if home.size else home
+        best_d = d[np.arange(home.size), best_t]
+        fit = np.flatnonzero(np.isfinite(best_d))
+        if fit.size == 0:
+            break
+        k = min(batch, fit.size)
+        order = fit[np.argsort(best_d[fit], kind="stable")[:k]]
+        state.move_many(home[order], best_t[order])
+        if k > 1 and not (np.isfinite(state.objective()) and state.admissible(side=False)):
+            state.move_many(home[order], np.full(k, state.n_es))
+            batch = max(1, k // 2)
     for i in np.flatnonzero(costs.forced & (state.a < 0)):
+        if time.perf_counter() >= deadline:
+            return
         d = state.deltas(constrained=False)[i, :state.n_es]
         if np.isfinite(d).any():
             state.move(int(i), int(np.argmin(d)))
@@ -152,10 +218,10 @@ def _place_forced(state: _State) -> None:
         state.move(int(i), b)
 
 
-def _repair(state: _State, deadline: float) -> None:
+def _repair(state: _State, deadline: float, batched: bool = True) -> None:
     """Offload forced users left at home, then apply the moves that raise the most violated
     side row, cheapest per unit of gain first."""
-    _place_forced(state)
+    _place_forced(state, deadline, batched)
     while state.gain.size and np.any(state.side < -1e-9) and time.perf_counter() < deadline:
         s = int(np.argmin(state.side))
         off = state.a >= 0
@@ -202,9 +268,15 @@ def fixed_count_assignment(costs: LayerCosts, counts: np.ndarray,
                            time_limit: float | None = None) -> np.ndarray | None:
     """Best assignment with at most ``counts[j]`` users on ES j, each costed at ``counts[j]``.
 
-    A transportation LP (integral vertices); side rows are included and an answer that is
-    not integral is discarded. Returns ``None`` when there is no (integral) answer.
+    Without side rows it is a min-cost flow
+    (:func:`mecopt.heuristics.transport.transport_assignment`), whose answer is the best
+    with those counts. With side rows (accuracy target, hallucination cap) it is a
+    transportation LP plus those rows; the few users a fractional vertex splits are
+    re-assigned exactly with the others fixed (:func:`_integral_side`), which is near-best.
+    Returns ``None`` when there is no (integral) answer.
     """
+    if not costs.side:
+        return transport_assignment(costs, counts)
     inst = costs.inst
     n_users, n_es = inst.n_users, inst.n_servers
     cols = [costs.offload(j, int(counts[j])) if counts[j] >= 1 else np.full(n_users, np.inf)
@@ -223,20 +295,81 @@ def fixed_count_assignment(costs: LayerCosts, counts: np.ndarray,
     for s in costs.side:
         rows.append(sp.csr_matrix(np.where(es_var, -s.gain[ui], 0.0)[None, :]))
         rhs.append(np.array([-s.need]))
+    start = time.perf_counter()
     options = {} if time_limit is None else {"time_limit": max(time_limit, 1e-3)}
-    res = linprog(c[ui, ki], A_ub=sp.vstack(rows).tocsr(), b_ub=np.concatenate(rhs),
-                  A_eq=a_eq, b_eq=np.ones(n_users), bounds=(0, 1), method="highs",
-                  options=options)
+    a_ub, b_ub = sp.vstack(rows).tocsr(), np.concatenate(rhs)
+    res = linprog(c[ui, ki], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(n_users),
+                  bounds=(0, 1), method="highs", options=options)
     if res.status != 0 or res.x is None:
         return None
     x = res.x
-    if np.any(np.abs(x - np.round(x)) > 1e-6):
-        return None
+    frac = np.abs(x - np.round(x)) > 1e-6
+    if np.any(frac):
+        x = _integral_side(c[ui, ki], a_eq, a_ub, b_ub, x, frac, ui,
+                           None if time_limit is None
+                           else time_limit - (time.perf_counter() - start))
+        if x is None:
+            return None
     on = x > 0.5
     a = np.full(n_users, -1, dtype=np.int64)
     target = ki[on]
     a[ui[on]] = np.where(target < n_es, target, -1)
     return a
+
+
+def _integral_side(c: np.ndarray, a_eq: sp.csr_matrix, a_ub: sp.csr_matrix,
+                   b_ub: np.ndarray, x: np.ndarray, frac: np.ndarray, ui: np.ndarray,
+                   time_limit: float | None) -> np.ndarray | None:
+    """An integral answer of the fixed-count LP whose vertex ``x`` is fractional.
+
+    With side rows a vertex has a few fractional users (at most one per side row plus the
+    count rows they touch). Users whose LP answer is integral keep it; the fractional users
+    are re-assigned by a MILP (HiGHS) over their own columns, against what is left of the
+    count and side rows. Returns ``None`` when that MILP has no answer in time.
+    """
+    users = np.unique(ui[frac])
+    free = np.isin(ui, users)
+    fixed_x = np.where(free, 0.0, np.round(x))
+    b_left = b_ub - a_ub @ fixed_x
+    sub_eq = a_eq[users][:, free]
+    sub_ub = a_ub[:, free]
+    options: dict[str, float] = {}
+    if time_limit is not None:
+        if time_limit <= 0:
+            return None
+        options["time_limit"] = max(time_limit, 1e-3)
+    res = milp(c[free], integrality=np.ones(int(free.sum())), bounds=Bounds(0, 1),
+               constraints=[LinearConstraint(sub_eq, 1, 1),
+                            LinearConstraint(sub_ub, -np.inf, b_left)], options=options)
+    if res.x is None:
+        return None
+    out = fixed_x.copy()
+    out[free] = np.round(res.x)
+    return out
+
+
+def _descend(costs: LayerCosts, start: np.ndarray, deadline: float,
+             tried: list[np.ndarray], batched: bool) -> np.ndarray:
+    """Alternate relocation and fixed-count re-optimisation from ``start`` until neither
+    improves, a count vector in ``tried`` comes back, or the deadline passes."""
+    state = _State(costs, start)
+    _repair(state, deadline, batched)
+    while time.perf_counter() < deadline:
+        moved = _relocate(state, deadline, batched)
+        if any(np.array_equal(state.counts, t) for t in tried):
+            break
+        tried.append(state.counts.copy())
+        left = deadline - time.perf_counter()
+        b = fixed_count_assignment(costs, state.counts, left) if left > 0 else None
+        if b is None:
+            break
+        before = state.objective()
+        cand = _State(costs, b)
+        if cand.objective() < before * (1 - _EPS) and not np.any(cand.side < -1e-9):
+            state = cand
+        elif not moved:
+            break
+    return state.a
 
 
 def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None = None,
@@ -283,7 +416,6 @@ def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None =
         if not any(np.array_equal(extra, s) for s in seeds):
             seeds.append(extra)
     best_a, best_val = None, np.inf
-    tried: list[np.ndarray] = []
 
     def consider(a: np.ndarray) -> None:
         nonlocal best_a, best_val
@@ -293,31 +425,18 @@ def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None =
 
     for a in seeds:
         consider(a)
-    # Search from the two best distinct starts.
+    # Search from the two best distinct starts: batched descent first (fast at any size),
+    # then plain descent, which ends in other local optima (kim2026 N = 1,000 seed 0: 6e-4
+    # better), while time is left.
     scores = [evaluate(free, s) for s in seeds]
     order = sorted(range(len(seeds)),
                    key=lambda k: scores[k].objective if scores[k].feasible else np.inf)
-    for k in order[:2]:
-        if time.perf_counter() >= deadline:
-            break
-        state = _State(costs, seeds[k])
-        _repair(state, deadline)
-        while time.perf_counter() < deadline:
-            moved = _relocate(state, deadline)
-            if any(np.array_equal(state.counts, t) for t in tried):
+    for batched in (True, False):
+        tried: list[np.ndarray] = []
+        for k in order[:2]:
+            if time.perf_counter() >= deadline:
                 break
-            tried.append(state.counts.copy())
-            left = deadline - time.perf_counter()
-            b = fixed_count_assignment(costs, state.counts, left) if left > 0 else None
-            if b is None:
-                break
-            before = state.objective()
-            cand = _State(costs, b)
-            if cand.objective() < before * (1 - _EPS) and not np.any(cand.side < -1e-9):
-                state = cand
-            elif not moved:
-                break
-        consider(state.a)
+            consider(_descend(costs, seeds[k], deadline, tried, batched))
     if best_a is None:
         return np.asarray(seeds[0], dtype=np.int64)
     if inst.interference != "none":

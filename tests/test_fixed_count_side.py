@@ -1,0 +1,66 @@
+"""The fixed-count step of ``lns`` with a side row (accuracy target).
+
+With a side row the transportation LP has fractional vertices; the users it splits are
+re-assigned exactly. The answer must respect the counts and the side row, and cost no less
+than the exact fixed-count optimum (a MILP over the same columns) and little more.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+import mecopt
+from mecopt.formulations.layers import LayerCosts
+from mecopt.heuristics.lns import fixed_count_assignment
+
+
+def layer_cost(costs: LayerCosts, counts: np.ndarray, a: np.ndarray) -> float:
+    """Total cost of ``a`` with every user of ES j costed at ``counts[j]``."""
+    total = float(costs.local[a < 0].sum())
+    for j, n in enumerate(counts):
+        if (a == j).any():
+            total += float(costs.offload(j, int(n))[a == j].sum())
+    return total
+
+
+def exact_fixed(costs: LayerCosts, counts: np.ndarray) -> float:
+    """Optimum of the fixed-count problem with its side rows, as a MILP."""
+    n_users, n_es = costs.inst.n_users, costs.inst.n_servers
+    cols = [costs.offload(j, int(counts[j])) if counts[j] >= 1 else np.full(n_users, np.inf)
+            for j in range(n_es)]
+    c = np.column_stack(cols + [np.where(costs.forced, np.inf, costs.local)])
+    ui, ki = np.nonzero(np.isfinite(c))
+    n_var = ui.size
+    es = ki < n_es
+    cons = [LinearConstraint(sp.csr_matrix((np.ones(n_var), (ui, np.arange(n_var))),
+                                           shape=(n_users, n_var)), 1, 1),
+            LinearConstraint(sp.csr_matrix((np.ones(int(es.sum())),
+                                            (ki[es], np.flatnonzero(es))),
+                                           shape=(n_es, n_var)), 0, counts)]
+    for s in costs.side:
+        cons.append(LinearConstraint(np.where(es, s.gain[ui], 0.0)[None, :], s.need, np.inf))
+    res = milp(c[ui, ki], integrality=np.ones(n_var), bounds=Bounds(0, 1), constraints=cons,
+               options={"mip_rel_gap": 1e-9})
+    assert res.x is not None
+    return float(res.fun)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_side_row_answer_is_integral_feasible_and_near_best(seed):
+    inst = mecopt.scenario("kim2026", 40, seed)
+    lo = mecopt.solve(inst, "lns").accuracy
+    hi = mecopt.solve(inst, "edge-all").accuracy
+    inst = inst.replace(min_accuracy=lo + 0.5 * (hi - lo))
+    costs = LayerCosts.of(inst)
+    a0 = mecopt.solve(inst, "lns").assignment
+    counts = np.bincount(a0[a0 >= 0], minlength=inst.n_servers)
+    a = fixed_count_assignment(costs, counts)
+    assert a is not None
+    assert np.all(np.bincount(a[a >= 0], minlength=inst.n_servers) <= counts)
+    gain = costs.side[0]
+    assert float(gain.gain[a >= 0].sum()) >= gain.need - 1e-9
+    best = exact_fixed(costs, counts)
+    value = layer_cost(costs, counts, a)
+    assert value >= best - 1e-6 * abs(best)
+    assert value <= best + 0.01 * abs(best)
