@@ -138,3 +138,12 @@ def test_other_backends_solve_the_interval_model(backend):
     assert res.status == "optimal"
     assert res.objective == pytest.approx(ref.objective, rel=1e-4)
     assert res.bound <= ref.objective * (1 + 1e-9)
+
+
+def test_auto_without_time_limit_keeps_the_fast_path_beyond_twelve_users():
+    # A proof at N = 20-30 can take minutes: without a time limit "auto" returns the
+    # interference-free path's answer with its proven gap instead.
+    inst = mecopt.scenario("kim2026", 20, 0, interference="other-cells")
+    res = mecopt.solve(inst, "exact")
+    assert res.info["formulation"] != "intervals"
+    assert res.bound <= res.objective
