@@ -52,6 +52,9 @@ from mecopt.queues import QUEUE_MODELS
 MS = 1e3
 
 ROW_ONE_COUNT, ROW_COUNT, ROW_LINK, ROW_ASSIGN, ROW_ACCURACY, ROW_HALLUCINATION = range(6)
+#: Interference rows of :mod:`mecopt.formulations.interference_intervals` (fractional
+#: coefficients, in units of the noise power).
+ROW_INTERFERENCE = 6
 #: Row families with fractional (probability) coefficients.
 QUALITY_ROWS = (ROW_ACCURACY, ROW_HALLUCINATION)
 

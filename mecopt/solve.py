@@ -214,9 +214,9 @@ def solve(
         Solver options: ``tau`` and ``engine`` (``"fast"``, ``"vectorised"`` or ``"loop"``) for
         heuristics, ``time_budget`` for ``lns``; ``verbose``, ``warm_start``, ``lagrangian``
         (``"auto"``, ``"on"``, ``"off"``), ``formulation`` (``"auto"``, ``"count-indexed"``,
-        ``"decomposition"``, ``"enumeration"``, ``"big-m"``), ``gap`` (relative gap to stop
-        at) and ``progress`` (a callable receiving incumbent, bound and gap as they improve)
-        for exact solvers.
+        ``"decomposition"``, ``"enumeration"``, ``"intervals"``, ``"big-m"``), ``gap``
+        (relative gap to stop at) and ``progress`` (a callable receiving incumbent, bound and
+        gap as they improve) for exact solvers.
 
     Returns
     -------

@@ -12,7 +12,9 @@
    ``formulation="count-indexed"``). With other-cells interference, instances with at most
    ``ENUMERATION_LIMIT`` assignments are enumerated instead (exact), and larger ones get
    the interference-aware bound of :mod:`mecopt.formulations.interference_bound` besides
-   the interference-free one.
+   the interference-free one. Fewer than ``INTERVALS_N`` users with other-cells
+   interference (or ``formulation="intervals"``): the exact interval model, refined at the
+   true interference of each solution (:mod:`mecopt.solvers.interference`).
 
    Build the count-indexed MILP (:mod:`mecopt.formulations.count_indexed`) of the
    interference-free instance. On large models the Lagrangian bound and count-vector
@@ -70,7 +72,7 @@ RESERVE_SHARE = 0.2
 #: Relative slack allowed before a bound above the best objective is called faulty.
 BOUND_SLACK = 1e-9
 #: Formulations of the exact driver.
-FORMULATIONS = ("auto", "count-indexed", "decomposition", "enumeration", "big-m")
+FORMULATIONS = ("auto", "count-indexed", "decomposition", "enumeration", "intervals", "big-m")
 #: From this many users on, ``formulation="auto"`` takes the decomposition path (kim2026
 #: N = 120, seed 4: proven in 12 s against 35 s for HiGHS on the full model; seed 0: 8 s
 #: against 7 s; measured on a loaded 2-core machine).
@@ -82,6 +84,20 @@ SIDE_ROW_DECOMPOSITION_N = 40
 #: With interference, instances with at most this many assignments ((M+1)^N) are solved by
 #: enumeration (exact for every model: N = 8 with M = 4 has 390,625).
 ENUMERATION_LIMIT = 500_000
+#: Below this many users, ``formulation="auto"`` solves other-cells instances too large to
+#: enumerate with the interval model (:mod:`mecopt.solvers.interference`), which is exact;
+#: from it on, the interference-free path with the interference-aware bound.
+#: Measured on kim2026 (M = 4, 60 s): N = 10-12 proven; N = 30 ends at 1-3 % where the
+#: interference-free path ends at 5-6 %; larger models are left to that path.
+INTERVALS_N = 40
+#: Without a time limit, ``"auto"`` takes the interval model only up to this many users
+#: (a proof at N = 30 can take far longer than a minute); ``formulation="intervals"``
+#: always runs it to the proof.
+INTERVALS_UNLIMITED_N = 12
+#: Share of the time left that the interval refinement leaves for the final bound and the
+#: local search (at most ``INTERVALS_RESERVE_S`` seconds).
+INTERVALS_RESERVE = 0.1
+INTERVALS_RESERVE_S = 3.0
 #: Seconds (at most) of multiplier ascent for the interference-aware bound.
 INTERFERENCE_BOUND_BUDGET = 1.0
 #: With one side row, share of the time limit the decomposition's ascent may take.
@@ -195,7 +211,12 @@ def solve_exact(
         ``ENUMERATION_LIMIT`` assignments, ``"decomposition"`` from ``DECOMPOSITION_N``
         users, above ``LARGE_MODEL_COLS`` estimated columns or with a side row above
         ``SIDE_ROW_DECOMPOSITION_N`` users, else
-        ``"count-indexed"``; see the module docstring. ``"big-m"``: the generic big-M model
+        ``"count-indexed"``; with ``"other-cells"`` interference and fewer than
+        ``INTERVALS_N`` users (at most ``INTERVALS_UNLIMITED_N`` without a time limit),
+        ``"intervals"``. ``"intervals"``: the interval model of
+        :mod:`mecopt.formulations.interference_intervals`, refined adaptively (exact for
+        ``"other-cells"``; not on CP-SAT, which takes no continuous columns); see the
+        module docstring. ``"big-m"``: the generic big-M model
         of :mod:`mecopt.formulations.big_m` on the backend alone (warm-started from the
         greedy seeds), the reference the others are timed against; no interference.
     progress
@@ -361,6 +382,14 @@ def solve_exact(
         if bf.status == "optimal":
             bounds["enumeration"] = bf.objective
             return finish("feasible", "enumeration of every assignment")
+    if formulation == "intervals" or (
+            formulation == "auto" and lagrangian_mode == "auto"
+            and inst.interference == "other-cells" and inst.n_users < INTERVALS_N
+            and (time_limit is not None or inst.n_users <= INTERVALS_UNLIMITED_N)
+            and not getattr(backend, "integer_only", False)):
+        return _intervals_path(inst, free_inst, backend, candidates, bounds, info, deadline,
+                               threads, seed, engine, verbose, gap, report, finish,
+                               infeasible)
     if not numeric_range_ok(free_inst):
         # Extreme but valid inputs (a 1e308 s local delay, 1e308-bit prompts): the solvers
         # cannot represent these costs, so the heuristics' best answer is returned with the
@@ -487,6 +516,43 @@ def _interference_bound(inst: Instance, free_inst: Instance, candidates: Candida
                       max_iter=200)
     value = interference_bound(inst, u, mu)
     return value if np.isfinite(value) else None
+
+
+def _intervals_path(inst: Instance, free_inst: Instance, backend: Backend,
+                    candidates: Candidates, bounds: dict[str, float],
+                    info: dict[str, object], deadline: float | None, threads: int,
+                    seed: int, engine: str | None, verbose: bool, gap: float,
+                    report: Callable[[str, float | None, float | None], None],
+                    finish: Callable[[str, str], SolveResult],
+                    infeasible: Callable[[str], SolveResult]) -> SolveResult:
+    """Formulation ``"intervals"`` (see :mod:`mecopt.solvers.interference`)."""
+    from mecopt.solvers.interference import refine
+
+    if inst.interference != "other-cells":
+        raise MecoptError(f"formulation 'intervals': interference = {inst.interference!r}; "
+                          "it models 'other-cells' only (use 'auto')")
+    info["formulation"] = "intervals"
+    if not numeric_range_ok(free_inst):
+        raise MecoptError("formulation 'intervals': costs beyond the solvers' numeric range "
+                          f"(more than {NUMERIC_RANGE_S:g} s); use formulation 'auto'")
+    with np.errstate(over="ignore", invalid="ignore"):
+        bounds["trivial"] = trivial_bound(free_inst, count_indexed.cost_table(free_inst, 1))
+    stop = deadline
+    if deadline is not None:
+        left = max(_time_left(deadline), 0.0)
+        stop = deadline - min(INTERVALS_RESERVE * left, INTERVALS_RESERVE_S)
+    out = refine(inst, backend, [a for a, _ in candidates.values()], deadline=stop,
+                 threads=threads, seed=seed, gap=gap, engine=engine, verbose=verbose,
+                 report=report)
+    for name, a in out.assignments.items():
+        candidates[name] = (a, evaluate(inst, a))
+    info.update({f"intervals_{k}": v for k, v in out.info.items()})
+    info["cols"], info["rows"] = out.info.get("cols"), out.info.get("rows")
+    if out.infeasible:
+        return infeasible(out.infeasible)
+    if np.isfinite(out.bound):
+        bounds["intervals"] = out.bound
+    return finish("feasible", f"interference intervals, {out.info['rounds']} round(s)")
 
 
 def _hint(model: count_indexed.CountIndexedModel, free_inst: Instance, candidates: Candidates,

@@ -40,6 +40,10 @@ class CpSatBackend(ImportBackend):
     #: the backend when that exceeds the time left.
     build_seconds_per_nonzero = 3e-05
 
+    #: Integer models only: ``formulation="auto"`` does not pick a model with continuous
+    #: columns for it.
+    integer_only = True
+
     name = "ortools-cpsat"
     package = "ortools"
     module = "ortools.sat.python.cp_model"
@@ -48,8 +52,8 @@ class CpSatBackend(ImportBackend):
     def solve(self, milp: MatrixMILP, options: BackendOptions) -> BackendResult:
         if not milp.all_binary:
             raise MecoptError("ortools-cpsat: the model has continuous columns (formulation "
-                              "'big-m'); CP-SAT takes integer models only: use another "
-                              "backend or formulation")
+                              "'big-m' or 'intervals'); CP-SAT takes integer models only: use "
+                              "another backend or formulation")
         cp_model = require("ortools.sat.python.cp_model", self.package)
         md = cp_model.CpModel()
         xs = [md.new_bool_var(f"v{k}") for k in range(milp.n_vars)]

@@ -89,9 +89,13 @@ def main() -> None:
                     "| N | solver | seeds | proven (gap <= 1e-4) | median time to proof, s | "
                     "median gap | worst gap | median wall, s | peak RSS, MB | load |",
                     "|---|---|---|---|---|---|---|---|---|---|"])
-        keys = sorted({(r["n"], r["solver"]) for r in sel})
+        def label(r: dict) -> str:
+            form = (r.get("options") or {}).get("formulation")
+            return r["solver"] + (f" ({form})" if form else "")
+
+        keys = sorted({(r["n"], label(r)) for r in sel})
         for n, solver in keys:
-            g = [r for r in sel if r["n"] == n and r["solver"] == solver]
+            g = [r for r in sel if r["n"] == n and label(r) == solver]
             # Rows without a progress log (bruteforce) count as proven at their wall time.
             proofs = [r["time_to_proof"] if r.get("time_to_proof") is not None else r["wall"]
                       for r in g if r.get("time_to_proof") is not None
@@ -116,8 +120,10 @@ def main() -> None:
     section("binding", "Binding accuracy target: halfway from the unconstrained answer's "
                        "accuracy to the all-edge accuracy (time limit 60 s)")
     section("large", "N = 10,000 (time limit 60 s)")
-    section("interference", "Other-cells interference (N = 8: enumeration; larger N: the best "
-                            "of the interference-free and the interference-aware bounds)")
+    section("interference", "Other-cells interference (time limit 60 s; N = 8: enumeration "
+                            "(`exact`) and the interval model; N = 30: the interval model; "
+                            "N = 120: the best of the interference-free and the "
+                            "interference-aware bounds)")
 
     big_m_section(rows, out)
 

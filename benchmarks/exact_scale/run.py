@@ -103,7 +103,9 @@ def specs(parts: list[str], seeds: list[int]) -> list[dict]:
         "interference": [{"part": "interference", "n": 8, "solver": "bruteforce",
                           "interference": "other-cells"}]
         + [{"part": "interference", "n": n, "solver": "exact", "interference": "other-cells",
-            "time_limit": 60.0} for n in (8, 30, 120)],
+            "time_limit": 60.0, "options": options}
+           for n, options in ((8, {}), (8, {"formulation": "intervals", "gap": 1e-4}),
+                              (30, {"gap": 1e-4}), (120, {"gap": 1e-4}))],
     }
     out = [{**row, "seed": s} for part in parts if part in table for s in seeds
            for row in table[part]]
