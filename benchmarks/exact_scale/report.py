@@ -74,9 +74,10 @@ def main() -> None:
     rows = [json.loads(ln) for ln in (args.dir / "results.jsonl").read_text().splitlines()]
     loads = [r["load_average"][0] for r in rows if r.get("load_average")]
     out = ["# Exact at scale, kim2026 (M = 4), measured", "",
-           "Every figure below is **measured** on a shared 2-core machine (5 jobs competing; "
-           f"1-minute load average {min(loads):.1f}-{max(loads):.1f} during the run), each "
-           "solve in its own process, threads = 2. Remake with "
+           "Every figure below is **measured** on a shared 2-core machine (1-minute load "
+           f"average {min(loads):.1f}-{max(loads):.1f} over the rows, each row's own load in "
+           "its table), each solve in its own process, threads = 2. Parts were run at "
+           "different times, so compare rows of one table, not across tables. Remake with "
            "`python benchmarks/exact_scale/run.py && python benchmarks/exact_scale/report.py`."
            " Time to proof = first moment the progress log shows a relative gap <= 1e-4.",
            ""]
