@@ -53,7 +53,7 @@ from mecopt.formulations import big_m, count_indexed, lagrangian
 from mecopt.formulations.layers import LayerCosts, build_layers
 from mecopt.formulations.pricing import ascent
 from mecopt.heuristics import edge_all, goa, min_delay
-from mecopt.heuristics.lns import lns
+from mecopt.heuristics.lns import fixed_count_assignment, lns
 from mecopt.heuristics.local_search import improve
 from mecopt.instance import Instance
 from mecopt.result import GAP_TOL, SolveResult, relative_gap
@@ -628,6 +628,14 @@ def _side_search(inst: Instance, free_inst: Instance, state: decomposition.Decom
         a, _ = decomposition.count_neighbourhood(free_inst, costs, free_best[1],
                                                  free_best[2].objective * scale, stop)
         candidates["side-multiplier-counts"] = (a, evaluate(inst, a))
+        # The best answer's counts, re-optimised by the exact fixed-count MILP.
+        left = _time_left(deadline)
+        if left > 0:
+            counts = np.bincount(a[a >= 0], minlength=inst.n_servers)
+            b = fixed_count_assignment(costs, counts, None if deadline is None else 0.5 * left,
+                                       exact=True)
+            if b is not None:
+                candidates["side-multiplier-exact-counts"] = (b, evaluate(inst, b))
     for name in [n for n in candidates if n.startswith("side-multiplier")]:
         if candidates[name][1].feasible:
             report(name, candidates[name][1].objective, None)

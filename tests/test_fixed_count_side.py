@@ -64,3 +64,21 @@ def test_side_row_answer_is_integral_feasible_and_near_best(seed):
     value = layer_cost(costs, counts, a)
     assert value >= best - 1e-6 * abs(best)
     assert value <= best + 0.01 * abs(best)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_side_answer_is_the_fixed_count_optimum(seed):
+    inst = mecopt.scenario("kim2026", 40, seed)
+    lo = mecopt.solve(inst, "lns").accuracy
+    hi = mecopt.solve(inst, "edge-all").accuracy
+    inst = inst.replace(min_accuracy=lo + 0.5 * (hi - lo))
+    costs = LayerCosts.of(inst)
+    a0 = mecopt.solve(inst, "lns").assignment
+    counts = np.bincount(a0[a0 >= 0], minlength=inst.n_servers)
+    fast = fixed_count_assignment(costs, counts)
+    a = fixed_count_assignment(costs, counts, exact=True)
+    assert a is not None and np.all(np.bincount(a[a >= 0], minlength=inst.n_servers) <= counts)
+    assert float(costs.side[0].gain[a >= 0].sum()) >= costs.side[0].need - 1e-9
+    value = layer_cost(costs, counts, a)
+    assert value == pytest.approx(exact_fixed(costs, counts), rel=1e-7)
+    assert value <= layer_cost(costs, counts, fast) * (1 + 1e-12)
