@@ -646,15 +646,15 @@ def _side_search(inst: Instance, free_inst: Instance, state: decomposition.Decom
     if np.isfinite(out.bound):
         bounds["side-multiplier"] = out.bound
         info["side_multiplier_weight"] = out.weight
+    free_best = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
     starts = [a for a in (*out.bracket, *out.feasible) if a is not None]
     left = _time_left(deadline)
     if starts and left > 0:
-        budget = min(LNS_BUDGET, 0.5 * left)
-        starts.append(_best({n: (a, evaluate(free_inst, a))
-                             for n, (a, _) in candidates.items()})[1])
-        candidates["side-multiplier-lns"] = (
-            a := lns(free_inst, np.random.default_rng(seed), time_budget=budget, plan=False,
-                     policies=False, starts=starts), evaluate(inst, a))
+        if free_best is not None:
+            starts.append(free_best[1])
+        a = lns(free_inst, np.random.default_rng(seed), time_budget=min(LNS_BUDGET, 0.5 * left),
+                plan=False, policies=False, starts=starts)
+        candidates["side-multiplier-lns"] = (a, evaluate(inst, a))
     for k, a in enumerate(out.feasible):
         candidates[f"side-multiplier-{k}"] = (a, evaluate(inst, a))
     free_best = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
