@@ -46,20 +46,28 @@ def exact_fixed(costs: LayerCosts, counts: np.ndarray) -> float:
     return float(res.fun)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_side_row_answer_is_integral_feasible_and_near_best(seed):
+def binding_case(seed: int) -> tuple[LayerCosts, np.ndarray]:
+    """kim2026 N = 40 with an accuracy target halfway from ``lns``'s accuracy to all-edge,
+    and the counts of ``lns``'s answer to it."""
     inst = mecopt.scenario("kim2026", 40, seed)
     lo = mecopt.solve(inst, "lns").accuracy
     hi = mecopt.solve(inst, "edge-all").accuracy
     inst = inst.replace(min_accuracy=lo + 0.5 * (hi - lo))
-    costs = LayerCosts.of(inst)
     a0 = mecopt.solve(inst, "lns").assignment
-    counts = np.bincount(a0[a0 >= 0], minlength=inst.n_servers)
-    a = fixed_count_assignment(costs, counts)
+    return LayerCosts.of(inst), np.bincount(a0[a0 >= 0], minlength=inst.n_servers)
+
+
+def check_feasible(costs: LayerCosts, counts: np.ndarray, a: np.ndarray | None) -> None:
     assert a is not None
-    assert np.all(np.bincount(a[a >= 0], minlength=inst.n_servers) <= counts)
-    gain = costs.side[0]
-    assert float(gain.gain[a >= 0].sum()) >= gain.need - 1e-9
+    assert np.all(np.bincount(a[a >= 0], minlength=costs.inst.n_servers) <= counts)
+    assert float(costs.side[0].gain[a >= 0].sum()) >= costs.side[0].need - 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_side_row_answer_is_integral_feasible_and_near_best(seed):
+    costs, counts = binding_case(seed)
+    a = fixed_count_assignment(costs, counts)
+    check_feasible(costs, counts, a)
     best = exact_fixed(costs, counts)
     value = layer_cost(costs, counts, a)
     assert value >= best - 1e-6 * abs(best)
@@ -68,17 +76,10 @@ def test_side_row_answer_is_integral_feasible_and_near_best(seed):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_exact_side_answer_is_the_fixed_count_optimum(seed):
-    inst = mecopt.scenario("kim2026", 40, seed)
-    lo = mecopt.solve(inst, "lns").accuracy
-    hi = mecopt.solve(inst, "edge-all").accuracy
-    inst = inst.replace(min_accuracy=lo + 0.5 * (hi - lo))
-    costs = LayerCosts.of(inst)
-    a0 = mecopt.solve(inst, "lns").assignment
-    counts = np.bincount(a0[a0 >= 0], minlength=inst.n_servers)
+    costs, counts = binding_case(seed)
     fast = fixed_count_assignment(costs, counts)
     a = fixed_count_assignment(costs, counts, exact=True)
-    assert a is not None and np.all(np.bincount(a[a >= 0], minlength=inst.n_servers) <= counts)
-    assert float(costs.side[0].gain[a >= 0].sum()) >= costs.side[0].need - 1e-9
+    check_feasible(costs, counts, a)
     value = layer_cost(costs, counts, a)
     assert value == pytest.approx(exact_fixed(costs, counts), rel=1e-7)
     assert value <= layer_cost(costs, counts, fast) * (1 + 1e-12)
