@@ -208,6 +208,25 @@ def prune_assignment(inst: Instance, assignment: np.ndarray, table: np.ndarray) 
         a[bad[0]] = -1
 
 
+def add_layer_rows(blocks: RowBlocks, layer_of_x: np.ndarray, y_n: np.ndarray,
+                   link: bool = True) -> None:
+    """Rows tying the ``x`` columns (first) to their layer's ``y`` column (right after them).
+
+    Count rows ``sum_i x_ijn - n y_jn = 0`` (row index = ``y`` index) and, with ``link``,
+    ``x_ijn <= y_jn``. ``layer_of_x`` is the ``y`` index of each ``x`` column, ``y_n`` the
+    count of each layer.
+    """
+    n_x, n_y = layer_of_x.size, y_n.size
+    blocks.add(np.concatenate([layer_of_x, np.arange(n_y)]),
+               np.concatenate([np.arange(n_x), n_x + np.arange(n_y)]),
+               np.concatenate([np.ones(n_x), -y_n.astype(float)]), np.zeros(n_y),
+               np.zeros(n_y), ROW_COUNT)
+    if link:
+        blocks.add(np.repeat(np.arange(n_x), 2),
+                   np.column_stack([np.arange(n_x), n_x + layer_of_x]).ravel(),
+                   np.tile([1.0, -1.0], n_x), np.full(n_x, -np.inf), np.zeros(n_x), ROW_LINK)
+
+
 def build(inst: Instance, *, link_rows: bool = True) -> CountIndexedModel:
     """Build the count-indexed MILP of ``inst``.
 
@@ -255,14 +274,7 @@ def build(inst: Instance, *, link_rows: bool = True) -> CountIndexedModel:
     es_with_y, es_row = np.unique(yj, return_inverse=True)
     add(es_row, n_x + np.arange(n_y), np.ones(n_y), np.full(es_with_y.size, -np.inf),
         np.ones(es_with_y.size), ROW_ONE_COUNT)
-    # Count rows: sum_i x_ijn - n y_jn = 0 (row index = y index).
-    add(np.concatenate([x_to_y - n_x, np.arange(n_y)]),
-        np.concatenate([np.arange(n_x), n_x + np.arange(n_y)]),
-        np.concatenate([np.ones(n_x), -y_n.astype(float)]), np.zeros(n_y), np.zeros(n_y),
-        ROW_COUNT)
-    if link_rows:
-        add(np.repeat(np.arange(n_x), 2), np.column_stack([np.arange(n_x), x_to_y]).ravel(),
-            np.tile([1.0, -1.0], n_x), np.full(n_x, -np.inf), np.zeros(n_x), ROW_LINK)
+    add_layer_rows(blocks, x_to_y - n_x, y_n, link=link_rows)
     # Assignment rows.
     forced = must_offload(inst)
     users_with_x, user_row = np.unique(xi, return_inverse=True)

@@ -54,11 +54,10 @@ from mecopt.channel import INTERFERENCE, comm_delay
 from mecopt.formulations.count_indexed import (
     MS,
     ROW_ASSIGN,
-    ROW_COUNT,
     ROW_INTERFERENCE,
-    ROW_LINK,
     ROW_ONE_COUNT,
     CountIndexedModel,
+    add_layer_rows,
     local_cost,
     must_offload,
     prunable,
@@ -279,13 +278,7 @@ def build_intervals(inst: Instance, breaks: list[np.ndarray]) -> IntervalModel:
     add(np.concatenate([yj, np.arange(n_es)]), np.concatenate([n_x + np.arange(n_y),
                                                                e0 + np.arange(n_es)]),
         np.ones(n_y + n_es), np.ones(n_es), np.ones(n_es), ROW_ONE_COUNT)
-    add(np.concatenate([layer_of_x, np.arange(n_y)]),
-        np.concatenate([np.arange(n_x), n_x + np.arange(n_y)]),
-        np.concatenate([np.ones(n_x), -y_n.astype(float)]), np.zeros(n_y), np.zeros(n_y),
-        ROW_COUNT)
-    add(np.repeat(np.arange(n_x), 2),
-        np.column_stack([np.arange(n_x), n_x + layer_of_x]).ravel(),
-        np.tile([1.0, -1.0], n_x), np.full(n_x, -np.inf), np.zeros(n_x), ROW_LINK)
+    add_layer_rows(blocks, layer_of_x, y_n)
     # z_ij = sum_nk x_ijnk.
     add(np.concatenate([z_of_x, np.arange(n_z)]),
         np.concatenate([np.arange(n_x), z0 + np.arange(n_z)]),

@@ -24,11 +24,10 @@ from mecopt.formulations.count_indexed import (
     MS,
     ROW_ACCURACY,
     ROW_ASSIGN,
-    ROW_COUNT,
     ROW_HALLUCINATION,
-    ROW_LINK,
     ROW_ONE_COUNT,
     CountIndexedModel,
+    add_layer_rows,
     local_cost,
     must_offload,
     prunable,
@@ -221,13 +220,7 @@ def build_layers(costs: LayerCosts, counts: list[np.ndarray],
         np.ones(n_es), ROW_ONE_COUNT)
     if np.any(must & ~np.isin(es_rows, yj)):
         reason = "no count left for an ES that must be used"
-    add(np.concatenate([layer_of_x, np.arange(n_y)]),
-        np.concatenate([np.arange(n_x), n_x + np.arange(n_y)]),
-        np.concatenate([np.ones(n_x), -y_n.astype(float)]), np.zeros(n_y), np.zeros(n_y),
-        ROW_COUNT)
-    add(np.repeat(np.arange(n_x), 2),
-        np.column_stack([np.arange(n_x), n_x + layer_of_x]).ravel(),
-        np.tile([1.0, -1.0], n_x), np.full(n_x, -np.inf), np.zeros(n_x), ROW_LINK)
+    add_layer_rows(blocks, layer_of_x, y_n)
     forced = costs.forced
     n_users = inst.n_users
     # One assignment row per user (rows of users without a column stay empty).
