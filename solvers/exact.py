@@ -57,7 +57,7 @@ from mecopt.heuristics.lns import fixed_count_assignment, lns
 from mecopt.heuristics.local_search import improve
 from mecopt.instance import Instance
 from mecopt.result import GAP_TOL, SolveResult, relative_gap
-from mecopt.solvers import decomposition, side_multiplier
+from mecopt.solvers import count_enumeration, decomposition, side_multiplier
 from mecopt.solvers.base import MIP_REL_GAP, Backend, BackendOptions, BackendResult
 from mecopt.solvers.bruteforce import BruteForceSolver
 
@@ -681,6 +681,35 @@ def _side_search(inst: Instance, free_inst: Instance, state: decomposition.Decom
     return min(upper, free_best[2].objective) if free_best is not None else upper
 
 
+def _count_search(inst: Instance, free_inst: Instance, state: decomposition.DecompositionState,
+                  costs: LayerCosts, candidates: Candidates, bounds: dict[str, float],
+                  info: dict[str, object], deadline: float | None, gap: float,
+                  report: Callable[[str, float | None, float | None], None],
+                  ) -> count_enumeration.CountSearch | None:
+    """Count enumeration (:mod:`mecopt.solvers.count_enumeration`) from the decomposition's
+    multipliers and the best answer known; ``None`` when it does not start."""
+    free_best = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
+    if free_best is None or state.u is None:
+        return None
+    scale = count_indexed.MS * inst.n_users
+
+    def told(incumbent: float | None, bound: float | None) -> None:
+        report("count-enumeration", None if incumbent is None else incumbent / scale,
+               None if bound is None else bound / scale)
+
+    out = count_enumeration.search(costs, state.u, state.mu, free_best[2].objective * scale,
+                                   free_best[1], deadline=deadline, gap=gap, report=told)
+    if not out.started:
+        return None
+    info.update({"count_vectors": out.vectors, "count_lps": out.lps,
+                 "count_milps": out.milps})
+    if out.assignment is not None:
+        candidates["count-enumeration"] = (out.assignment, evaluate(inst, out.assignment))
+    if np.isfinite(out.bound):
+        bounds["count-enumeration"] = out.bound / scale
+    return out
+
+
 def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
                         candidates: Candidates, bounds: dict[str, float],
                         info: dict[str, object], notes: list[str], deadline: float | None,
@@ -745,6 +774,15 @@ def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
         return finish("feasible", "decomposition: closed by the Lagrangian bound")
     if _time_left(deadline) <= 0:
         return finish("feasible", "decomposition: time limit")
+    if costs.side:
+        # Few count vectors survive: settle them one by one (exact with the side rows).
+        found = _count_search(inst, free_inst, state, costs, candidates, bounds, info,
+                              deadline, gap, report)
+        if found is not None:
+            if found.complete:
+                return finish("feasible", "decomposition + count enumeration: every count "
+                                          "vector settled")
+            return finish("feasible", "decomposition + count enumeration: time limit")
     if side and state.mu is not None:
         # Whether the backend will get a reduced model (then it gets the time left).
         reduced = decomposition.reduced_model(costs, state, upper * scale) is not None
