@@ -155,7 +155,8 @@ def fixed_count_milp(costs: LayerCosts, lp: FixedCountLP, below: float,
     Reduced-cost fixing against ``below`` first: a column whose reduced cost exceeds
     ``below - lp.value`` is 0 in every answer under ``below`` (and one whose reduced cost is
     below its negative is 1), and a user whose row multiplier exceeds it may not stay
-    local. The small MILP left goes to HiGHS.
+    local. The small MILP left goes to HiGHS, with ``below`` as its cutoff and presolve off
+    (kim2026 N = 120: 1.1 s for 136 such MILPs against 12 s with presolve and no cutoff).
 
     Returns ``(status, value, bound, assignment)`` (MILP units): ``"solved"`` (``value``
     within the relative ``gap`` of ``bound``), ``"none"`` (nothing under ``below``: the
@@ -173,21 +174,24 @@ def fixed_count_milp(costs: LayerCosts, lp: FixedCountLP, below: float,
     row_lo[:n_users] = np.where(u > slack + tol, 1.0, row_lo[:n_users])
     sol = solve_matrix(p.c, costs.constant, p.a, row_lo, p.row_hi, col_lo, col_hi,
                        np.ones(p.c.size, dtype=bool), time_limit=time_limit,
-                       mip_rel_gap=gap)
+                       mip_rel_gap=gap, cutoff=below, presolve=False)
     if sol.status == "infeasible":
         return "none", np.inf, below, None
-    bound = -np.inf if sol.bound is None else float(sol.bound)
-    if sol.x is None:
-        return "limit", np.inf, bound, None
-    a = np.full(n_users, -1, dtype=np.int64)
-    on = sol.x > 0.5
-    a[p.user[on]] = p.es[on]
-    value = float(p.c @ np.round(sol.x)) + costs.constant
-    if sol.status != "optimal":
-        return "limit", value, bound, a
-    # Answers at or above ``below`` were cut off by the fixing: the bound is ``below`` at
-    # most for them, and ``bound`` for the rest.
-    return "solved", value, min(bound, below), a
+    # Answers at or above ``below`` were cut off (by the fixing and the cutoff): the
+    # vector's optimum is at least the smaller of ``below`` and the run's bound.
+    bound = -np.inf if sol.bound is None else min(float(sol.bound), below)
+    a = None
+    value = np.inf
+    if sol.x is not None:
+        a = np.full(n_users, -1, dtype=np.int64)
+        on = sol.x > 0.5
+        a[p.user[on]] = p.es[on]
+        value = float(p.c @ np.round(sol.x)) + costs.constant
+    if sol.status == "optimal":
+        return "solved", value, bound, a
+    if bound >= below:
+        return "none", value, below, a
+    return "limit", value, bound, a
 
 
 class _Pool:

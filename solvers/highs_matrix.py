@@ -60,7 +60,7 @@ def solve_matrix(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndar
                  integer: np.ndarray | None, *, time_limit: float | None = None,
                  threads: int = 1, seed: int = 0, mip_rel_gap: float = 1e-6,
                  hint: np.ndarray | None = None, cutoff: float | None = None,
-                 verbose: bool = False) -> MatrixSolution:
+                 presolve: bool = True, verbose: bool = False) -> MatrixSolution:
     """Solve ``min c x + constant`` s.t. ``row_lo <= A x <= row_hi``, ``col_lo <= x <=
     col_hi``, ``x_k`` integer where ``integer`` (an LP when ``integer`` is None or all
     False).
@@ -77,6 +77,10 @@ def solve_matrix(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndar
         A feasible column vector to start from (MILP).
     cutoff
         Only solutions of objective below this are sought (MILP ``objective_bound``).
+    presolve
+        HiGHS presolve on (default) or off. Off, a ``cutoff`` prunes from the first node
+        (small fixed-count MILPs: ten times faster, see
+        :mod:`mecopt.solvers.count_enumeration`).
     """
     hp = require("highspy", "highspy")
     start = time.perf_counter()
@@ -87,6 +91,8 @@ def solve_matrix(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndar
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("primal_feasibility_tolerance", FEAS_TOL)
     h.setOptionValue("mip_feasibility_tolerance", FEAS_TOL)
+    if not presolve:
+        h.setOptionValue("presolve", "off")
     is_mip = integer is not None and bool(np.any(integer))
     inf = hp.kHighsInf
     lp = hp.HighsLp()
