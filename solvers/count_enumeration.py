@@ -256,8 +256,14 @@ class _Pool:
 def search(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float,
            assignment: np.ndarray, *, deadline: float | None, gap: float,
            report: Callable[[float | None, float | None], None] | None = None,
-           max_vectors: int = MAX_VECTORS) -> CountSearch:
+           max_vectors: int = MAX_VECTORS, passes: bool = False) -> CountSearch:
     """Settle every count vector whose bound at ``(u, mu)`` is below ``upper``.
+
+    With ``passes``, when more than ``max_vectors`` vectors would be listed (a poor
+    incumbent), a pass
+    lists those below a lower threshold ``T`` (halved towards the bound at ``(u, mu)`` until
+    they fit) and settles them; the MILPs on the way usually improve the incumbent, and the
+    next pass lists the vectors from ``T`` up to the new threshold.
 
     Parameters
     ----------
@@ -277,7 +283,11 @@ def search(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
     report
         Called with ``(incumbent, bound)`` (MILP units) when either improves.
     max_vectors
-        Give up (``started = False``) when more vectors than this are listed.
+        Most vectors listed in one pass; ``started = False`` when they do not fit (with
+        ``passes``: when not even the vectors close to the bound at ``(u, mu)`` fit).
+    passes
+        Allow passes below the incumbent's threshold (worth it with multipliers close to
+        the LP optimum, whose bound is close to the optimum).
     """
     out = CountSearch(upper=upper, assignment=assignment)
     if mu is None:
@@ -299,27 +309,72 @@ def search(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
         return out.upper - gap * (1.0 - 1e-6) * abs(out.upper)
 
     pool = _Pool(costs, kept)
-    first = threshold()
-    t0 = time.perf_counter()
-    if not pool.list_vectors(u, mu, first, max_vectors):
-        return out
-    out.seconds["list"] = time.perf_counter() - t0
-    out.started = True
-    out.vectors = len(pool.vectors)
+    duals: list[tuple[np.ndarray, np.ndarray]] = []
+    done_below = -np.inf  # vectors whose starting bound is below this are settled
+    settled = np.inf  # the least of their settled values
+    best_bound = -np.inf
+    while True:
+        top = threshold()
+        t0 = time.perf_counter()
+        while top > done_below and not pool.list_vectors(u, mu, top, max_vectors):
+            top = fixed.bound + 0.5 * (top - fixed.bound)
+            if not passes or top - fixed.bound < 1e-3 * gap * abs(out.upper):
+                top = -np.inf
+        out.seconds["list"] = out.seconds.get("list", 0.0) + time.perf_counter() - t0
+        if top <= done_below:
+            break
+        out.started = True
+        fresh = pool.bound >= done_below
+        pool.vectors, pool.bound = pool.vectors[fresh], pool.bound[fresh]
+        out.vectors += len(pool.vectors)
+        for du, dm in duals:
+            pool.raise_bounds(du, dm)
+        finished, least = _settle(costs, pool, out, threshold, top, duals, deadline, gap,
+                                  report, settled, best_bound)
+        settled = min(settled, least)
+        best_bound = max(best_bound, out.bound)
+        if not finished:
+            break
+        done_below = top
+        if top >= threshold():
+            out.complete = True
+            break
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
+    out.bound = max(best_bound, min(out.upper, done_below, settled)) if out.started \
+        else -np.inf
+    return out
+
+
+def _settle(costs: LayerCosts, pool: _Pool, out: CountSearch,
+            threshold: Callable[[], float], top: float,
+            duals: list[tuple[np.ndarray, np.ndarray]], deadline: float | None, gap: float,
+            report: Callable[[float | None, float | None], None] | None, settled: float,
+            best_bound: float) -> tuple[bool, float]:
+    """One pass: settle the listed vectors (every vector not listed has a bound of at least
+    ``top``; earlier passes' vectors have values of at least ``settled``). Sets
+    ``out.bound`` to the pass's best proven bound; returns whether every listed vector was
+    settled and the least of their settled values."""
     # Per vector: 0 open, 1 settled by its bound, 2 settled by its MILP value.
     state = np.zeros(len(pool.vectors), dtype=np.int8)
     value = np.full(len(pool.vectors), np.inf)
 
     def lower() -> float:
-        open_ = state == 0
-        parts = [out.upper, first]
-        if open_.any():
-            parts.append(float(pool.bound[open_].min()))
-        parts.append(float(pool.bound[state == 1].min()) if (state == 1).any() else np.inf)
-        parts.append(float(value[state == 2].min()) if (state == 2).any() else np.inf)
+        parts = [out.upper, top, settled]
+        for mask, arr in ((state == 0, pool.bound), (state == 1, pool.bound),
+                          (state == 2, value)):
+            if mask.any():
+                parts.append(float(arr[mask].min()))
         return min(parts)
 
-    best_bound = -np.inf
+    def least() -> float:
+        parts = [np.inf]
+        for mask, arr in ((state == 1, pool.bound), (state == 2, value)):
+            if mask.any():
+                parts.append(float(arr[mask].min()))
+        return min(parts)
+
+    finished = False
     while True:
         thr = threshold()
         state[(state == 0) & (pool.bound >= thr)] = 1
@@ -330,7 +385,7 @@ def search(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
             if report is not None:
                 report(None, b)
         if open_.size == 0:
-            out.complete = True
+            finished = True
             break
         if deadline is not None and time.perf_counter() >= deadline:
             break
@@ -344,6 +399,7 @@ def search(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
         if lp.u is None or lp.mu is None:
             pool.bound[k] = np.inf
             continue
+        duals.append((lp.u, lp.mu))
         pool.raise_bounds(lp.u, lp.mu)
         pool.bound[k] = max(pool.bound[k], lp.value)
         out.seconds["pool"] = out.seconds.get("pool", 0.0) + time.perf_counter() - t1
@@ -362,8 +418,8 @@ def search(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
                 report(val, None)
         pool.bound[k] = max(pool.bound[k], bnd)
         if status == "solved":
-            state[k], value[k] = 2, max(bnd, -np.inf)
+            state[k], value[k] = 2, bnd
         elif status == "limit":
             break
     out.bound = max(best_bound, lower())
-    return out
+    return finished, least()

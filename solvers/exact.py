@@ -6,11 +6,14 @@
 2. ``formulation="auto"`` (default) takes the decomposition path of
    :mod:`mecopt.solvers.decomposition` when the count-indexed model would have more than
    ``LARGE_MODEL_COLS`` columns: no full model, a Lagrangian bound by partial sorts, count
-   fixing, and the backend on the model over the surviving counts; with exactly one side
-   row, the multiplier search of :mod:`mecopt.solvers.side_multiplier` (inner solves by
-   this driver on instances without the row) raises the bound first. Otherwise (or with
-   ``formulation="count-indexed"``). With other-cells interference, instances with at most
-   ``ENUMERATION_LIMIT`` assignments are enumerated instead (exact), and larger ones get
+   fixing, and the backend on the model over the surviving counts. With side rows and the
+   HiGHS backend, when few count vectors survive, the count enumeration of
+   :mod:`mecopt.solvers.count_enumeration` settles them one by one (exact); otherwise, with
+   exactly one side row, the multiplier search of :mod:`mecopt.solvers.side_multiplier`
+   (inner solves by this driver on instances without the row) raises the bound first.
+   Otherwise (or with ``formulation="count-indexed"``). With other-cells interference,
+   instances with at most ``ENUMERATION_LIMIT`` assignments are enumerated instead (exact),
+   and larger ones get
    the interference-aware bound of :mod:`mecopt.formulations.interference_bound` besides
    the interference-free one. Fewer than ``INTERVALS_N`` users with other-cells
    interference (or ``formulation="intervals"``): the exact interval model, refined at the
@@ -632,11 +635,13 @@ def _side_search(inst: Instance, free_inst: Instance, state: decomposition.Decom
                  bounds: dict[str, float], info: dict[str, object], deadline: float | None,
                  seed: int, gap: float, upper: float,
                  report: Callable[[str, float | None, float | None], None],
-                 descend: bool = True) -> float:
+                 descend: bool = True,
+                 settle: Callable[[float], bool] | None = None) -> float:
     """Run the side-row multiplier search with most of the time left, then ``lns`` from
-    both ends of its bracket and the count neighbourhood of the best answer, and (with
-    ``descend``) a descent over count vectors by exact fixed-count MILPs; returns the best
-    interference-free objective known."""
+    both ends of its bracket, then ``settle(weight)`` (which returns True when it closed
+    the gap; the rest is then skipped), the count neighbourhood of the best answer and
+    (with ``descend``) a descent over count vectors by exact fixed-count MILPs; returns the
+    best interference-free objective known."""
     left = _time_left(deadline)
     stop = None if deadline is None else time.perf_counter() + SIDE_SEARCH_SHARE * left
     out = side_multiplier.search(free_inst, inner, w0=float(state.mu[0]) / count_indexed.MS,
@@ -657,9 +662,11 @@ def _side_search(inst: Instance, free_inst: Instance, state: decomposition.Decom
         candidates["side-multiplier-lns"] = (a, evaluate(inst, a))
     for k, a in enumerate(out.feasible):
         candidates[f"side-multiplier-{k}"] = (a, evaluate(inst, a))
+    settled = settle is not None and np.isfinite(out.bound) and _time_left(deadline) > 0 \
+        and settle(out.weight)
     free_best = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
     left = _time_left(deadline)
-    if free_best is not None and left > 0:
+    if free_best is not None and left > 0 and not settled:
         # Count vectors next to the best answer, each re-optimised with the side row.
         stop = None if deadline is None else time.perf_counter() + 0.5 * left
         scale = count_indexed.MS * inst.n_users
@@ -681,15 +688,15 @@ def _side_search(inst: Instance, free_inst: Instance, state: decomposition.Decom
     return min(upper, free_best[2].objective) if free_best is not None else upper
 
 
-def _count_search(inst: Instance, free_inst: Instance, state: decomposition.DecompositionState,
-                  costs: LayerCosts, candidates: Candidates, bounds: dict[str, float],
-                  info: dict[str, object], deadline: float | None, gap: float,
-                  report: Callable[[str, float | None, float | None], None],
-                  ) -> count_enumeration.CountSearch | None:
-    """Count enumeration (:mod:`mecopt.solvers.count_enumeration`) from the decomposition's
-    multipliers and the best answer known; ``None`` when it does not start."""
+def _count_search(inst: Instance, free_inst: Instance, u: np.ndarray | None,
+                  mu: np.ndarray | None, costs: LayerCosts, candidates: Candidates,
+                  bounds: dict[str, float], info: dict[str, object], deadline: float | None,
+                  gap: float, report: Callable[[str, float | None, float | None], None],
+                  passes: bool = False) -> count_enumeration.CountSearch | None:
+    """Count enumeration (:mod:`mecopt.solvers.count_enumeration`) from the multipliers
+    ``(u, mu)`` and the best answer known; ``None`` when it does not start."""
     free_best = _best({n: (a, evaluate(free_inst, a)) for n, (a, _) in candidates.items()})
-    if free_best is None or state.u is None:
+    if free_best is None or u is None:
         return None
     scale = count_indexed.MS * inst.n_users
 
@@ -697,12 +704,14 @@ def _count_search(inst: Instance, free_inst: Instance, state: decomposition.Deco
         report("count-enumeration", None if incumbent is None else incumbent / scale,
                None if bound is None else bound / scale)
 
-    out = count_enumeration.search(costs, state.u, state.mu, free_best[2].objective * scale,
-                                   free_best[1], deadline=deadline, gap=gap, report=told)
+    out = count_enumeration.search(costs, u, mu, free_best[2].objective * scale,
+                                   free_best[1], deadline=deadline, gap=gap, report=told,
+                                   passes=passes)
     if not out.started:
         return None
-    info.update({"count_vectors": out.vectors, "count_lps": out.lps,
-                 "count_milps": out.milps})
+    for key, n in (("count_vectors", out.vectors), ("count_lps", out.lps),
+                   ("count_milps", out.milps)):
+        info[key] = int(info.get(key, 0)) + n  # type: ignore[call-overload]
     if out.assignment is not None:
         candidates["count-enumeration"] = (out.assignment, evaluate(inst, out.assignment))
     if np.isfinite(out.bound):
@@ -774,20 +783,46 @@ def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
         return finish("feasible", "decomposition: closed by the Lagrangian bound")
     if _time_left(deadline) <= 0:
         return finish("feasible", "decomposition: time limit")
-    if costs.side:
-        # Few count vectors survive: settle them one by one (exact with the side rows).
-        found = _count_search(inst, free_inst, state, costs, candidates, bounds, info,
-                              deadline, gap, report)
-        if found is not None:
-            if found.complete:
-                return finish("feasible", "decomposition + count enumeration: every count "
-                                          "vector settled")
+    if costs.side and backend.name == "highs":
+        # Few count vectors survive: settle them one by one (exact with the side rows; the
+        # small LPs and MILPs are HiGHS's, so other backends keep their own path).
+        found = _count_search(inst, free_inst, state.u, state.mu, costs, candidates, bounds,
+                              info, deadline, gap, report)
+        if found is not None and found.complete:
+            return finish("feasible", "decomposition + count enumeration: every count "
+                                      "vector settled")
+        if found is not None and _time_left(deadline) <= 0:
             return finish("feasible", "decomposition + count enumeration: time limit")
     if side and state.mu is not None:
         # Whether the backend will get a reduced model (then it gets the time left).
         reduced = decomposition.reduced_model(costs, state, upper * scale) is not None
+        enumerated: list[count_enumeration.CountSearch] = []
+
+        def settle(weight: float) -> bool:
+            # Multipliers of the user rows at the side row's best weight: the decomposition
+            # of the instance with the row moved into the objective (it has no side row,
+            # so its ascent gets close to its LP bound fast).
+            row = side_multiplier.single_side_row(free_inst)
+            relaxed = side_multiplier.relaxed(free_inst, row, weight)
+            left = _time_left(deadline)
+            stop = None if deadline is None else time.perf_counter() + 0.25 * left
+            st, _ = decomposition.decompose(relaxed, [a for a, _ in candidates.values()],
+                                            deadline=stop, seed=seed,
+                                            report=lambda *_: None, gap=gap / 4)
+            mu = np.array([weight * count_indexed.MS])
+            found = _count_search(inst, free_inst, st.u, mu, costs, candidates, bounds, info,
+                                  deadline, gap, report, passes=True)
+            if found is None:
+                return False
+            enumerated.append(found)
+            return found.complete
+
         upper = _side_search(inst, free_inst, state, costs, inner, candidates, bounds, info,
-                             deadline, seed, gap, upper, report, descend=not reduced)
+                             deadline, seed, gap, upper, report, descend=not reduced,
+                             settle=settle if backend.name == "highs" else None)
+        if enumerated and enumerated[-1].complete:
+            return finish("feasible", "decomposition + side-row multiplier search + count "
+                                      "enumeration: every count vector settled")
         now_gap = relative_gap(upper, max(bounds.get("side-multiplier", -np.inf),
                                           bounds.get("lagrangian", -np.inf)))
         if now_gap is not None and now_gap <= gap:
