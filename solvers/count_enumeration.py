@@ -224,9 +224,9 @@ class _Pool:
         return base, out
 
     def list_vectors(self, u: np.ndarray, mu: np.ndarray, threshold: float,
-                     limit: int) -> bool:
-        """List every vector with bound below ``threshold`` at ``(u, mu)``; False if more
-        than ``limit``."""
+                     limit: int, floor: float = -np.inf) -> bool:
+        """List every vector with bound in ``[floor, threshold)`` at ``(u, mu)``; False if
+        more than ``limit``."""
         base, tabs = self.tables(u, mu)
         vals = [t[k] for t, k in zip(tabs, self.kept, strict=True)]
         mins = [float(v.min()) for v in vals]
@@ -238,8 +238,10 @@ class _Pool:
                 return False
             s = psum[:, None] + v[None, :]
             keep = s + rest < threshold
-            if j == len(vals) - 1 and int(keep.sum()) > limit:
-                return False
+            if j == len(vals) - 1:
+                keep &= s >= floor
+                if int(keep.sum()) > limit:
+                    return False
             pi, ci = np.nonzero(keep)
             partial = np.column_stack([partial[pi], counts[ci]])
             psum = s[pi, ci]
@@ -256,14 +258,14 @@ class _Pool:
 def search(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float,
            assignment: np.ndarray, *, deadline: float | None, gap: float,
            report: Callable[[float | None, float | None], None] | None = None,
-           max_vectors: int = MAX_VECTORS, passes: bool = False) -> CountSearch:
+           max_vectors: int | None = None, passes: bool = False) -> CountSearch:
     """Settle every count vector whose bound at ``(u, mu)`` is below ``upper``.
 
     With ``passes``, when more than ``max_vectors`` vectors would be listed (a poor
-    incumbent), a pass
-    lists those below a lower threshold ``T`` (halved towards the bound at ``(u, mu)`` until
-    they fit) and settles them; the MILPs on the way usually improve the incumbent, and the
-    next pass lists the vectors from ``T`` up to the new threshold.
+    incumbent), a pass lists those below a lower threshold ``T`` (halved towards the bound
+    at ``(u, mu)``, or the last pass's threshold, until they fit) and settles them; the
+    MILPs on the way usually improve the incumbent, and the next pass lists the vectors from
+    ``T`` up to the new threshold.
 
     Parameters
     ----------
@@ -283,18 +285,21 @@ def search(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
     report
         Called with ``(incumbent, bound)`` (MILP units) when either improves.
     max_vectors
-        Most vectors listed in one pass; ``started = False`` when they do not fit (with
+        Most vectors listed in one pass (default ``MAX_VECTORS``); ``started = False``
+        when they do not fit (with
         ``passes``: when not even the vectors close to the bound at ``(u, mu)`` fit).
     passes
         Allow passes below the incumbent's threshold (worth it with multipliers close to
         the LP optimum, whose bound is close to the optimum).
     """
     out = CountSearch(upper=upper, assignment=assignment)
+    if max_vectors is None:
+        max_vectors = MAX_VECTORS
     if mu is None:
         mu = np.zeros(len(costs.side))
     if not np.isfinite(upper):
         return out
-    fixed = dual_bound(costs, u, mu, upper=upper, max_kept=max_vectors)
+    fixed = dual_bound(costs, u, mu, upper=upper)
     if fixed.kept is None:
         return out
     kept = [np.concatenate([[0] if fixed.zero_kept[j] else [], k]).astype(np.int64)
@@ -315,17 +320,17 @@ def search(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
     best_bound = -np.inf
     while True:
         top = threshold()
+        floor = max(fixed.bound, done_below)
         t0 = time.perf_counter()
-        while top > done_below and not pool.list_vectors(u, mu, top, max_vectors):
-            top = fixed.bound + 0.5 * (top - fixed.bound)
-            if not passes or top - fixed.bound < 1e-3 * gap * abs(out.upper):
+        while top > done_below and not pool.list_vectors(u, mu, top, max_vectors,
+                                                         floor=done_below):
+            top = floor + 0.5 * (top - floor)
+            if not passes or top - floor < 1e-3 * gap * abs(out.upper):
                 top = -np.inf
         out.seconds["list"] = out.seconds.get("list", 0.0) + time.perf_counter() - t0
         if top <= done_below:
             break
         out.started = True
-        fresh = pool.bound >= done_below
-        pool.vectors, pool.bound = pool.vectors[fresh], pool.bound[fresh]
         out.vectors += len(pool.vectors)
         for du, dm in duals:
             pool.raise_bounds(du, dm)

@@ -132,3 +132,42 @@ def test_too_many_vectors_do_not_start():
                     start, deadline=None, gap=1e-9, max_vectors=5)
     assert not out.started
     assert out.bound == -np.inf
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_passes_below_a_poor_incumbent_reach_the_optimum(seed):
+    # From zero multipliers and the worst answer known, with a third of the full listing
+    # allowed per pass: the search must go up band by band and still end at the
+    # brute-force optimum; without passes it must not start.
+    inst = with_row(7, seed, "accuracy", 0.5, n_servers=3)
+    ref = mecopt.solve(inst, "bruteforce")
+    costs = LayerCosts.of(inst)
+    scale = MS * inst.n_users
+    start = np.arange(inst.n_users) % inst.n_servers
+    args = (costs, np.zeros(inst.n_users), np.zeros(1), free_objective(inst, start), start)
+    full = ce.search(*args, deadline=None, gap=1e-9)
+    assert full.vectors >= 9
+    cap = full.vectors // 3
+    out = ce.search(*args, deadline=None, gap=1e-9, max_vectors=cap, passes=True)
+    assert out.started and out.complete
+    assert out.upper == pytest.approx(ref.objective * scale, rel=1e-7)
+    assert out.bound == pytest.approx(ref.objective * scale, rel=1e-7)
+    assert not ce.search(*args, deadline=None, gap=1e-9, max_vectors=cap).started
+
+
+def test_driver_settles_after_the_side_search(monkeypatch):
+    # With the listing capped, the search from the decomposition's multipliers cannot
+    # start; the one after the side-row multiplier search (passes from the relaxed
+    # instance's multipliers) must still prove the optimum.
+    monkeypatch.setattr(ce, "MAX_VECTORS", 30)
+    inst = with_row(50, 1, "accuracy", 0.5, n_servers=3)
+    res = mecopt.solve(inst, "exact", formulation="decomposition", gap=1e-6)
+    ref = mecopt.solve(inst, "highs", formulation="count-indexed")
+    assert ref.status == "optimal"
+    assert res.objective == pytest.approx(ref.objective, rel=1e-5)
+    assert res.bound <= ref.objective * (1 + 1e-9)
+    assert res.info.get("side_multiplier_steps", 0) >= 1
+    assert mecopt.evaluate(inst, res.assignment).feasible
+    if res.status == "optimal":
+        assert res.info["bound_source"] in ("count-enumeration", "side-multiplier",
+                                            "lagrangian", "count-fixing")
