@@ -2,10 +2,10 @@
 
 With the count ``n_j`` of every ES fixed, an instance without interference is a
 transportation problem (each user to one ES or local, exactly ``n_j`` users on ES j, each
-costed at ``n_j``) plus the side rows (accuracy target, hallucination cap). Its LP is
-nearly integral: on kim2026 N = 120 with a binding accuracy target it cut off 98 % of the
-count vectors the count-indexed LP could not. The count-indexed model's LP gap with a side
-row comes from mixing counts, and this search removes it by listing the count vectors.
+costed at ``n_j``) plus the side rows (accuracy target, hallucination cap). Its LP is much
+tighter than the count-indexed LP, whose gap with a side row comes mostly from mixing
+counts: on kim2026 N = 120 with a binding accuracy target it cut off 98 % of the count
+vectors the count-indexed LP could not. This search lists the count vectors instead.
 
 1. The Lagrangian bound at multipliers ``(u, mu)`` (user rows, side rows) is separable over
    the ES: ``base + sum_j S_j(n_j)``, with ``S_j(n)`` the sum of the ``n`` smallest reduced
@@ -16,8 +16,13 @@ row comes from mixing counts, and this search removes it by listing the count ve
    own duals ``(u, mu)`` join a pool, and every vector's bound becomes the best over the
    pool. One vector's duals are close to optimal for its neighbours, so on kim2026 N = 120
    about 140 LPs settle 6,500 vectors.
-3. A vector whose LP stays below the incumbent is solved as a MILP. Its optimum is an
-   answer with exactly those counts, so it may become the incumbent.
+3. A vector whose LP stays below the incumbent is solved as a MILP (reduced-cost fixing
+   and the incumbent as cutoff, :func:`fixed_count_milp`). Its optimum is an answer with
+   exactly those counts, so it may become the incumbent.
+
+With ``passes``, a poor incumbent (too many vectors to list) is met band by band: the
+vectors below a lower threshold first, then the next band up to the improved incumbent
+(see :func:`search`).
 
 When every vector is settled, the bound is the smallest of the incumbent and the settled
 vectors' values: a vector's MILP optimum, or a bound at or above the pruning threshold.
