@@ -171,3 +171,28 @@ def test_driver_settles_after_the_side_search(monkeypatch):
     if res.status == "optimal":
         assert res.info["bound_source"] in ("count-enumeration", "side-multiplier",
                                             "lagrangian", "count-fixing")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_search_with_two_side_rows_against_bruteforce(seed):
+    # An accuracy target and a hallucination cap at once: the pool carries two side-row
+    # multipliers.
+    inst = with_row(7, seed, "hallucination", 0.4, n_servers=3)
+    edge = mecopt.evaluate(inst, np.arange(inst.n_users) % inst.n_servers)
+    free = mecopt.solve(inst.replace(max_hallucination=None), "exact")
+    inst = inst.replace(min_accuracy=free.metrics.accuracy
+                        + 0.4 * (edge.accuracy - free.metrics.accuracy))
+    ref = mecopt.solve(inst, "bruteforce")
+    assert ref.assignment is not None
+    costs = LayerCosts.of(inst)
+    assert len(costs.side) == 2
+    scale = MS * inst.n_users
+    start = np.arange(inst.n_users) % inst.n_servers
+    if not mecopt.evaluate(inst, start).feasible:
+        start = ref.assignment
+    out = ce.search(costs, np.zeros(inst.n_users), np.zeros(2), free_objective(inst, start),
+                    start, deadline=None, gap=1e-9)
+    assert out.started and out.complete
+    assert mecopt.evaluate(inst, out.assignment).feasible
+    assert out.upper == pytest.approx(ref.objective * scale, rel=1e-7)
+    assert out.bound == pytest.approx(ref.objective * scale, rel=1e-7)
