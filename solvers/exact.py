@@ -10,14 +10,15 @@
    HiGHS backend, when few count vectors survive, the count enumeration of
    :mod:`mecopt.solvers.count_enumeration` settles them one by one (exact); otherwise, with
    exactly one side row, the multiplier search of :mod:`mecopt.solvers.side_multiplier`
-   (inner solves by this driver on instances without the row) raises the bound first.
-   Otherwise (or with ``formulation="count-indexed"``). With other-cells interference,
+   (inner solves by this driver on instances without the row) raises the bound first, and
+   count enumeration runs from the multipliers at its best weight (HiGHS). Otherwise (or
+   with ``formulation="count-indexed"``). With other-cells interference,
    instances with at most ``ENUMERATION_LIMIT`` assignments are enumerated instead (exact),
-   and larger ones get
-   the interference-aware bound of :mod:`mecopt.formulations.interference_bound` besides
-   the interference-free one. Fewer than ``INTERVALS_N`` users with other-cells
-   interference (or ``formulation="intervals"``): the exact interval model, refined at the
-   true interference of each solution (:mod:`mecopt.solvers.interference`).
+   and larger ones get the interference-aware bound of
+   :mod:`mecopt.formulations.interference_bound` besides the interference-free one.
+   Fewer than ``INTERVALS_N`` users with other-cells interference (or
+   ``formulation="intervals"``): the exact interval model, refined at the true interference
+   of each solution (:mod:`mecopt.solvers.interference`).
 
    Build the count-indexed MILP (:mod:`mecopt.formulations.count_indexed`) of the
    interference-free instance. On large models the Lagrangian bound and count-vector
@@ -715,7 +716,8 @@ def _count_search(inst: Instance, free_inst: Instance, u: np.ndarray | None,
     if out.assignment is not None:
         candidates["count-enumeration"] = (out.assignment, evaluate(inst, out.assignment))
     if np.isfinite(out.bound):
-        bounds["count-enumeration"] = out.bound / scale
+        bounds["count-enumeration"] = max(bounds.get("count-enumeration", -np.inf),
+                                          out.bound / scale)
     return out
 
 
