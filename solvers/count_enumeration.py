@@ -369,20 +369,18 @@ def _settle(costs: LayerCosts, pool: _Pool, out: CountSearch,
     state = np.zeros(len(pool.vectors), dtype=np.int8)
     value = np.full(len(pool.vectors), np.inf)
 
-    def lower() -> float:
-        parts = [out.upper, top, settled]
-        for mask, arr in ((state == 0, pool.bound), (state == 1, pool.bound),
-                          (state == 2, value)):
-            if mask.any():
-                parts.append(float(arr[mask].min()))
-        return min(parts)
-
     def least() -> float:
+        # The least settled value of this pass.
         parts = [np.inf]
         for mask, arr in ((state == 1, pool.bound), (state == 2, value)):
             if mask.any():
                 parts.append(float(arr[mask].min()))
         return min(parts)
+
+    def lower() -> float:
+        open_ = state == 0
+        least_open = float(pool.bound[open_].min()) if open_.any() else np.inf
+        return min(out.upper, top, settled, least_open, least())
 
     finished = False
     while True:
