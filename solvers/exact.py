@@ -16,9 +16,13 @@
    instances with at most ``ENUMERATION_LIMIT`` assignments are enumerated instead (exact),
    and larger ones get the interference-aware bound of
    :mod:`mecopt.formulations.interference_bound` besides the interference-free one.
-   Fewer than ``INTERVALS_N`` users with other-cells interference (or
-   ``formulation="intervals"``): the exact interval model, refined at the true interference
-   of each solution (:mod:`mecopt.solvers.interference`).
+   Fewer than ``INTERVALS_N`` users with other-cells interference: with the HiGHS
+   backend (or ``formulation="count-intervals"``), the count vectors with interference
+   intervals of :mod:`mecopt.solvers.interference_counts` (exact, each vector's
+   fixed-count interval model refined at the true interference of its solutions); with
+   another backend, or when there are too many count vectors to list (or with
+   ``formulation="intervals"``), the interval model over all counts, refined the same way
+   (:mod:`mecopt.solvers.interference`).
 
    Build the count-indexed MILP (:mod:`mecopt.formulations.count_indexed`) of the
    interference-free instance. On large models the Lagrangian bound and count-vector
@@ -76,7 +80,8 @@ RESERVE_SHARE = 0.2
 #: Relative slack allowed before a bound above the best objective is called faulty.
 BOUND_SLACK = 1e-9
 #: Formulations of the exact driver.
-FORMULATIONS = ("auto", "count-indexed", "decomposition", "enumeration", "intervals", "big-m")
+FORMULATIONS = ("auto", "count-indexed", "decomposition", "enumeration", "count-intervals",
+                "intervals", "big-m")
 #: From this many users on, ``formulation="auto"`` takes the decomposition path (kim2026
 #: N = 120, seed 4: proven in 12 s against 35 s for HiGHS on the full model; seed 0: 8 s
 #: against 7 s; measured on a loaded 2-core machine).
@@ -218,8 +223,12 @@ def solve_exact(
         users, above ``LARGE_MODEL_COLS`` estimated columns or with a side row above
         ``SIDE_ROW_DECOMPOSITION_N`` users, else
         ``"count-indexed"``; with ``"other-cells"`` interference and fewer than
-        ``INTERVALS_N`` users (at most ``INTERVALS_UNLIMITED_N`` without a time limit),
-        ``"intervals"``. ``"intervals"``: the interval model of
+        ``INTERVALS_N`` users, ``"count-intervals"`` on the HiGHS backend, else (and when
+        it does not start) ``"intervals"`` (at most ``INTERVALS_UNLIMITED_N`` users
+        without a time limit). ``"count-intervals"``: count vectors, each with its
+        fixed-count interval model (:mod:`mecopt.formulations.interference_counts`),
+        exact for ``"other-cells"``; it calls HiGHS directly whatever the backend.
+        ``"intervals"``: the interval model of
         :mod:`mecopt.formulations.interference_intervals`, refined adaptively (exact for
         ``"other-cells"``; not on CP-SAT, which takes no continuous columns); see the
         module docstring. ``"big-m"``: the generic big-M model
@@ -302,8 +311,11 @@ def solve_exact(
     notes: list[str] = []
 
     def finish(status: str, message: str) -> SolveResult:
-        if inst.interference != "none" and status != "infeasible" and "enumeration" not in \
-                bounds:
+        known = _best(candidates)
+        exact = [bounds[k] for k in ("enumeration", "count-intervals") if k in bounds]
+        proven = known is not None and bool(exact) and \
+            (relative_gap(known[2].objective, max(exact)) or 0.0) <= gap
+        if inst.interference != "none" and status != "infeasible" and not proven:
             value = _interference_bound(inst, free_inst, candidates, deadline)
             if value is not None:
                 bounds["interference"] = value
@@ -327,11 +339,11 @@ def solve_exact(
             else:
                 valid[source] = value
         bound = max(valid.values()) if valid and status != "infeasible" else None
-        gap = relative_gap(obj, bound)
+        final_gap = relative_gap(obj, bound)
         if status != "infeasible":
             if m is None:
                 status = "no_solution"
-            elif gap is not None and gap <= GAP_TOL:
+            elif final_gap is not None and final_gap <= GAP_TOL:
                 status = "optimal"
             else:
                 status = "feasible"
@@ -344,7 +356,7 @@ def solve_exact(
         seen["incumbent"] = np.inf  # the final report always goes out
         report("final", obj, bound)
         return SolveResult(
-            assignment=a, status=status, objective=obj, bound=bound, gap=gap,
+            assignment=a, status=status, objective=obj, bound=bound, gap=final_gap,
             runtime=time.perf_counter() - start, solver=solver_name,
             solver_version=backend.version(), seed=seed, threads=threads,
             time_limit=time_limit, metrics=m, message="; ".join([message, *notes]), info=info,
@@ -388,9 +400,16 @@ def solve_exact(
         if bf.status == "optimal":
             bounds["enumeration"] = bf.objective
             return finish("feasible", "enumeration of every assignment")
+    small_other_cells = (formulation == "auto" and lagrangian_mode == "auto"
+                         and inst.interference == "other-cells" and inst.n_users < INTERVALS_N)
+    if formulation == "count-intervals" or (small_other_cells and backend.name == "highs"):
+        done = _count_intervals_path(inst, free_inst, candidates, bounds, info, deadline,
+                                     threads, seed, gap, report, finish, infeasible,
+                                     explicit=formulation == "count-intervals")
+        if done is not None:
+            return done
     if formulation == "intervals" or (
-            formulation == "auto" and lagrangian_mode == "auto"
-            and inst.interference == "other-cells" and inst.n_users < INTERVALS_N
+            small_other_cells
             and (time_limit is not None or inst.n_users <= INTERVALS_UNLIMITED_N)
             and not getattr(backend, "integer_only", False)):
         return _intervals_path(inst, free_inst, backend, candidates, bounds, info, deadline,
@@ -522,6 +541,55 @@ def _interference_bound(inst: Instance, free_inst: Instance, candidates: Candida
                       max_iter=200)
     value = interference_bound(inst, u, mu)
     return value if np.isfinite(value) else None
+
+
+def _count_intervals_path(inst: Instance, free_inst: Instance, candidates: Candidates,
+                          bounds: dict[str, float], info: dict[str, object],
+                          deadline: float | None, threads: int, seed: int, gap: float,
+                          report: Callable[[str, float | None, float | None], None],
+                          finish: Callable[[str, str], SolveResult],
+                          infeasible: Callable[[str], SolveResult], *, explicit: bool,
+                          ) -> SolveResult | None:
+    """Formulation ``"count-intervals"`` (see :mod:`mecopt.solvers.interference_counts`);
+    ``None`` when the search does not start and was not asked for by name."""
+    from mecopt.solvers import interference_counts
+
+    if inst.interference != "other-cells":
+        raise MecoptError(f"formulation 'count-intervals': interference = "
+                          f"{inst.interference!r}; it models 'other-cells' only (use 'auto')")
+    if not numeric_range_ok(free_inst):
+        if explicit:
+            raise MecoptError("formulation 'count-intervals': costs beyond the solvers' "
+                              f"numeric range (more than {NUMERIC_RANGE_S:g} s); use "
+                              "formulation 'auto'")
+        return None
+    stop = deadline
+    if deadline is not None:
+        left = max(_time_left(deadline), 0.0)
+        stop = deadline - min(INTERVALS_RESERVE * left, INTERVALS_RESERVE_S)
+
+    def told(incumbent: float | None, bound: float | None) -> None:
+        report("count-intervals", incumbent, bound)
+
+    out = interference_counts.search(inst, [a for a, _ in candidates.values()],
+                                     deadline=stop, gap=gap, threads=threads, seed=seed,
+                                     report=told)
+    if not out.started:
+        if explicit:
+            info["formulation"] = "count-intervals"
+            return finish("feasible", "count-intervals: not started (too many count "
+                                      "vectors to list)")
+        return None
+    info["formulation"] = "count-intervals"
+    info.update({f"count_intervals_{k}": v for k, v in out.info.items()})
+    if out.infeasible:
+        return infeasible("count-intervals: no count vector has a feasible assignment")
+    if out.assignment is not None:
+        candidates["count-intervals"] = (out.assignment, evaluate(inst, out.assignment))
+    if np.isfinite(out.bound):
+        bounds["count-intervals"] = out.bound
+    return finish("feasible", f"count vectors with interference intervals: "
+                              f"{out.info['vectors']} listed, {out.info['settled']} settled")
 
 
 def _intervals_path(inst: Instance, free_inst: Instance, backend: Backend,

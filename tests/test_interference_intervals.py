@@ -43,12 +43,13 @@ CASES = [(kind, seed) for seed, kind in enumerate(
     ("plain", "plain", "accuracy", "accuracy", "tau", "max-users", "energy", "infeasible"))]
 
 
-@pytest.mark.parametrize(("kind", "seed"), CASES)
-def test_intervals_equal_bruteforce(kind, seed):
+def matches_bruteforce(kind: str, seed: int, formulation: str) -> None:
+    """``highs`` with ``formulation`` on case (kind, seed) finds the brute-force optimum
+    (or infeasibility) and a bound no larger."""
     inst = _case(kind, seed)
     ref = mecopt.solve(inst, "bruteforce")
-    res = mecopt.solve(inst, "highs", formulation="intervals", time_limit=60, threads=1)
-    assert res.info["formulation"] == "intervals"
+    res = mecopt.solve(inst, "highs", formulation=formulation, time_limit=60, threads=1)
+    assert res.info["formulation"] == formulation
     if ref.status == "infeasible":
         assert kind == "infeasible"
         assert res.status == "infeasible" and res.assignment is None
@@ -61,6 +62,11 @@ def test_intervals_equal_bruteforce(kind, seed):
     # The proven bound never exceeds the true optimum.
     assert res.bound <= ref.objective * (1 + 1e-9)
     assert res.gap <= 1e-4
+
+
+@pytest.mark.parametrize(("kind", "seed"), CASES)
+def test_intervals_equal_bruteforce(kind, seed):
+    matches_bruteforce(kind, seed, "intervals")
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -94,13 +100,18 @@ def test_model_is_a_relaxation(seed):
                                                                 rel=1e-6)
 
 
-def test_auto_picks_intervals_beyond_enumeration():
+def test_beyond_enumeration_both_exact_models_agree():
     inst = mecopt.scenario("kim2026", 10, 3, interference="other-cells")
-    res = mecopt.solve(inst, "exact", time_limit=30)
+    auto = mecopt.solve(inst, "exact", time_limit=30)
+    assert auto.info["formulation"] == "count-intervals"
+    assert auto.status == "optimal"
+    res = mecopt.solve(inst, "exact", formulation="intervals", time_limit=30)
     assert res.info["formulation"] == "intervals"
-    assert res.bound <= res.objective * (1 + 1e-9)
+    assert res.bound <= auto.objective * (1 + 1e-9)
+    assert auto.bound <= res.objective * (1 + 1e-9)
     if res.status == "optimal":
         assert res.gap <= 1e-4
+        assert res.objective == pytest.approx(auto.objective, rel=1e-4)
     free = mecopt.solve(inst.replace(interference="none"), "exact")
     # Interference only raises costs: the interference-free optimum is below.
     assert res.bound >= free.objective * (1 - 1e-9)

@@ -122,8 +122,9 @@ def main() -> None:
                        "accuracy to the all-edge accuracy (time limit 60 s)")
     section("large", "N = 10,000 (time limit 60 s)")
     section("interference", "Other-cells interference (time limit 60 s; N = 8: enumeration "
-                            "(`exact`) and the interval model; N = 30: the interval model; "
-                            "N = 120: the best of the interference-free and the "
+                            "(`exact`) and the interval model; N = 30: count vectors with "
+                            "interference intervals (`exact`) beside the interval model over "
+                            "all counts; N = 120: the best of the interference-free and the "
                             "interference-aware bounds)")
 
     big_m_section(rows, out)
