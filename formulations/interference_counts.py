@@ -80,13 +80,19 @@ def interference_range(inst: Instance, counts: np.ndarray) -> tuple[np.ndarray, 
     return lo, hi
 
 
-def layer_costs(inst: Instance, j: int, lo: float, n: int) -> np.ndarray:
-    """(N,) cost (ms, relative to local) of each user on ES ``j`` holding ``n`` users at
-    interference ``lo``; ``inf`` where the budget or the dominance reduction removes it."""
-    r = interval_costs(inst, j, lo)[:, n - 1].copy()
+def reduced_costs(inst: Instance, j: int, lo: float) -> np.ndarray:
+    """(N, L) cost (ms, relative to local) of each user on ES ``j`` holding n = 1..L
+    users at interference ``lo``; ``inf`` where the budget or the dominance reduction
+    removes it."""
+    r = interval_costs(inst, j, lo)
     free = prunable(inst)
     r[free] = np.where(r[free] >= 0, np.inf, r[free])
     return r
+
+
+def layer_costs(inst: Instance, j: int, lo: float, n: int) -> np.ndarray:
+    """(N,) column ``n`` of :func:`reduced_costs`."""
+    return reduced_costs(inst, j, lo)[:, n - 1]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

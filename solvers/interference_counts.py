@@ -43,6 +43,8 @@ from mecopt.formulations.interference_intervals import (
     received,
     true_interference,
 )
+from mecopt.formulations.layers import LayerCosts
+from mecopt.formulations.pricing import start_multipliers
 from mecopt.instance import Instance
 from mecopt.solvers.highs_matrix import solve_matrix
 
@@ -57,7 +59,7 @@ VECTOR_MIP_GAP = 1e-7
 #: Most count vectors (all, before any bound) the listing forms; above, it does not start.
 MAX_VECTORS = 2_000_000
 #: Most vectors kept after the bounds; above, the search does not start.
-MAX_LISTED = 20_000
+MAX_LISTED = 100_000
 #: Relative distance under which a breakpoint counts as one already there.
 SAME_BREAK = 1e-9
 #: Stand-in for an impossible assignment-problem entry.
@@ -116,33 +118,46 @@ def _min_interference(inst: Instance) -> np.ndarray:
 
 
 class _Costs:
-    """Layer costs at the least interference, cached by (ES, count, interferers)."""
+    """Layer costs at the least interference, cached by (ES, interferers)."""
 
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
         self.imin = _min_interference(inst)
-        self._cache: dict[tuple[int, int, int], np.ndarray] = {}
+        self._cache: dict[tuple[int, int], np.ndarray] = {}
+
+    def table(self, j: int, m: int) -> np.ndarray:
+        """(N, L) costs on ES ``j`` with ``m`` interferers (:func:`ic.reduced_costs`)."""
+        if (j, m) not in self._cache:
+            self._cache[(j, m)] = ic.reduced_costs(self.inst, j, float(self.imin[j, m]))
+        return self._cache[(j, m)]
 
     def at(self, j: int, n: int, m: int) -> np.ndarray:
-        key = (j, n, m)
-        if key not in self._cache:
-            self._cache[key] = ic.layer_costs(self.inst, j, float(self.imin[j, m]), n)
-        return self._cache[key]
+        """(N,) costs of ES ``j`` holding ``n`` users with ``m`` interferers."""
+        return self.table(j, m)[:, n - 1]
 
 
-def _separable(inst: Instance, costs: _Costs, vecs: np.ndarray) -> np.ndarray:
-    """(V,) each ES's ``n_j`` cheapest users at ``lo_j``, summed (ms, relative)."""
+def _separable(inst: Instance, costs: _Costs, vecs: np.ndarray,
+               u: np.ndarray | None = None) -> np.ndarray:
+    """(V,) Lagrangian bound (ms, relative) at user multipliers ``u`` (``u_i >= 0`` unless
+    user i must offload; default 0): each ES takes its ``n_j`` cheapest users at ``lo_j``,
+    each user priced up by ``u_i``, and ``sum_i u_i`` is taken off."""
     n_users = inst.n_users
     total = vecs.sum(axis=1)
-    out = np.zeros(vecs.shape[0])
+    shift = np.zeros(n_users) if u is None else np.asarray(u, dtype=float)
+    out = np.full(vecs.shape[0], -float(shift.sum()))
     for j in range(inst.n_servers):
         top = int(vecs[:, j].max(initial=0))
         table = np.full((top + 1, n_users + 1), np.inf)
         table[0, :] = 0.0
-        for n in range(1, top + 1):
-            for m in range(n_users - n + 1):
-                r = np.sort(costs.at(j, n, m))[:n]
-                table[n, m] = r.sum()
+        for m in range(n_users + 1):
+            n = np.arange(1, min(top, n_users - m) + 1)
+            if n.size == 0:
+                continue
+            with np.errstate(invalid="ignore"):
+                prefix = np.cumsum(np.sort(costs.table(j, m)[:, n - 1] + shift[:, None],
+                                           axis=0), axis=0)
+            table[n, m] = np.where(np.isfinite(prefix[n - 1, n - 1]), prefix[n - 1, n - 1],
+                                   np.inf)
         out += table[vecs[:, j], total - vecs[:, j]]
     return out
 
@@ -167,8 +182,14 @@ def _transport(inst: Instance, costs: _Costs, counts: np.ndarray, stay: np.ndarr
 
 
 def listing(inst: Instance, threshold: float, deadline: float | None = None,
-            ) -> tuple[list[tuple[float, np.ndarray]], bool]:
+            u: np.ndarray | None = None) -> tuple[list[tuple[float, np.ndarray]], bool]:
     """Count vectors whose bound (ms, relative to all local) is below ``threshold``.
+
+    Parameters
+    ----------
+    u
+        User multipliers of the separable screen (see :func:`_separable`; any valid
+        ones keep it a bound, good ones make it tight).
 
     Returns
     -------
@@ -180,7 +201,7 @@ def listing(inst: Instance, threshold: float, deadline: float | None = None,
     if vecs is None:
         return [], False
     costs = _Costs(inst)
-    sep = _separable(inst, costs, vecs)
+    sep = _separable(inst, costs, vecs, u)
     keep = np.flatnonzero(sep < threshold)
     if keep.size > MAX_LISTED:
         return [], False
@@ -236,7 +257,12 @@ def search(inst: Instance, starts: list[np.ndarray], *, deadline: float | None, 
         """The pruning threshold, total ms (``inf`` until an answer is known)."""
         return state["obj"] * (1.0 - THRESHOLD_SHARE * gap) * scale
 
-    vectors, started = listing(inst, cut() - base, deadline)
+    u = None
+    if state["a"] is not None:
+        free = LayerCosts.of(inst.replace(interference="none"))
+        u = start_multipliers(free, state["a"])
+        u = np.where(free.forced, u, np.maximum(u, 0.0))
+    vectors, started = listing(inst, cut() - base, deadline, u)
     if not started:
         return VectorSearch(started=False)
     out = VectorSearch(started=True, info={"vectors": len(vectors), "lps": 0, "milps": 0,
