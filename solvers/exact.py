@@ -103,6 +103,9 @@ INTERVALS_N = 40
 #: (a proof at N = 30 can take far longer than a minute); ``formulation="intervals"``
 #: always runs it to the proof.
 INTERVALS_UNLIMITED_N = 12
+#: Without a time limit, ``"auto"`` takes ``"count-intervals"`` only up to this many users
+#: (kim2026 N = 30 proven in 4-30 s; at N = 36-39 single vectors take minutes).
+COUNT_INTERVALS_UNLIMITED_N = 30
 #: Share of the time left that the interval refinement leaves for the final bound and the
 #: local search (at most ``INTERVALS_RESERVE_S`` seconds).
 INTERVALS_RESERVE = 0.1
@@ -223,9 +226,10 @@ def solve_exact(
         users, above ``LARGE_MODEL_COLS`` estimated columns or with a side row above
         ``SIDE_ROW_DECOMPOSITION_N`` users, else
         ``"count-indexed"``; with ``"other-cells"`` interference and fewer than
-        ``INTERVALS_N`` users, ``"count-intervals"`` on the HiGHS backend, else (and when
-        it does not start) ``"intervals"`` (at most ``INTERVALS_UNLIMITED_N`` users
-        without a time limit). ``"count-intervals"``: count vectors, each with its
+        ``INTERVALS_N`` users, ``"count-intervals"`` on the HiGHS backend (at most
+        ``COUNT_INTERVALS_UNLIMITED_N`` users without a time limit), else (and when it
+        does not start) ``"intervals"`` (at most ``INTERVALS_UNLIMITED_N`` users without a
+        time limit). ``"count-intervals"``: count vectors, each with its
         fixed-count interval model (:mod:`mecopt.formulations.interference_counts`),
         exact for ``"other-cells"``; it calls HiGHS directly whatever the backend.
         ``"intervals"``: the interval model of
@@ -402,7 +406,9 @@ def solve_exact(
             return finish("feasible", "enumeration of every assignment")
     small_other_cells = (formulation == "auto" and lagrangian_mode == "auto"
                          and inst.interference == "other-cells" and inst.n_users < INTERVALS_N)
-    if formulation == "count-intervals" or (small_other_cells and backend.name == "highs"):
+    if formulation == "count-intervals" or (
+            small_other_cells and backend.name == "highs"
+            and (time_limit is not None or inst.n_users <= COUNT_INTERVALS_UNLIMITED_N)):
         done = _count_intervals_path(inst, free_inst, candidates, bounds, info, deadline,
                                      threads, seed, gap, report, finish, infeasible,
                                      explicit=formulation == "count-intervals")

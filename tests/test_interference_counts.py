@@ -97,9 +97,12 @@ def test_auto_falls_back_to_the_interval_model(monkeypatch):
 
 def test_auto_picks_count_intervals_on_highs_only():
     inst = mecopt.scenario("kim2026", 9, 1, tau=None, interference="other-cells")
-    res = mecopt.solve(inst, "exact", time_limit=30)
+    res = mecopt.solve(inst, "exact")
     assert res.info["formulation"] == "count-intervals"
     assert res.status == "optimal"
+    # Without a time limit, only up to COUNT_INTERVALS_UNLIMITED_N users.
+    big = mecopt.scenario("kim2026", 31, 1, interference="other-cells")
+    assert mecopt.solve(big, "exact").info["formulation"] != "count-intervals"
     pytest.importorskip("ortools")
     other = mecopt.solve(inst, "ortools-mip", time_limit=30)
     assert other.info["formulation"] == "intervals"
