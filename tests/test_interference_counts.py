@@ -73,6 +73,17 @@ def test_listing_and_model_are_lower_bounds(kind, seed):
             assert evaluate(inst, a).objective >= best * (1 - 1e-12)
 
 
+@pytest.mark.parametrize(("kind", "seed"), [("plain", 0), ("accuracy", 2)])
+def test_search_without_a_start_finds_the_optimum(kind, seed):
+    inst = _case(kind, seed)
+    ref = mecopt.solve(inst, "bruteforce")
+    out = search_mod.search(inst, [], deadline=None, gap=1e-6)
+    assert out.started and out.complete and not out.infeasible
+    assert out.objective == pytest.approx(ref.objective, rel=1e-6)
+    assert out.bound <= ref.objective * (1 + 1e-12)
+    assert evaluate(inst, out.assignment).objective == out.objective
+
+
 def test_time_limit_keeps_an_honest_bound():
     inst = mecopt.scenario("kim2026", 30, 0, interference="other-cells")
     res = mecopt.solve(inst, "exact", time_limit=3, gap=1e-4)
