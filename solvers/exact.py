@@ -2,7 +2,9 @@
 
 1. Run the heuristics (GOA, Min delay, Edge all when a side row binds, and ``lns``, whose
    repair phase meets an accuracy target GOA misses); their best feasible answer, with
-   dominated offloads sent home, seeds the backend as a starting solution.
+   dominated offloads sent home, seeds the backend as a starting solution. With
+   interference (beyond enumeration), best responses to the best answer's interference
+   (:mod:`mecopt.solvers.best_response`, at most ``BEST_RESPONSE_BUDGET`` s) join them.
 2. ``formulation="auto"`` (default) takes the decomposition path of
    :mod:`mecopt.solvers.decomposition` when the count-indexed model would have more than
    ``LARGE_MODEL_COLS`` columns: no full model, a Lagrangian bound by partial sorts, count
@@ -67,6 +69,7 @@ from mecopt.instance import Instance
 from mecopt.result import GAP_TOL, SolveResult, relative_gap
 from mecopt.solvers import count_enumeration, decomposition, side_multiplier
 from mecopt.solvers.base import MIP_REL_GAP, Backend, BackendOptions, BackendResult
+from mecopt.solvers.best_response import best_response
 from mecopt.solvers.bruteforce import BruteForceSolver
 
 #: Models with more columns than this get the Lagrangian step before the backend.
@@ -110,6 +113,10 @@ COUNT_INTERVALS_UNLIMITED_N = 30
 #: local search (at most ``INTERVALS_RESERVE_S`` seconds).
 INTERVALS_RESERVE = 0.1
 INTERVALS_RESERVE_S = 3.0
+#: Seconds (at most) of best responses to the interference (:mod:`.best_response`), and
+#: their largest share of a time limit.
+BEST_RESPONSE_BUDGET = 3.0
+BEST_RESPONSE_SHARE = 0.1
 #: Seconds (at most) of multiplier ascent for the interference-aware bound.
 INTERFERENCE_BOUND_BUDGET = 1.0
 #: With one side row, share of the time limit the decomposition's ascent may take.
@@ -404,6 +411,23 @@ def solve_exact(
         if bf.status == "optimal":
             bounds["enumeration"] = bf.objective
             return finish("feasible", "enumeration of every assignment")
+    if inst.interference != "none" and formulation != "enumeration":
+        best0 = _best(candidates)
+        if best0 is not None:
+            budget = BEST_RESPONSE_BUDGET if time_limit is None else \
+                min(BEST_RESPONSE_BUDGET, BEST_RESPONSE_SHARE * time_limit)
+
+            def solve_free(fixed: Instance, left: float | None) -> np.ndarray | None:
+                return solve_exact(fixed, backend, solver_name=solver_name, time_limit=left,
+                                   seed=seed, threads=threads, engine=engine,
+                                   warm_start=warm_start, local_search_budget=0.0,
+                                   gap=1e-4).assignment
+
+            stop = time.perf_counter() + budget
+            if deadline is not None:
+                stop = min(stop, deadline)
+            for k, a in enumerate(best_response(inst, best0[1], solve_free, deadline=stop)):
+                add_candidate(f"best-response-{k + 1}", a)
     small_other_cells = (formulation == "auto" and lagrangian_mode == "auto"
                          and inst.interference == "other-cells" and inst.n_users < INTERVALS_N)
     if formulation == "count-intervals" or (
