@@ -124,8 +124,9 @@ def main() -> None:
     section("interference", "Other-cells interference (time limit 60 s; N = 8: enumeration "
                             "(`exact`) and the interval model; N = 30: count vectors with "
                             "interference intervals (`exact`) beside the interval model over "
-                            "all counts; N = 120: the best of the interference-free and the "
-                            "interference-aware bounds)")
+                            "all counts; N = 60 and 120: the best of the interference-free and "
+                            "the interference-aware bounds, answers improved by best "
+                            "responses)")
 
     big_m_section(rows, out)
 

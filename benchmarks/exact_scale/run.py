@@ -106,7 +106,7 @@ def specs(parts: list[str], seeds: list[int]) -> list[dict]:
             "time_limit": 60.0, "options": options}
            for n, options in ((8, {}), (8, {"formulation": "intervals", "gap": 1e-4}),
                               (30, {"gap": 1e-4}), (30, {"formulation": "intervals", "gap": 1e-4}),
-                              (120, {"gap": 1e-4}))],
+                              (60, {"gap": 1e-4}), (120, {"gap": 1e-4}))],
     }
     out = [{**row, "seed": s} for part in parts if part in table for s in seeds
            for row in table[part]]
