@@ -583,6 +583,7 @@ def _count_intervals_path(inst: Instance, free_inst: Instance, candidates: Candi
     """Formulation ``"count-intervals"`` (see :mod:`mecopt.solvers.interference_counts`);
     ``None`` when the search does not start and was not asked for by name."""
     from mecopt.solvers import interference_counts
+    from mecopt.solvers.highs_matrix import highs_version
 
     if inst.interference != "other-cells":
         raise MecoptError(f"formulation 'count-intervals': interference = "
@@ -612,6 +613,7 @@ def _count_intervals_path(inst: Instance, free_inst: Instance, candidates: Candi
         return None
     info["formulation"] = "count-intervals"
     info.update({f"count_intervals_{k}": v for k, v in out.info.items()})
+    info["count_intervals_highs"] = highs_version()  # HiGHS whatever the backend
     if out.infeasible:
         return infeasible("count-intervals: no count vector has a feasible assignment")
     if out.assignment is not None:

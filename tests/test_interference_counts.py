@@ -115,6 +115,7 @@ def test_auto_picks_count_intervals_on_highs_only():
     big = mecopt.scenario("kim2026", 31, 1, interference="other-cells")
     assert mecopt.solve(big, "exact").info["formulation"] != "count-intervals"
     pytest.importorskip("ortools")
+    assert res.info["count_intervals_highs"] == res.solver_version
     other = mecopt.solve(inst, "ortools-mip", time_limit=30)
     assert other.info["formulation"] == "intervals"
     assert other.objective >= res.objective * (1 - 1e-9)
