@@ -33,7 +33,7 @@ from mecopt.queues import QUEUE_MODELS
 MAX_USERS = 200
 
 
-def _min_interference(inst: Instance) -> np.ndarray:
+def min_interference(inst: Instance) -> np.ndarray:
     """(M, N + 1): ``I_j^min(m)`` for m = 0..N (sum of the m smallest received powers)."""
     rx = np.sort(inst.tx_power[:, None] * inst.gain, axis=0)  # (N, M) ascending per ES
     return np.vstack([np.zeros((1, inst.n_servers)), np.cumsum(rx, axis=0)]).T
@@ -68,7 +68,7 @@ def interference_bound(inst: Instance, u: np.ndarray | None = None,
     shift = u - (mu @ costs.side_gain() if costs.side else 0.0)
     home = local_cost(inst) * MS
     base = float(home.sum()) - float(u.sum()) + float(mu @ costs.side_need())
-    imin = _min_interference(inst)
+    imin = min_interference(inst)
     limit = inst.count_limit
     users = np.arange(n_users)[:, None]
     n_all = np.arange(1, n_users + 1)[None, :]

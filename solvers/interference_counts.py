@@ -38,9 +38,9 @@ from scipy.optimize import linear_sum_assignment
 from mecopt.evaluate import evaluate
 from mecopt.formulations import interference_counts as ic
 from mecopt.formulations.count_indexed import MS, local_cost, must_offload
+from mecopt.formulations.interference_bound import min_interference
 from mecopt.formulations.interference_intervals import (
     breakpoint_for,
-    received,
     true_interference,
 )
 from mecopt.formulations.layers import LayerCosts
@@ -111,18 +111,12 @@ def all_vectors(inst: Instance) -> np.ndarray | None:
     return vecs[vecs.sum(axis=1) >= need]
 
 
-def _min_interference(inst: Instance) -> np.ndarray:
-    """(M, N + 1): the sum of the m smallest received powers at each ES, m = 0..N."""
-    rx = np.sort(received(inst), axis=0)
-    return np.vstack([np.zeros((1, inst.n_servers)), np.cumsum(rx, axis=0)]).T
-
-
 class _Costs:
     """Layer costs at the least interference, cached by (ES, interferers)."""
 
     def __init__(self, inst: Instance) -> None:
         self.inst = inst
-        self.imin = _min_interference(inst)
+        self.imin = min_interference(inst)
         self._cache: dict[tuple[int, int], np.ndarray] = {}
 
     def table(self, j: int, m: int) -> np.ndarray:
