@@ -138,9 +138,11 @@ class LongtermScenario:
             value = getattr(self, field)
             if value is None and field in ("min_accuracy", "max_hallucination"):
                 continue
+            if isinstance(value, bool | str | bytes):  # no true -> 1.0 or "0.5" -> 0.5
+                raise ValueError(f"{field} = {value!r}: must be a number")
             try:
                 x = float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ValueError(f"{field} = {value!r}: must be a number") from None
             if not math.isfinite(x) or not rule[0](x):
                 raise ValueError(f"{field} = {value!r}: {rule[1]}")
