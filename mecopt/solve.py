@@ -26,7 +26,7 @@ from mecopt.heuristics import (
 from mecopt.heuristics.lns import lns
 from mecopt.instance import Instance
 from mecopt.registry import Registry
-from mecopt.result import SolveResult
+from mecopt.result import DEFAULT_GAP, SolveResult
 from mecopt.solvers.bruteforce import BruteForceSolver
 
 
@@ -61,7 +61,7 @@ class HeuristicSolver:
         a = self.policy(inst, np.random.default_rng(seed), **kwargs)
         m = evaluate(inst, a)
         return SolveResult(
-            assignment=a, status="feasible" if m.feasible else "no_solution",
+            assignment=a, status="feasible" if m.feasible else "violates", stop="heuristic",
             objective=m.objective, bound=None, gap=None,
             runtime=time.perf_counter() - start, solver=self.name,
             solver_version=self.version(), seed=seed, threads=1, time_limit=time_limit,
@@ -93,7 +93,7 @@ class ExactSolver:
     def run(self, inst: Instance, *, time_limit: float | None, seed: int, threads: int,
             engine: str | None = None, verbose: bool = False,
             warm_start: bool = True, lagrangian: str = "auto", formulation: str = "auto",
-            progress: Any = None, gap: float | None = None) -> SolveResult:
+            progress: Any = None, gap: float = DEFAULT_GAP) -> SolveResult:
         started = time.perf_counter()
         from mecopt.solvers.exact import solve_exact
 
@@ -108,7 +108,7 @@ class ExactSolver:
                            threads=threads, engine=engine, verbose=verbose,
                            warm_start=warm_start, lagrangian_mode=lagrangian,
                            formulation=formulation, progress=progress, started=started,
-                           **({} if gap is None else {"gap": gap}))
+                           gap=gap)
 
 
 def _backend(module: str, cls: str) -> Callable[[], Any]:
@@ -204,8 +204,9 @@ def solve(
         (heuristics). ``"pyomo:NAME"``, ``"cvxpy:NAME"`` and ``"ortools-mip:NAME"`` choose
         the inner solver.
     time_limit
-        Wall-clock seconds (> 0). An exact solver stopped by it returns its best
-        assignment with status ``"feasible"`` and the proven bound, or ``"no_solution"``.
+        Wall-clock seconds (> 0). An exact solver stopped by it before proving the gap
+        returns its best assignment with status ``"feasible"``, ``stop="time_limit"``, the
+        proven bound and gap, or ``"no_solution"`` when it found none.
     seed
         Seed of every random choice (the ``random`` policy, solver seeds).
     threads
@@ -215,13 +216,20 @@ def solve(
         heuristics, ``time_budget`` for ``lns``; ``verbose``, ``warm_start``, ``lagrangian``
         (``"auto"``, ``"on"``, ``"off"``), ``formulation`` (``"auto"``, ``"count-indexed"``,
         ``"decomposition"``, ``"enumeration"``, ``"intervals"``, ``"big-m"``), ``gap``
-        (relative gap to stop at) and ``progress`` (a callable receiving incumbent, bound and
-        gap as they improve) for exact solvers.
+        (relative gap to prove, default :data:`~mecopt.result.DEFAULT_GAP` = 1e-4, the
+        default of HiGHS and Gurobi: the status is ``"optimal"`` once
+        ``(objective - bound) / objective <= gap`` and ``result.gap_tol`` records it;
+        ``gap=0`` proves to the solvers' precision) and ``progress`` (a callable receiving
+        incumbent, bound and gap as they improve) for exact solvers.
 
     Returns
     -------
     SolveResult
-        Re-evaluated by :func:`mecopt.evaluate`.
+        Re-evaluated by :func:`mecopt.evaluate`. ``status``: ``"optimal"`` (proven within
+        ``gap_tol``), ``"feasible"`` (meets every constraint, not proven), ``"violates"``
+        (an assignment that breaks a constraint, listed in ``metrics.violations``; only
+        heuristics return one), ``"infeasible"`` (proven) or ``"no_solution"`` (nothing
+        found). ``stop`` says why the run ended (:data:`~mecopt.result.STOPS`).
 
     Raises
     ------

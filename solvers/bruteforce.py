@@ -20,7 +20,7 @@ from mecopt.evaluate import ACCURACY_TOL, HALLUCINATION_TOL, evaluate
 from mecopt.instance import Instance
 from mecopt.objective import cost, hallucination, local_energy, offload_energy, within_budget
 from mecopt.queues import QUEUE_MODELS
-from mecopt.result import SolveResult
+from mecopt.result import SolveResult, check_gap
 
 #: Largest number of assignments enumerated unless ``max_assignments`` says otherwise.
 MAX_ASSIGNMENTS = 5_000_000
@@ -70,7 +70,7 @@ class BruteForceSolver:
     """Registry entry for brute force (see module docstring)."""
 
     name: str = "bruteforce"
-    options: tuple[str, ...] = ("max_assignments",)
+    options: tuple[str, ...] = ("max_assignments", "gap")
     kind: str = "exact"
     description: str = "enumerates every assignment (tiny instances)"
 
@@ -81,7 +81,10 @@ class BruteForceSolver:
         return f"mecopt {__version__}"
 
     def run(self, inst: Instance, *, time_limit: float | None, seed: int, threads: int,
-            max_assignments: int = MAX_ASSIGNMENTS) -> SolveResult:
+            max_assignments: int = MAX_ASSIGNMENTS, gap: float = 0.0) -> SolveResult:
+        """Enumerate; a complete enumeration proves the optimum exactly (``gap_tol`` 0
+        whatever ``gap`` asks, which is only checked)."""
+        check_gap(gap)
         start = time.perf_counter()
         base = inst.n_servers + 1
         total = base ** inst.n_users
@@ -106,7 +109,8 @@ class BruteForceSolver:
                 break
         info = {"enumerated": done, "assignments": total, "stopped_early": stopped}
         common = dict(runtime=0.0, solver=self.name, solver_version=self.version(), seed=seed,
-                      threads=1, time_limit=time_limit, info=info)
+                      threads=1, time_limit=time_limit, info=info, gap_tol=0.0,
+                      stop="time_limit" if stopped else None)
         if best_idx < 0:
             status = "no_solution" if stopped else "infeasible"
             return dataclasses.replace(

@@ -12,7 +12,6 @@ import scipy.sparse as sp
 from mecopt.errors import MissingDependencyError
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
-    MIP_REL_GAP,
     BackendOptions,
     BackendResult,
     highs_options,
@@ -82,7 +81,7 @@ class CvxpyBackend:
         prob = cp.Problem(cp.Minimize(milp.c @ x), cons)
         kwargs: dict = {}
         if engine == "HIGHS":
-            kwargs = {"mip_rel_gap": MIP_REL_GAP, "threads": int(options.threads),
+            kwargs = {"mip_rel_gap": options.mip_gap, "threads": int(options.threads),
                       "random_seed": int(options.seed), **highs_options(milp)}
             if options.deadline is not None:
                 kwargs["time_limit"] = options.time_left()
@@ -90,6 +89,7 @@ class CvxpyBackend:
             # cvxpy passes SciPy's options through one dict (and refuses loose keywords).
             if options.deadline is not None:
                 kwargs["scipy_options"] = {"time_limit": options.time_left()}
+            kwargs.setdefault("scipy_options", {})["mip_rel_gap"] = options.mip_gap
         elif options.deadline is not None:
             kwargs["time_limit"] = options.time_left()
         if engine == "HIGHS":

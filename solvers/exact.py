@@ -66,7 +66,7 @@ from mecopt.heuristics import edge_all, goa, min_delay
 from mecopt.heuristics.lns import fixed_count_assignment, lns
 from mecopt.heuristics.local_search import improve
 from mecopt.instance import Instance
-from mecopt.result import GAP_TOL, SolveResult, relative_gap
+from mecopt.result import DEFAULT_GAP, MIN_GAP, SolveResult, check_gap, proven, relative_gap
 from mecopt.solvers import count_enumeration, decomposition, side_multiplier
 from mecopt.solvers.base import MIP_REL_GAP, Backend, BackendOptions, BackendResult
 from mecopt.solvers.best_response import best_response
@@ -196,7 +196,7 @@ def solve_exact(
     lagrangian_mode: str = "auto",
     formulation: str = "auto",
     progress: Progress | None = None,
-    gap: float = GAP_TOL,
+    gap: float = DEFAULT_GAP,
     started: float | None = None,
 ) -> SolveResult:
     """Solve ``inst`` to proven optimality (or to the time limit) with ``backend``.
@@ -253,9 +253,11 @@ def solve_exact(
         ``time.perf_counter()`` value the time limit counts from (default: now), so that
         the caller's own set-up (importing the solver) counts against it.
     gap
-        Relative gap at which the search stops (default ``GAP_TOL``, which is also the gap
-        at which the status reads ``"optimal"``; a larger one returns ``"feasible"`` with
-        its proven gap).
+        Relative gap to prove (default :data:`~mecopt.result.DEFAULT_GAP`): the search
+        stops once ``(objective - bound) / objective <= gap`` and the status reads
+        ``"optimal"``, with ``gap_tol`` recording it (at least
+        :data:`~mecopt.result.MIN_GAP`, the solvers' floor). Stopped earlier (time limit,
+        ...), the status is ``"feasible"`` with the gap proven so far and ``stop`` says why.
 
     Returns
     -------
@@ -263,8 +265,7 @@ def solve_exact(
     """
     if lagrangian_mode not in ("auto", "on", "off"):
         raise ValueError(f"lagrangian = {lagrangian_mode!r}: must be 'auto', 'on' or 'off'")
-    if not isinstance(gap, int | float) or not 0 <= gap < 1:
-        raise ValueError(f"gap = {gap!r}: must be a number in [0, 1)")
+    gap = max(check_gap(gap), MIN_GAP)
     if formulation not in FORMULATIONS:
         raise ValueError(f"formulation = {formulation!r}: must be one of "
                          + ", ".join(repr(f) for f in FORMULATIONS))
@@ -324,9 +325,9 @@ def solve_exact(
     def finish(status: str, message: str) -> SolveResult:
         known = _best(candidates)
         exact = [bounds[k] for k in ("enumeration", "count-intervals") if k in bounds]
-        proven = known is not None and bool(exact) and \
-            (relative_gap(known[2].objective, max(exact)) or 0.0) <= gap
-        if inst.interference != "none" and status != "infeasible" and not proven:
+        settled = known is not None and bool(exact) and \
+            proven(relative_gap(known[2].objective, max(exact)) or 0.0, gap)
+        if inst.interference != "none" and status != "infeasible" and not settled:
             value = _interference_bound(inst, free_inst, candidates, deadline)
             if value is not None:
                 bounds["interference"] = value
@@ -354,10 +355,12 @@ def solve_exact(
         if status != "infeasible":
             if m is None:
                 status = "no_solution"
-            elif final_gap is not None and final_gap <= GAP_TOL:
+            elif proven(final_gap, gap):
                 status = "optimal"
             else:
                 status = "feasible"
+        stop = _stop_reason(status, message, info, time_limit,
+                            time.perf_counter() - start)
         info["winner"] = winner
         info["bound_source"] = None if bound is None else max(valid, key=valid.get)
         if status == "optimal" and "backend failed" in message:
@@ -371,6 +374,7 @@ def solve_exact(
             runtime=time.perf_counter() - start, solver=solver_name,
             solver_version=backend.version(), seed=seed, threads=threads,
             time_limit=time_limit, metrics=m, message="; ".join([message, *notes]), info=info,
+            gap_tol=gap, stop=stop,
         )
 
     def infeasible(message: str) -> SolveResult:
@@ -549,6 +553,28 @@ def solve_exact(
     return finish("feasible", message)
 
 
+#: A run that ends unproven after this share of its time limit was stopped by the limit
+#: (the driver spends its last reserve on the final bound and local search).
+TIME_LIMIT_SHARE = 0.9
+
+
+def _stop_reason(status: str, message: str, info: dict[str, object],
+                 time_limit: float | None, elapsed: float) -> str:
+    """Why the run ended (:data:`mecopt.result.STOPS`)."""
+    if status == "optimal":
+        return "gap"
+    if status == "infeasible":
+        return "infeasible"
+    if "backend failed" in message:
+        return "error"
+    limited = bool(info.get("backend_limit"))
+    if time_limit is not None and (limited or elapsed >= TIME_LIMIT_SHARE * time_limit):
+        return "time_limit"
+    if limited or "numeric range" in message:
+        return "solver_limit"
+    return "no_proof"
+
+
 def _interference_bound(inst: Instance, free_inst: Instance, candidates: Candidates,
                         deadline: float | None) -> float | None:
     """Interference-aware bound (:mod:`mecopt.formulations.interference_bound`) at the
@@ -681,6 +707,8 @@ def _absorb(br: BackendResult, model: count_indexed.CountIndexedModel, backend: 
     """Take the backend's assignment and bound; return the message."""
     info.update(br.stats)
     info["backend_status"] = br.raw_status
+    # A limit (time, nodes, ...) stopped the backend before its proof.
+    info["backend_limit"] = br.status in ("feasible", "no_solution")
     message = f"{backend.name}: {br.raw_status}"
     if br.status == "infeasible":
         return message

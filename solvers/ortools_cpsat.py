@@ -83,6 +83,8 @@ class CpSatBackend(ImportBackend):
         p.num_workers = int(options.threads)
         p.random_seed = int(options.seed)
         p.linearization_level = 2
+        # Relative to the scaled objective without its constant: stricter than asked.
+        p.relative_gap_limit = float(options.mip_gap)
         p.log_search_progress = bool(options.verbose)
         if options.threads >= 2:
             p.subsolvers.extend(["max_lp", "core"])

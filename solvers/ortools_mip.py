@@ -11,7 +11,6 @@ import numpy as np
 from mecopt.errors import UnknownNameError
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
-    MIP_REL_GAP,
     BackendOptions,
     BackendResult,
     ImportBackend,
@@ -48,11 +47,11 @@ def _highs_threads(requested: int) -> int:
 
 def _parameters(engine: str, options: BackendOptions, milp: MatrixMILP) -> str:
     if engine == "scip":
-        return "\n".join([f"limits/gap = {MIP_REL_GAP}",
+        return "\n".join([f"limits/gap = {options.mip_gap}",
                           f"parallel/maxnthreads = {options.threads}",
                           f"randomization/randomseedshift = {options.seed}"])
     threads = _highs_threads(options.threads)
-    return "\n".join([f"mip_rel_gap = {MIP_REL_GAP}", f"threads = {threads}",
+    return "\n".join([f"mip_rel_gap = {options.mip_gap}", f"threads = {threads}",
                       f"random_seed = {options.seed}",
                       f"output_flag = {str(bool(options.verbose)).lower()}",
                       *(f"{k} = {v}" for k, v in highs_options(milp).items())])

@@ -9,7 +9,6 @@ import numpy as np
 from mecopt.errors import MissingDependencyError
 from mecopt.formulations.milp import MatrixMILP
 from mecopt.solvers.base import (
-    MIP_REL_GAP,
     BackendOptions,
     BackendResult,
     highs_options,
@@ -103,11 +102,11 @@ class PyomoBackend:
         opt = Highs()
         opt.config.stream_solver = bool(options.verbose)
         opt.config.load_solution = False
-        opt.config.mip_gap = MIP_REL_GAP
+        opt.config.mip_gap = options.mip_gap
         if options.deadline is not None:
             opt.config.time_limit = options.time_left()
         opt.highs_options = {"threads": int(options.threads), "random_seed": int(options.seed),
-                             "mip_rel_gap": MIP_REL_GAP, **highs_options(milp)}
+                             "mip_rel_gap": options.mip_gap, **highs_options(milp)}
         reset_highs_scheduler()
         res = opt.solve(m)
         tc = res.termination_condition

@@ -23,7 +23,7 @@ CONTINUOUS_BACKENDS = ("ortools-mip", "pyomo", "cvxpy")
 
 def _check(inst, backend="highs"):
     ref = brute(inst)
-    res = mecopt.solve(inst, backend, threads=1, formulation="big-m")
+    res = mecopt.solve(inst, backend, threads=1, formulation="big-m", gap=0)
     assert res.info["formulation"] == "big-m"
     assert res.status == ref.status, res.message
     if ref.status == "infeasible":

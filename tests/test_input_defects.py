@@ -43,7 +43,7 @@ def test_summary_with_bound_but_no_gap():
     limited = SolveResult(assignment=res.assignment, status="feasible",
                           objective=res.objective, bound=0.5 * res.objective, gap=None,
                           runtime=1.0, solver="highs", solver_version="x", seed=0, threads=1,
-                          time_limit=30.0, metrics=res.metrics)
+                          time_limit=30.0, metrics=res.metrics, stop="time_limit")
     text = limited.summary()
     assert "gap unknown" in text and "ms" in text
 

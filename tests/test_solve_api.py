@@ -27,7 +27,8 @@ def test_result_is_reevaluated_and_complete(inst, solver):
     assert res.solver == solver
     assert res.solver_version
     assert res.seed == 7 and res.runtime >= 0
-    assert res.status in ("optimal", "feasible", "no_solution")
+    assert res.status in ("optimal", "feasible", "violates")
+    assert res.stop == ("gap" if res.status == "optimal" else "heuristic")
     doc = json.loads(json.dumps(res.to_dict()))
     assert doc["assignment"] == res.assignment.tolist()
     assert f"status     {res.status}" in res.summary()
@@ -42,7 +43,7 @@ def test_exact_records_threads_and_bound(inst, solver):
 
 @pytest.mark.parametrize("solver", EXACT_BACKENDS)
 def test_exact_without_warm_start_is_still_optimal(inst, solver, bruteforce):
-    res = mecopt.solve(inst, solver, threads=1, warm_start=False)
+    res = mecopt.solve(inst, solver, threads=1, warm_start=False, gap=0)
     assert res.status == "optimal"
     assert res.objective == pytest.approx(bruteforce(inst).objective, rel=1e-6)
 
@@ -59,10 +60,14 @@ def test_heuristics_have_no_bound(inst):
     assert res.bound is None and res.gap is None and res.status == "feasible"
 
 
-def test_infeasible_heuristic_answer_is_no_solution(hand):
+def test_heuristic_answer_breaking_a_constraint_says_violates(hand):
     res = mecopt.solve(hand, "local-all")  # user 0 is forced
-    assert res.status == "no_solution" and not res.success
-    assert "uncertainty rule" in res.message
+    assert res.status == "violates" and not res.success and res.stop == "heuristic"
+    assert res.assignment is not None and res.objective is not None
+    doc = json.loads(json.dumps(res.to_dict()))
+    assert doc["status"] == "violates" and doc["feasible"] is False
+    assert any("uncertainty rule" in v for v in doc["violations"])
+    assert "violation  uncertainty rule" in res.summary()
 
 
 # ---------------------------------------------------------------- bad arguments

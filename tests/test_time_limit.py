@@ -1,4 +1,5 @@
-"""Time limits: the incumbent is kept, a bound is never overstated, "optimal" needs a proof."""
+"""Time limits: the incumbent is kept, a bound is never overstated, "optimal" needs a proof
+within the recorded tolerance, and ``stop`` says why a run ended."""
 
 import functools
 
@@ -7,7 +8,7 @@ import pytest
 from conftest import EXACT_BACKENDS
 
 import mecopt
-from mecopt.result import GAP_TOL, SolveResult
+from mecopt.result import DEFAULT_GAP, SolveResult, proven
 
 
 @functools.cache
@@ -33,10 +34,13 @@ def check_limited(res, n, time_limit):
         # A proven lower bound cannot exceed a feasible objective.
         assert res.bound <= res.objective * (1 + 1e-9)
         assert res.gap == pytest.approx((res.objective - res.bound) / res.objective, abs=1e-12)
+    assert res.gap_tol == DEFAULT_GAP
     if res.status == "optimal":
-        assert res.gap is not None and res.gap <= GAP_TOL
+        assert res.stop == "gap" and proven(res.gap, res.gap_tol)
     else:
-        assert res.gap is None or res.gap > GAP_TOL
+        # Stopped by the limit before the proof: never "optimal", the gap says how far.
+        assert res.stop == "time_limit"
+        assert res.gap is None or res.gap > res.gap_tol
 
 
 @pytest.mark.parametrize("backend", EXACT_BACKENDS)
@@ -54,7 +58,8 @@ def test_time_limit_n200(time_limit):
 def test_time_limit_on_easy_instance_still_proves_optimality():
     inst = mecopt.scenario("kim2026", 15, seed=0)
     res = mecopt.solve(inst, "highs", time_limit=30.0)
-    assert res.status == "optimal" and res.gap <= GAP_TOL
+    assert res.status == "optimal" and res.stop == "gap"
+    assert res.gap <= res.gap_tol == DEFAULT_GAP
 
 
 def test_bruteforce_stopped_early_is_not_optimal():
@@ -62,7 +67,7 @@ def test_bruteforce_stopped_early_is_not_optimal():
     res = mecopt.solve(inst, "bruteforce", time_limit=1e-6)
     assert res.info["stopped_early"]
     assert res.status in ("feasible", "no_solution")
-    assert res.bound is None and res.gap is None
+    assert res.bound is None and res.gap is None and res.stop == "time_limit"
 
 
 def test_bruteforce_refuses_too_many_assignments():
@@ -78,7 +83,7 @@ def _result(hand, **changes):
     m = mecopt.evaluate(hand, a)
     kw = dict(assignment=a, status="optimal", objective=m.mean_delay, bound=m.mean_delay,
               gap=0.0, runtime=0.0, solver="test", solver_version="0", seed=0, threads=1,
-              time_limit=None, metrics=m)
+              time_limit=None, metrics=m, gap_tol=1e-4)
     kw.update(changes)
     return SolveResult(**kw)
 
@@ -90,10 +95,20 @@ def test_solve_result_accepts_a_closed_gap(hand):
 @pytest.mark.parametrize(
     ("changes", "match"),
     [
-        ({"gap": None, "bound": None}, r"status 'optimal' needs a proven bound with a closed gap"),
-        ({"gap": 0.01}, r"status 'optimal' needs a proven bound with a closed gap"),
+        ({"gap": None, "bound": None}, r"status 'optimal' needs a proven gap within gap_tol"),
+        ({"gap": 0.01}, r"status 'optimal' needs a proven gap within gap_tol"),
+        ({"gap": 2e-4}, r"gap 0.0002, gap_tol 0.0001"),
+        ({"gap_tol": None}, r"status 'optimal' needs a proven gap within gap_tol"),
         ({"status": "solved"}, r"status 'solved' is not one of"),
-        ({"status": "feasible", "assignment": None}, r"status 'feasible' needs a feasible"),
+        ({"status": "feasible", "assignment": None, "stop": "time_limit"},
+         r"status 'feasible' needs a feasible"),
+        ({"status": "feasible"}, r"stop None is not one of"),
+        ({"status": "feasible", "stop": "gap"}, r"stop 'gap' goes with status 'optimal'"),
+        ({"stop": "time_limit"}, r"stop 'gap' goes with status 'optimal'"),
+        ({"status": "violates", "stop": "heuristic"}, r"status 'violates' needs an assignment "
+                                                      r"that breaks a constraint"),
+        ({"status": "no_solution", "stop": "time_limit"}, r"'no_solution' carries no assignment"),
+        ({"status": "feasible", "stop": "finished"}, r"stop 'finished' is not one of"),
     ],
 )
 def test_solve_result_refuses_unproven_claims(hand, changes, match):
@@ -105,4 +120,8 @@ def test_solve_result_refuses_infeasible_assignment_as_feasible(hand):
     a = np.array([-1, -1, 0])  # breaks the rule
     m = mecopt.evaluate(hand, a)
     with pytest.raises(ValueError, match=r"status 'feasible' needs a feasible assignment"):
-        _result(hand, status="feasible", assignment=a, metrics=m, gap=None, bound=None)
+        _result(hand, status="feasible", assignment=a, metrics=m, gap=None, bound=None,
+                stop="heuristic")
+    res = _result(hand, status="violates", assignment=a, metrics=m, gap=None, bound=None,
+                  stop="heuristic")
+    assert not res.success and res.to_dict()["violations"] == list(m.violations)

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from mecopt.cli.common import add_instance_arguments, add_run_arguments, instance_from_args
+from mecopt.errors import MecoptError
+from mecopt.result import DEFAULT_GAP
 from mecopt.solve import DEFAULT_EXACT, get_solver, solve
+
+#: Exit code per status: 0 for an answer that meets every constraint or a proof of
+#: infeasibility, 1 when there is no usable answer (nothing found, or constraints broken).
+EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 0, "violates": 1, "no_solution": 1}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "fastest exact method for the instance")
     add_instance_arguments(p)
     add_run_arguments(p)
+    p.add_argument("--gap", type=float, metavar="FRACTION",
+                   help=f"relative gap an exact solver must prove for status 'optimal' "
+                        f"(default {DEFAULT_GAP:g}, as HiGHS and Gurobi; 0 = to the "
+                        "solvers' precision)")
     p.add_argument("-o", "--output", metavar="FILE", help="also write the result as JSON")
     p.add_argument("--quiet", action="store_true",
                    help="do not print the exact solvers' progress (incumbent, bound, gap) "
@@ -30,15 +40,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     inst = instance_from_args(args)
     options: dict[str, Any] = {}
-    if not args.quiet and "progress" in get_solver(args.solver)[0].options:
+    takes = get_solver(args.solver)[0].options
+    if not args.quiet and "progress" in takes:
         options["progress"] = print_progress
+    if args.gap is not None:
+        if "gap" not in takes:
+            raise MecoptError(f"--gap {args.gap:g}: solver {args.solver!r} proves no gap "
+                              "(heuristics take none)")
+        options["gap"] = args.gap
     res = solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed,
                 threads=args.threads, **options)
     doc = {"instance": inst.meta, **res.to_dict()}
     if args.output:
         Path(args.output).write_text(json.dumps(doc, indent=1))
     print(json.dumps(doc, indent=1) if args.json else res.summary())
-    return 0 if res.status != "no_solution" else 1
+    return EXIT_CODES[res.status]
 
 
 def print_progress(event: dict[str, Any]) -> None:
