@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from bench_helpers import tiny_spec
 
+import mecopt.result
 from mecopt.bench import (
     LocalExecutor,
     ResultStore,
@@ -125,7 +126,7 @@ def test_plot_all_writes_every_figure(db: Path, tmp_path: Path) -> None:
     paths = plot_all(rows, tmp_path, formats=("png",), prefix="oc_")
     assert sorted(p.name for p in paths) == sorted(
         f"oc_{n}.png" for n in ("runtime", "gap", "delay", "accuracy", "tau_tradeoff",
-                                "delay_parts"))
+                                "delay_parts", "memory"))
     assert all(p.stat().st_size > 5000 for p in paths)
     with pytest.raises(ValueError, match="no rows"):
         plot_all([], tmp_path)
@@ -134,3 +135,26 @@ def test_plot_all_writes_every_figure(db: Path, tmp_path: Path) -> None:
 def test_export_rejects_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="csv, parquet"):
         export_rows([{"a": 1}], tmp_path / "x.txt")
+
+
+def test_rows_record_stop_tolerance_load_and_memory(db: Path) -> None:
+    rows = _rows(db)
+    for r in rows:
+        assert r["load_avg"] is not None and r["load_avg"] >= 0
+        assert 0 < r["start_rss_mb"] <= r["peak_rss_mb"]
+        if r["kind"] == "exact":
+            assert r["gap_tol"] == mecopt.result.DEFAULT_GAP
+            assert (r["stop"] == "gap") == (r["status"] == "optimal")
+        else:
+            assert r["stop"] == "heuristic" and r["gap_tol"] is None
+
+
+def test_old_rows_of_violating_answers_read_as_violates(tmp_path: Path) -> None:
+    # Before "violates" existed, an evaluated answer that broke a constraint was stored as
+    # "no_solution" with its objective; without an objective it stays "no_solution".
+    with ResultStore(tmp_path / "old.sqlite") as store:
+        for solver, objective in (("min-delay", 0.02), ("highs", None)):
+            store.add({"instance_key": "k", "solver": solver, "seed": 0,
+                       "status": "no_solution", "objective": objective})
+        status = {r["solver"]: r["status"] for r in store.rows()}
+    assert status == {"min-delay": "violates", "highs": "no_solution"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -142,6 +143,8 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
     t0 = time.perf_counter()
     row = base_row(task)
     row["started_at"] = started
+    row["load_avg"] = load_average()
+    row["start_rss_mb"] = start_memory()
     try:
         if task.kind != ONESHOT:
             send(("instance", dict(row)))
@@ -157,6 +160,8 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
                                threads=task.threads, **options)
             row.update({
                 "status": res.status,
+                "stop": res.stop,
+                "gap_tol": res.gap_tol,
                 "objective": res.objective,
                 "bound": res.bound,
                 "gap": res.gap,
@@ -176,4 +181,37 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
         row.update({"status": "error", "message": tb[:500]})
     row["wall_time"] = time.perf_counter() - t0
     row["finished_at"] = now()
+    row["peak_rss_mb"] = _status_mb("VmHWM")
     send(("result", row))
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (``None`` where the system has none)."""
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):
+        return None
+
+
+def _status_mb(field: str) -> float | None:
+    """A memory field of ``/proc/self/status`` (``VmRSS``, ``VmHWM``) in MB (Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def start_memory() -> float | None:
+    """Reset this process's peak resident memory to its current size (Linux: ``5`` to
+    ``/proc/self/clear_refs``; a forked child otherwise inherits its parent's peak) and
+    return that size in MB, so that ``VmHWM`` at the end is the solve's own peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return None
+    return _status_mb("VmRSS")

@@ -9,6 +9,7 @@ Each ``plot_*`` function draws one figure on an axes from rows of the store's
   the exact solvers (one tau), with the 95 % interval of the mean over seeds as a band and
   the accuracy target as a dashed line;
 - ``delay_parts``: the mean uplink and edge-compute parts of the delay (when stored);
+- ``memory``: median peak resident memory of the solving process vs N (when stored);
 
 Every figure states its unit on its axes and says it is measured (and over how many seeds).
 - ``tau_tradeoff``: mean accuracy vs mean delay of GOA as tau varies (one N), with the
@@ -104,15 +105,38 @@ def plot_runtime(rows: Rows, ax: Any) -> Any:
     series = _series(runs, "runtime", "median", ok_only=False)
     for solver, (n, t, lo, hi, _k) in series.items():
         _line(ax, n, np.maximum(t, 1e-6), np.maximum(lo, 1e-6), np.maximum(hi, 1e-6), solver)
+    return _loglog(ax, "median runtime (s)", "Runtime versus size (band: quartiles over seeds)",
+                   _seeds_note(series))
+
+
+def _loglog(ax: Any, ylabel: str, title: str, note: str) -> Any:
+    """Log-log axes with plain ticks, N on x, ``note`` under the axes."""
     ax.set_xscale("log")
     ax.set_yscale("log")
     _plain_ticks(ax.xaxis)
     _plain_ticks(ax.yaxis)
     ax.set_xlabel("users N")
-    ax.set_ylabel("median runtime (s)")
-    ax.set_title("Runtime versus size (band: quartiles over seeds)")
-    ax.text(0.0, -0.16, _seeds_note(series), transform=ax.transAxes, fontsize=7, va="top")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.text(0.0, -0.16, note, transform=ax.transAxes, fontsize=7, va="top")
     return ax
+
+
+def plot_memory(rows: Rows, ax: Any) -> Any:
+    """Median peak resident memory (MB) of the solving process vs N, log-log (band:
+    quartiles over seeds); the dotted line is the median memory before the solve started
+    (the interpreter and the imported solvers), which every solver shares."""
+    runs = [r for r in rows if r["status"] not in ("error", "crashed", "timeout")]
+    series = _series(runs, "peak_rss_mb", "median", ok_only=False)
+    for solver, (n, y, lo, hi, _k) in series.items():
+        _line(ax, n, y, lo, hi, solver)
+    base = _series([{**r, "solver": "before the solve"} for r in runs], "start_rss_mb",
+                   "median", ok_only=False)
+    for label, (n, y, _lo, _hi, _k) in base.items():
+        ax.plot(n, y, ls=":", color="k", lw=1, label=label)
+    return _loglog(ax, "peak resident memory (MB)",
+                   "Peak memory versus size (band: quartiles over seeds)",
+                   _seeds_note(series) + "; the whole solving process (instance built in it)")
 
 
 def plot_gap(rows: Rows, ax: Any) -> Any:
@@ -284,6 +308,8 @@ def plot_all(rows: Rows, outdir: str | Path, *, tau: float | None = None,
         ("delay", plot_delay, at_tau, suffix),
         ("accuracy", plot_accuracy, at_tau, suffix),
     ]
+    if any(r.get("peak_rss_mb") is not None for r in rows):
+        figures.append(("memory", plot_memory, rows, ""))
     if any(r.get("mean_comm_delay") is not None for r in at_tau):
         figures.append(("delay_parts", plot_delay_parts, at_tau, suffix))
     if len(taus) > 1:

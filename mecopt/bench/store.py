@@ -57,6 +57,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     # Mean over all N users of the uplink and edge parts of the delay (s; 0 for local users).
     ("mean_comm_delay", "REAL"),
     ("mean_edge_delay", "REAL"),
+    # Why the solve stopped (mecopt.result.STOPS) and the relative gap it was asked to prove.
+    ("stop", "TEXT"),
+    ("gap_tol", "REAL"),
+    # 1-minute load average when the solve started; resident memory (MB) of the solving
+    # process when it started and at its peak (Linux; NULL elsewhere).
+    ("load_avg", "REAL"),
+    ("start_rss_mb", "REAL"),
+    ("peak_rss_mb", "REAL"),
 )
 COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
 
@@ -158,7 +166,7 @@ class ResultStore:
         table = "results_gap" if with_gap else "results"
         clauses, params = _where(where)
         cur = self.conn.execute(f"SELECT * FROM {table}{clauses} ORDER BY id", params)
-        return [dict(r) for r in cur]
+        return [read_status(dict(r)) for r in cur]
 
     def count(self) -> int:
         """Number of stored rows."""
@@ -173,6 +181,17 @@ class ResultStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def read_status(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with the status of rows stored before ``"violates"`` existed brought up to date.
+
+    Until then an evaluated answer that broke a constraint was stored as ``"no_solution"``
+    with its objective; it reads as ``"violates"`` (``"no_solution"`` has no objective).
+    """
+    if row.get("status") == "no_solution" and row.get("objective") is not None:
+        row["status"] = "violates"
+    return row
 
 
 def _where(where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
