@@ -4,13 +4,20 @@ once) and :func:`replay` (re-evaluate fixed actions). All go through the one ste
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from mecopt.longterm.policy import EnvInfo, FixedActions, OfflinePolicy, make_policy
+from mecopt.longterm.policy import (
+    EnvInfo,
+    FixedActions,
+    OfflinePolicy,
+    available_policies,
+    make_policy,
+)
 from mecopt.longterm.rollout import Rollout, SlotRecords
 from mecopt.longterm.simulator import Simulator
 from mecopt.longterm.traces import Trace
@@ -19,6 +26,116 @@ from mecopt.longterm.traces import Trace
 def _policy_rng(seed: int) -> np.random.Generator:
     """The policy's own stream: independent of every trace stream (common random numbers)."""
     return np.random.default_rng(np.random.SeedSequence([int(seed), 0x5EED]))
+
+
+#: Names :func:`run` itself takes; a policy option of the same name would collide.
+RUN_PARAMETERS = ("trace", "policy", "seed", "progress", "validate")
+
+
+def _real(low: float | None = None, high: float | None = None, *, low_open: bool = False,
+          none: bool = False) -> Callable[[str, Any], None]:
+    """A check that a value is a finite real number (not a bool or a string) in a range."""
+
+    def check(key: str, value: Any) -> None:
+        if value is None and none:
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer |
+                                                     np.floating):
+            raise ValueError(f"option {key} = {value!r}: must be a number"
+                             + (" or null" if none else ""))
+        x = float(value)
+        bad = (not math.isfinite(x) or (low is not None and (x <= low if low_open else x < low))
+               or (high is not None and x > high))
+        if bad:
+            rng = (f"{'(' if low_open else '['}{low if low is not None else '-inf'}, "
+                   f"{high if high is not None else 'inf'}{']' if high is not None else ')'}")
+            raise ValueError(f"option {key} = {value!r}: must be a finite number in {rng}")
+
+    return check
+
+
+def _whole(low: int) -> Callable[[str, Any], None]:
+    def check(key: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise ValueError(f"option {key} = {value!r}: must be a whole number >= {low}")
+
+    return check
+
+
+def _flag(key: str, value: Any) -> None:
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"option {key} = {value!r}: must be true or false")
+
+
+def _name(key: str, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"option {key} = {value!r}: must be a non-empty name")
+
+
+def _incumbents(key: str, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ValueError(f"option {key} = {value!r}: must be a list of policy names, e.g. "
+                         '["greedy", "lyapunov"]')
+    valid = [n for n in available_policies() if n != "hindsight"]
+    for name in value:
+        if not isinstance(name, str) or name not in valid:
+            raise ValueError(f"option {key}: {name!r} is not an online policy; valid: "
+                             + ", ".join(valid))
+
+
+#: Checks of the policy options whose meaning is shared by every policy taking them (the
+#: policies check their own ranges too; these also refuse ``true`` for 1 and ``"0.5"``).
+OPTION_CHECKS: dict[str, Callable[[str, Any], None]] = {
+    "V": _real(0.0, low_open=True),
+    "p_offload": _real(0.0, 1.0),
+    "tau": _real(0.0, 1.0, none=True),
+    "time_limit": _real(0.0, low_open=True, none=True),
+    "threads": _whole(1),
+    "gap_tol": _real(0.0),
+    "margin": _real(0.0, 1.0, low_open=True),
+    "lp_counts": _whole(1),
+    "seed": _whole(0),
+    "incumbents": _incumbents,
+    "solver": _name,
+    "verbose": _flag,
+    "deterministic": _flag,
+}
+
+
+def check_options(policy: Any, options: dict[str, Any]) -> None:
+    """Validate the options of a policy before any work (the message names key and value).
+
+    Raises
+    ------
+    ValueError
+        For an option that collides with a parameter of :func:`run`
+        (:data:`RUN_PARAMETERS`), a value of the wrong type or out of range
+        (:data:`OPTION_CHECKS`), or options given to a policy object.
+    """
+    if not isinstance(policy, str):
+        if options:
+            raise ValueError("options are given to a policy built by name only")
+        return
+    if not policy:
+        raise ValueError("policy: empty name")
+    for key, value in options.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"policy option name {key!r}: must be a non-empty string")
+        if key in RUN_PARAMETERS:
+            raise ValueError(f"option {key} = {value!r} of policy {policy!r} collides with "
+                             f"run()'s own {key!r} parameter; give the run's {key} instead")
+        check = OPTION_CHECKS.get(key)
+        if check is not None:
+            check(key, value)
+
+
+def build_policy(policy: Any, **options: Any) -> Any:
+    """:func:`check_options`, then the policy (:func:`make_policy`); unknown options of a
+    named policy are a :class:`~mecopt.errors.UnknownNameError` (a ``ValueError``)."""
+    check_options(policy, options)
+    return make_policy(policy, **options)
 
 
 def run_batch(trace: Trace, policy: Any = "local", *, seed: int = 0,
@@ -49,8 +166,10 @@ def run_batch(trace: Trace, policy: Any = "local", *, seed: int = 0,
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed = {seed!r}: must be a whole number >= 0")
+    if not isinstance(trace, Trace):
+        raise TypeError(f"trace must be a mecopt.longterm.Trace, got {type(trace).__name__}")
     name = policy if isinstance(policy, str) else getattr(policy, "name", type(policy).__name__)
-    pol = make_policy(policy, **options)
+    pol = build_policy(policy, **options)
     rng = _policy_rng(seed)
     sim = Simulator(trace, validate=validate)
     b, t_max, u = trace.batch, trace.horizon, trace.n_devices

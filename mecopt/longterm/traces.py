@@ -20,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -117,8 +119,23 @@ class Trace:
     noise: np.ndarray
 
     def __post_init__(self) -> None:
+        if not isinstance(self.scenario, LongtermScenario):
+            raise TraceFormatError(f"Trace.scenario must be a LongtermScenario, got "
+                                   f"{type(self.scenario).__name__}")
+        for name in ARRAY_FIELDS:
+            object.__setattr__(self, name, _as_array(name, getattr(self, name)))
+        if self.has_query.ndim != 3 or self.capacity.ndim != 2:
+            raise TraceFormatError(f"Trace.has_query must be (B, T, U) and Trace.capacity "
+                                   f"(B, M); got shapes {self.has_query.shape} and "
+                                   f"{self.capacity.shape}")
         b, t, u = self.has_query.shape
         m = self.capacity.shape[-1]
+        if min(b, t, u) < 1:
+            raise TraceFormatError(f"Trace.has_query has shape {self.has_query.shape}: B, T "
+                                   "and U must be >= 1")
+        if m != self.scenario.n_servers:
+            raise TraceFormatError(f"Trace.capacity has M = {m} servers, the scenario "
+                                   f"n_servers = {self.scenario.n_servers}")
         expected = {name: (b, t, u) for name in CELL_FIELDS + FLAG_FIELDS}
         expected.update({name: (b, u) for name in DEVICE_FIELDS})
         expected.update({name: (b, m) for name in ES_FIELDS})
@@ -127,11 +144,19 @@ class Trace:
         for name, shape in expected.items():
             arr = getattr(self, name)
             if arr.shape != shape:
-                raise ValueError(f"Trace.{name} must have shape {shape}, got {arr.shape}")
-            arr.setflags(write=False)
-        if len(self.seeds) != b:
-            raise ValueError(f"Trace.seeds has {len(self.seeds)} entries for a batch of {b}")
-        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+                raise TraceFormatError(f"Trace.{name} must have shape {shape}, got {arr.shape}")
+        _check_values(self)
+        for name in ARRAY_FIELDS:
+            getattr(self, name).setflags(write=False)
+        seeds = self.seeds
+        if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | np.ndarray):
+            raise TraceFormatError(f"Trace.seeds = {seeds!r}: must be a sequence of seeds")
+        if len(seeds) != b:
+            raise TraceFormatError(f"Trace.seeds has {len(seeds)} entries for a batch of {b}")
+        for s in seeds:
+            if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0:
+                raise TraceFormatError(f"Trace.seeds entry {s!r}: must be a whole number >= 0")
+        object.__setattr__(self, "seeds", tuple(int(s) for s in seeds))
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -201,22 +226,135 @@ class Trace:
             If it is not a trace file of a version this mecopt reads.
         """
         path = Path(path)
+        if not str(path).strip():
+            raise ValueError("trace file: empty path")
         if not path.is_file():
             raise FileNotFoundError(f"trace file not found: {path}")
         try:
             with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["__meta__"]))
+                if not hasattr(data, "files"):
+                    raise TraceFormatError(f"{path}: not a mecopt trace file (a single array, "
+                                           "not an .npz archive)")
+                missing = [n for n in ("__meta__", *ARRAY_FIELDS) if n not in data.files]
+                if missing:
+                    raise TraceFormatError(f"{path}: not a mecopt trace file (missing "
+                                           f"{', '.join(missing[:4])})")
+                meta = json.loads(str(data["__meta__"][()]))
                 arrays = {name: np.array(data[name]) for name in ARRAY_FIELDS}
-        except (OSError, ValueError, KeyError) as exc:
-            raise TraceFormatError(f"{path}: not a mecopt trace file ({exc})") from None
+        except TraceFormatError:
+            raise
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error,
+                UnicodeDecodeError, TypeError, RecursionError, NotImplementedError) as exc:
+            raise TraceFormatError(f"{path}: not a readable mecopt trace file "
+                                   f"({type(exc).__name__}: {str(exc)[:200]})") from None
+        if not isinstance(meta, dict):
+            raise TraceFormatError(f"{path}: metadata must be a JSON object, got "
+                                   f"{type(meta).__name__}")
         if meta.get("schema") != TRACE_SCHEMA:
             raise TraceFormatError(f"{path}: schema {meta.get('schema')!r}, expected "
                                    f"{TRACE_SCHEMA!r}")
-        if meta.get("version") != TRACE_VERSION:
-            raise TraceFormatError(f"{path}: trace version {meta.get('version')!r}; this "
+        version = meta.get("version")
+        if isinstance(version, bool) or version != TRACE_VERSION:
+            raise TraceFormatError(f"{path}: trace version {version!r}; this "
                                    f"mecopt reads version {TRACE_VERSION}")
-        scen = LongtermScenario.from_dict(meta["scenario"])
-        return cls(scenario=scen, seeds=tuple(meta["seeds"]), **arrays)
+        unknown = sorted(set(meta) - {"schema", "version", "scenario", "seeds"})
+        if unknown:
+            raise TraceFormatError(f"{path}: unknown metadata key(s) {unknown}")
+        if not isinstance(meta.get("scenario"), dict):
+            raise TraceFormatError(f"{path}: metadata 'scenario' = {meta.get('scenario')!r}: "
+                                   "must be a JSON object of scenario parameters")
+        if not isinstance(meta.get("seeds"), list):
+            raise TraceFormatError(f"{path}: metadata 'seeds' = {meta.get('seeds')!r}: must "
+                                   "be a list of whole numbers")
+        try:
+            scen = LongtermScenario.from_dict(meta["scenario"])
+            return cls(scenario=scen, seeds=tuple(meta["seeds"]), **arrays)
+        except TraceFormatError as exc:
+            raise TraceFormatError(f"{path}: {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise TraceFormatError(f"{path}: {exc}") from None
+
+
+#: Largest trace (B x T x U query cells) :func:`make_trace` draws: about 130 bytes a cell
+#: with four ESs, so about 1.3 GB, checked before any array is allocated.
+MAX_TRACE_CELLS = 10_000_000
+
+#: Fields that are probabilities, in [0, 1].
+_UNIT_FIELDS = ("alpha", "acc_local", "acc_edge", "hall_local", "hall_edge")
+#: Fields that are > 0 on every query cell and >= 0 everywhere.
+_POSITIVE_ON_QUERY = ("local_delay", "prompt_bits", "edge_work")
+#: Fields that are >= 0 everywhere.
+_NONNEGATIVE = ("local_energy", "device_wait", "energy_budget")
+#: Fields that are > 0 everywhere.
+_POSITIVE = ("gain", "tx_power", "capacity", "per_user_cap", "bandwidth", "noise")
+
+
+def _as_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as a bool (flags) or float64 array; anything else is a format error."""
+    arr = np.asarray(value)
+    if name in FLAG_FIELDS:
+        if arr.dtype != np.bool_:
+            raise TraceFormatError(f"Trace.{name}: must be a bool array, got dtype {arr.dtype}")
+        return arr
+    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.floating)
+                                     or np.issubdtype(arr.dtype, np.integer)):
+        raise TraceFormatError(f"Trace.{name}: must be a real number array, got dtype "
+                               f"{arr.dtype}")
+    return arr.astype(np.float64, copy=False)
+
+
+def _bad(name: str, arr: np.ndarray, mask: np.ndarray, rule: str) -> TraceFormatError:
+    index = tuple(int(i) for i in np.argwhere(mask)[0])
+    return TraceFormatError(f"Trace.{name}{list(index)} = {arr[index]!r}: {rule}")
+
+
+def _check_values(tr: Trace) -> None:
+    """Every value finite and in its range (the message names the field, cell and value)."""
+    for name in ARRAY_FIELDS:
+        arr = getattr(tr, name)
+        if name not in FLAG_FIELDS and not np.isfinite(arr).all():
+            raise _bad(name, arr, ~np.isfinite(arr), "must be finite")
+    for name in _UNIT_FIELDS:
+        arr = getattr(tr, name)
+        if ((arr < 0) | (arr > 1)).any():
+            raise _bad(name, arr, (arr < 0) | (arr > 1), "a probability, must lie in [0, 1]")
+    for name in _NONNEGATIVE + _POSITIVE_ON_QUERY:
+        arr = getattr(tr, name)
+        if (arr < 0).any():
+            raise _bad(name, arr, arr < 0, "must be >= 0")
+    for name in _POSITIVE_ON_QUERY:
+        arr = getattr(tr, name)
+        if (tr.has_query & (arr <= 0)).any():
+            raise _bad(name, arr, tr.has_query & (arr <= 0), "must be > 0 on a query cell")
+    for name in _POSITIVE:
+        arr = getattr(tr, name)
+        if (arr <= 0).any():
+            raise _bad(name, arr, arr <= 0, "must be > 0")
+    for model in ("local", "edge"):
+        both = getattr(tr, f"halluc_{model}") & getattr(tr, f"correct_{model}")
+        if both.any():
+            raise _bad(f"halluc_{model}", getattr(tr, f"halluc_{model}"), both,
+                       f"a hallucination must be a wrong answer (correct_{model} is True)")
+        cap = 1.0 - getattr(tr, f"acc_{model}") + 1e-9
+        over = getattr(tr, f"hall_{model}") > cap
+        if over.any():
+            raise _bad(f"hall_{model}", getattr(tr, f"hall_{model}"), over,
+                       f"hallucination probability above 1 - acc_{model}")
+
+
+def check_trace_size(n_devices: int, horizon: int, batch: int = 1) -> None:
+    """Raise ``ValueError`` when a trace of B x T x U cells exceeds :data:`MAX_TRACE_CELLS`.
+
+    Raises
+    ------
+    ValueError
+        Naming the sizes and the limit, before anything is allocated.
+    """
+    cells = int(n_devices) * int(horizon) * int(batch)
+    if cells > MAX_TRACE_CELLS:
+        raise ValueError(f"trace too large: n_devices = {n_devices} x horizon = {horizon} x "
+                         f"{batch} seed(s) = {cells:,} cells, above the limit of "
+                         f"{MAX_TRACE_CELLS:,} (about {MAX_TRACE_CELLS * 130 / 1e9:.1f} GB)")
 
 
 def _check_count(name: str, value: Any, low: int) -> int:
@@ -364,10 +502,14 @@ def make_trace(scenario: str | LongtermScenario = "default", *, n_devices: int, 
     scen = make_scenario(scenario, **overrides)
     n_devices = _check_count("n_devices", n_devices, 1)
     horizon = _check_count("horizon", horizon, 1)
+    if isinstance(seed, str | bytes | bool | float) or not isinstance(
+            seed, int | np.integer | Sequence | np.ndarray):
+        raise ValueError(f"seed = {seed!r}: must be a whole number >= 0 or a list of them")
     seeds = [seed] if isinstance(seed, int | np.integer) else list(seed)
     if not seeds:
         raise ValueError("seed: give at least one seed")
     seeds = [_check_count("seed", s, 0) for s in seeds]
+    check_trace_size(n_devices, horizon, len(seeds))
     draws = [_draw(scen, n_devices, horizon, s) for s in seeds]
     stacked = {name: np.stack([d[name] for d in draws]) for name in ARRAY_FIELDS}
     return Trace(scenario=scen, seeds=tuple(seeds), **stacked)
