@@ -65,7 +65,9 @@ def test_alpha_is_the_margin_of_the_first_answer_position(tiny, questions):
     from mecopt.uncertainty import canonical_from_tokenizer, margin_uncertainty
 
     tok, device, _ = tiny
-    answers = list(answer_queries(device, tok, questions[:3], max_new_tokens=2))
+    answers = list(
+        answer_queries(device, tok, questions[:3], max_new_tokens=2, alpha_at="start")
+    )
     canon, _ = canonical_from_tokenizer(tok)
     for rec, ans in zip(questions[:3], answers, strict=True):
         ids = tok(format_prompt(rec), return_tensors="pt")["input_ids"]
@@ -73,7 +75,7 @@ def test_alpha_is_the_margin_of_the_first_answer_position(tiny, questions):
             logits = device(input_ids=ids).logits[0, -1]
         expected = margin_uncertainty(logits, canonical=canon[: logits.shape[-1]])
         assert ans.alpha == pytest.approx(expected, abs=1e-5)
-        assert ans.correct == is_correct(ans.text, rec.answer)
+        assert ans.correct == is_correct(ans.text, rec.answer, rec.task)
         assert ans.prompt_bytes == len(format_prompt(rec).encode())
 
 
@@ -97,12 +99,12 @@ def test_measure_end_to_end_and_resume(tiny, questions, tmp_path):
     )
     assert prof.provenance.software["torch"] != "not installed"
 
-    # Correctness recorded in the partial file agrees with the whole-word rule.
+    # Correctness recorded in the partial file agrees with the answer parser.
     lines = (tmp_path / "tiny.local.jsonl").read_text().splitlines()
     assert json.loads(lines[0])["role"] == "local"
     for q, line in zip(questions, lines[1:], strict=True):
         ans = json.loads(line)
-        assert ans["correct"] == is_correct(ans["text"], q.answer)
+        assert ans["correct"] == is_correct(ans["text"], q.answer, q.task)
 
     # The written profile reads back identically.
     back = read_profile(out)

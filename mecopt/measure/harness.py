@@ -2,50 +2,25 @@
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Iterable, Iterator
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from itertools import islice
 from typing import Any, Literal
 
 import numpy as np
 
+from mecopt.datasets.babi import ANSWER_WORDS
 from mecopt.datasets.qa import QARecord, format_prompt
 from mecopt.measure._deps import import_torch
+from mecopt.measure.answers import is_correct, parse_answer
 from mecopt.uncertainty import canonical_from_tokenizer, margin_uncertainty
 
-__all__ = ["Answer", "answer_queries", "build_prompt", "is_correct"]
-
-_WORD = re.compile(r"[a-z0-9]+")
+__all__ = ["Answer", "answer_queries", "build_prompt", "is_correct", "uses_chat"]
 
 #: Instruction appended to the prompt when a chat template is used.
 CHAT_INSTRUCTION = "Answer with one word."
-
-
-def is_correct(generated: str, answer: str) -> bool:
-    """Whole-word match: does the generated text contain the answer as a separate word?
-
-    Both are lower-cased and split into alphanumeric words; a multi-word answer must appear as
-    a contiguous run of words.
-
-    Parameters
-    ----------
-    generated
-        The model's output text.
-    answer
-        The known answer.
-
-    Returns
-    -------
-    bool
-        ``True`` if the answer's words occur in order, as whole words, in the output.
-    """
-    out = _WORD.findall(generated.lower())
-    ans = _WORD.findall(answer.lower())
-    if not ans:
-        return False
-    n = len(ans)
-    return any(out[i : i + n] == ans for i in range(len(out) - n + 1))
 
 
 @dataclass(frozen=True)
@@ -61,13 +36,17 @@ class Answer:
     alpha
         Margin uncertainty of the answer (aggregated over its tokens).
     correct
-        Whole-word match with the known answer.
+        Whether the answer is right (:func:`mecopt.measure.answers.is_correct`).
     latency_s
-        Wall-clock generation time, seconds.
+        Wall-clock generation time, seconds (in a batch: the batch's time divided by its
+        questions).
     output_tokens
         Number of generated answer tokens (before an end-of-sequence token).
     prompt_bytes
         UTF-8 size of the prompt, bytes.
+    parsed
+        The answer word read from the text (bAbI-style tasks; "" if none was found or the
+        task has no known answer words).
     """
 
     id: str
@@ -77,6 +56,7 @@ class Answer:
     latency_s: float
     output_tokens: int
     prompt_bytes: int
+    parsed: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the answer as a JSON-able dictionary."""
@@ -125,6 +105,48 @@ def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
     return ids
 
 
+_CANONICAL: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _canonical(tokenizer: Any) -> Any:
+    """:func:`canonical_from_tokenizer`, computed once per tokenizer object (49k decodes for a
+    real vocabulary) while its vocabulary size stays the same."""
+    try:
+        hit = _CANONICAL.get(tokenizer)
+    except TypeError:  # not weak-referenceable
+        return canonical_from_tokenizer(tokenizer)[0]
+    if hit is None or hit.shape[0] != len(tokenizer):
+        hit = canonical_from_tokenizer(tokenizer)[0]
+        _CANONICAL[tokenizer] = hit
+    return hit
+
+
+def uses_chat(tokenizer: Any, chat: bool | Literal["auto"]) -> bool:
+    """Resolve ``chat="auto"``: use the chat template when the tokenizer has one."""
+    if chat == "auto":
+        return bool(getattr(tokenizer, "chat_template", None))
+    return bool(chat)
+
+
+def _answer_token(tokenizer: Any, tokens: Sequence[int], start: int) -> int:
+    """Index of the generated token in which the character offset ``start`` of the text lies."""
+    if start <= 0:
+        return 0
+    lead = len(tokenizer.decode(tokens, skip_special_tokens=True)) - len(
+        tokenizer.decode(tokens, skip_special_tokens=True).lstrip()
+    )
+    for i in range(len(tokens)):
+        if len(tokenizer.decode(tokens[: i + 1], skip_special_tokens=True)) - lead > start:
+            return i
+    return 0
+
+
+def _batches(records: Iterable[QARecord], size: int) -> Iterator[list[QARecord]]:
+    it = iter(records)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
 def answer_queries(
     model: Any,
     tokenizer: Any,
@@ -133,15 +155,20 @@ def answer_queries(
     max_new_tokens: int = 5,
     k: int = 10,
     aggregate: Literal["first", "mean", "max"] = "first",
-    chat: bool = False,
+    alpha_at: Literal["answer", "start"] = "answer",
+    chat: bool | Literal["auto"] = False,
+    batch_size: int = 1,
     warmup: bool = True,
 ) -> Iterator[Answer]:
     """Answer each question greedily and measure its uncertainty, correctness and latency.
 
-    One ``generate`` call per question (greedy, at most ``max_new_tokens`` new tokens) returns
-    the answer and the raw logits of every generated position; alpha is the published
+    One ``generate`` call per batch (greedy, at most ``max_new_tokens`` new tokens) returns the
+    answers and the raw logits of every generated position. alpha is the published
     margin-based metric (:func:`mecopt.uncertainty.margin_uncertainty`, tokens merged by their
-    stripped, lower-cased decoded strings) aggregated over the answer's tokens.
+    stripped, lower-cased decoded strings), taken from the answer's tokens: with
+    ``alpha_at="answer"`` they start at the token holding the parsed answer word (an instruct
+    model's "Mary moved to the office." is scored at "office", not at the copied "Mary"; the
+    first token when no answer word is found), with ``"start"`` at the first generated token.
 
     Parameters
     ----------
@@ -152,13 +179,19 @@ def answer_queries(
     records
         The questions.
     max_new_tokens
-        Generation limit (the published setting is 5).
+        Generation limit (the published setting is 5; an instruct model's sentence needs ~10).
     k
         Candidates kept by the margin metric.
     aggregate
         Aggregation of alpha over the answer's tokens: "first", "mean" or "max".
+    alpha_at
+        Where the answer's tokens start: at the parsed answer word or at the first token.
     chat
-        Use the tokenizer's chat template (see :func:`build_prompt`).
+        Use the tokenizer's chat template (see :func:`build_prompt`); "auto" uses it when the
+        tokenizer has one.
+    batch_size
+        Questions per ``generate`` call (left-padded). Throughput rises with it; each
+        question's latency is then its batch's time divided by the batch's questions.
     warmup
         Run one untimed generation first, so one-off start-up costs do not enter the latencies.
 
@@ -169,19 +202,33 @@ def answer_queries(
 
     Raises
     ------
+    ValueError
+        If ``batch_size`` or ``alpha_at`` is invalid.
     MissingDependencyError
         If torch is not installed.
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size = {batch_size!r}: must be a positive integer")
+    if alpha_at not in ("answer", "start"):
+        raise ValueError(f"alpha_at = {alpha_at!r}: must be 'answer' or 'start'")
     torch = import_torch()
-    canonical, _ = canonical_from_tokenizer(tokenizer)
+    chat = uses_chat(tokenizer, chat)
+    canonical = _canonical(tokenizer)
     stop = _stop_ids(model, tokenizer)
     device = next(model.parameters()).device
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(stop or {0})
     model.eval()
 
-    def generate(prompt: str) -> tuple[Any, Any, float]:
+    def generate(prompts: list[str]) -> tuple[int, Any, float]:
         # A chat template already holds the special tokens; do not add a second BOS.
-        enc = tokenizer(prompt, return_tensors="pt", add_special_tokens=not chat).to(device)
+        side = tokenizer.padding_side
+        tokenizer.padding_side = "left"
+        try:
+            enc = tokenizer(
+                prompts, return_tensors="pt", add_special_tokens=not chat, padding=True
+            ).to(device)
+        finally:
+            tokenizer.padding_side = side
         start = time.perf_counter()
         with torch.inference_mode():
             out = model.generate(
@@ -196,32 +243,43 @@ def answer_queries(
         return enc["input_ids"].shape[1], out, elapsed
 
     first = True
-    for rec in records:
-        prompt = build_prompt(rec, tokenizer, chat=chat)
+    for batch in _batches(records, batch_size):
+        prompts = [build_prompt(rec, tokenizer, chat=chat) for rec in batch]
         if first and warmup:
-            generate(prompt)
+            generate(prompts[:1])
         first = False
-        n_in, out, elapsed = generate(prompt)
-        new = out.sequences[0, n_in:].tolist()
-        n_ans = next((i for i, t in enumerate(new) if t in stop), len(new))
-        logits = torch.stack([step[0] for step in out.logits]).float().cpu().numpy()
-        vocab = logits.shape[-1]
+        n_in, out, elapsed = generate(prompts)
+        all_logits = torch.stack(list(out.logits)).float().cpu().numpy()  # (steps, batch, vocab)
+        vocab = all_logits.shape[-1]
         canon = canonical
         if canon.shape[0] < vocab:  # embedding rows beyond the tokenizer: never an answer
             canon = np.concatenate([canon, np.full(vocab - canon.shape[0], -1, np.int64)])
         canon = canon[:vocab]
-        mask = np.zeros(logits.shape[0], dtype=bool)
-        mask[: max(n_ans, 1)] = True  # an immediate end-of-sequence: use the first position
-        alpha = margin_uncertainty(
-            logits, k=k, canonical=canon, aggregate=aggregate, mask=mask, kind="logits"
-        )
-        text = tokenizer.decode(new[:n_ans], skip_special_tokens=True).strip()
-        yield Answer(
-            id=rec.id,
-            text=text,
-            alpha=float(alpha),
-            correct=is_correct(text, rec.answer),
-            latency_s=elapsed,
-            output_tokens=n_ans,
-            prompt_bytes=len(prompt.encode("utf-8")),
-        )
+        for j, (rec, prompt) in enumerate(zip(batch, prompts, strict=True)):
+            new = out.sequences[j, n_in:].tolist()
+            n_ans = next((i for i, t in enumerate(new) if t in stop), len(new))
+            text = tokenizer.decode(new[:n_ans], skip_special_tokens=True).strip()
+            parsed = parse_answer(text, rec.task) if rec.task in ANSWER_WORDS else None
+            at = 0
+            if alpha_at == "answer" and parsed is not None and parsed.word is not None:
+                at = _answer_token(tokenizer, new[:n_ans], parsed.start)
+            mask = np.zeros(all_logits.shape[0], dtype=bool)
+            mask[at : max(n_ans, at + 1)] = True  # an immediate end-of-sequence: first position
+            alpha = margin_uncertainty(
+                all_logits[:, j],
+                k=k,
+                canonical=canon,
+                aggregate=aggregate,
+                mask=mask,
+                kind="logits",
+            )
+            yield Answer(
+                id=rec.id,
+                text=text,
+                alpha=float(alpha),
+                correct=is_correct(text, rec.answer, rec.task),
+                latency_s=elapsed / len(batch),
+                output_tokens=n_ans,
+                prompt_bytes=len(prompt.encode("utf-8")),
+                parsed=(parsed.word or "") if parsed is not None else "",
+            )

@@ -11,45 +11,16 @@ from typing import Any, Literal
 
 from mecopt.datasets.qa import QA_FIELDS, QARecord, read_qa_jsonl
 from mecopt.measure._deps import import_torch, import_transformers
-from mecopt.measure.harness import Answer, answer_queries
+from mecopt.measure.harness import Answer, answer_queries, uses_chat
+from mecopt.measure.sources import load_model, source_name
 from mecopt.profiles.io import write_profile
 from mecopt.profiles.profile import Profile
 from mecopt.profiles.provenance import Provenance, hardware_info, software_versions
 from mecopt.profiles.records import ProfileRecords
 
-__all__ = ["describe_model", "load_model", "measure_profile"]
+__all__ = ["describe_model", "load_model", "measure_answers", "measure_profile"]
 
 ModelSpec = str | os.PathLike[str] | tuple[Any, Any]
-
-
-def load_model(path: str | os.PathLike[str]) -> tuple[Any, Any]:
-    """Load a Hugging Face causal LM and its tokenizer from a local folder (no downloads).
-
-    Parameters
-    ----------
-    path
-        A folder written by ``save_pretrained`` (model and tokenizer).
-
-    Returns
-    -------
-    model, tokenizer
-        The model in evaluation mode (float32, CPU) and its tokenizer.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` is not a folder.
-    MissingDependencyError
-        If torch or transformers is not installed.
-    """
-    folder = Path(path)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"model folder not found: {folder}")
-    torch = import_torch()
-    transformers = import_transformers()
-    model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    return model.to(torch.float32).eval(), tokenizer
 
 
 def describe_model(model: Any, source: str) -> dict[str, Any]:
@@ -71,7 +42,7 @@ def _resolve(spec: ModelSpec, role: str) -> tuple[Any, Any, str]:
         source = getattr(getattr(model, "config", None), "name_or_path", "") or f"in-memory {role}"
         return model, tokenizer, str(source)
     model, tokenizer = load_model(spec)
-    return model, tokenizer, os.fspath(spec)
+    return model, tokenizer, source_name(spec)
 
 
 def _data_hash(records: Sequence[QARecord]) -> str:
@@ -171,7 +142,9 @@ def measure_profile(
     max_new_tokens: int = 5,
     k: int = 10,
     aggregate: Literal["first", "mean", "max"] = "first",
-    chat: bool = False,
+    alpha_at: Literal["answer", "start"] = "answer",
+    chat: bool | Literal["auto"] = "auto",
+    batch_size: int = 1,
     threads: int | None = None,
     progress: bool = True,
     model_info: dict[str, dict[str, Any]] | None = None,
@@ -180,15 +153,17 @@ def measure_profile(
     """Answer every question with a device and an edge model, and build their profile.
 
     Each model answers greedily (see :func:`~mecopt.measure.harness.answer_queries`); the
-    device model's alpha, both models' whole-word correctness and latencies, the prompt size
-    and the device model's output length become one record per question. With ``output``, the
-    answers are appended to ``<output>.local.jsonl`` and ``<output>.edge.jsonl`` as they come,
-    and a later call with the same models, data and settings resumes where one stopped.
+    device model's alpha, both models' correctness and latencies, the prompt size and the
+    device model's output length become one record per question. With ``output``, the answers
+    are appended to ``<output>.local.jsonl`` and ``<output>.edge.jsonl`` as they come, and a
+    later call with the same models, data and settings resumes where one stopped (one role can
+    also be measured ahead with :func:`measure_answers`).
 
     Parameters
     ----------
     local, edge
-        The device and edge models: a local folder to load (nothing is downloaded), or a
+        The device and edge models: a model folder, a ``.gguf`` file or a shipped model name
+        (see :func:`mecopt.measure.load_model`; nothing is downloaded), or a
         ``(model, tokenizer)`` pair already in memory.
     data
         A QA JSONL file (see :mod:`mecopt.datasets`) or a sequence of :class:`QARecord`.
@@ -197,8 +172,10 @@ def measure_profile(
         everything in memory.
     name, description
         The profile's name (default: the output's stem) and description.
-    max_new_tokens, k, aggregate, chat
-        Generation and metric settings, recorded in the provenance.
+    max_new_tokens, k, aggregate, alpha_at, chat, batch_size
+        Generation and metric settings (see :func:`~mecopt.measure.harness.answer_queries`),
+        recorded in the provenance; ``chat="auto"`` uses a model's chat template when its
+        tokenizer has one.
     threads
         If given, ``torch.set_num_threads(threads)`` before measuring.
     progress
@@ -217,40 +194,31 @@ def measure_profile(
     Raises
     ------
     FileNotFoundError
-        If the data file or a model folder does not exist.
+        If the data file or a model file or folder does not exist.
     ValueError
         If the data is malformed, or a partial file belongs to another measurement.
     MissingDependencyError
-        If torch or transformers is not installed.
+        If a package the models need is not installed (the message names the command).
     """
     torch = import_torch()
     import_transformers()
-    if isinstance(data, str | os.PathLike):
-        records = read_qa_jsonl(data)
-        data_name = os.fspath(data)
-    else:
-        records = list(data)
-        data_name = "in-memory records"
-    if not records:
-        raise ValueError("no questions to measure")
+    records, data_name = _records(data)
     if threads is not None:
         torch.set_num_threads(int(threads))
-    settings = {"max_new_tokens": max_new_tokens, "k": k, "aggregate": aggregate, "chat": chat}
+    settings = {
+        "max_new_tokens": max_new_tokens, "k": k, "aggregate": aggregate,
+        "alpha_at": alpha_at, "batch_size": batch_size,
+    }  # fmt: skip
     digest = _data_hash(records)
-    out_path = Path(output) if output is not None else None
-    stem = None
-    if out_path is not None:
-        stem = out_path.with_suffix("") if out_path.suffix in (".json", ".csv") else out_path
     answers: dict[str, dict[str, Answer]] = {}
     described: dict[str, dict[str, Any]] = {}
+    chats: dict[str, bool] = {}
     for role, spec in (("local", local), ("edge", edge)):
-        model, tokenizer, source = _resolve(spec, role)
-        described[role] = {**describe_model(model, source), **(model_info or {}).get(role, {})}
-        header = {"role": role, "model": source, "data_sha256": digest, **settings}
-        partial = stem.with_name(f"{stem.name}.{role}.jsonl") if stem is not None else None
-        answers[role] = _run_role(
-            model, tokenizer, records, partial, header, progress, role, warmup=True, **settings
-        )
+        answers[role], described[role], chats[role] = measure_answers(
+            spec, records, output, role=role, progress=progress, digest=digest, chat=chat,
+            **settings,
+        )  # fmt: skip
+        described[role].update((model_info or {}).get(role, {}))
     loc = [answers["local"][r.id] for r in records]
     edg = [answers["edge"][r.id] for r in records]
     prof_records = ProfileRecords.from_columns(
@@ -267,6 +235,9 @@ def measure_profile(
         },
         source="measurement",
     )
+    latency = "wall-clock generate() time"
+    if batch_size > 1:
+        latency += f", in batches of {batch_size}: the batch's time / its questions"
     provenance = Provenance(
         description=description or f"measured on {data_name}",
         synthetic=False,
@@ -283,15 +254,93 @@ def measure_profile(
         extra={
             "measurement": {
                 **settings,
+                "chat": chats,
                 "decoding": "greedy",
                 "metric": "margin-based, arXiv 2602.07958",
-                "correctness": "whole-word match",
-                "latency": "wall-clock generate() time",
+                "correctness": "bAbI tasks: the output's first answer word equals the answer "
+                "(mecopt.measure.answers); other tasks: whole-word match",
+                "latency": latency,
             }
         },
     )
+    stem = _stem(output)
     profile_name = name or (stem.name if stem is not None else "measured")
     profile = Profile(profile_name, prof_records, provenance)
-    if out_path is not None:
-        write_profile(profile, out_path)
+    if output is not None:
+        write_profile(profile, Path(output))
     return profile
+
+
+def _records(data: str | os.PathLike[str] | Sequence[QARecord]) -> tuple[list[QARecord], str]:
+    if isinstance(data, str | os.PathLike):
+        records, name = read_qa_jsonl(data), os.fspath(data)
+    else:
+        records, name = list(data), "in-memory records"
+    if not records:
+        raise ValueError("no questions to measure")
+    return records, name
+
+
+def _stem(output: str | os.PathLike[str] | None) -> Path | None:
+    if output is None:
+        return None
+    path = Path(output)
+    return path.with_suffix("") if path.suffix in (".json", ".csv") else path
+
+
+def measure_answers(
+    spec: ModelSpec,
+    data: str | os.PathLike[str] | Sequence[QARecord],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    role: str = "local",
+    progress: bool = True,
+    digest: str | None = None,
+    chat: bool | Literal["auto"] = "auto",
+    **settings: Any,
+) -> tuple[dict[str, Answer], dict[str, Any], bool]:
+    """Answer every question with one model, resumably: one model's half of a profile.
+
+    With ``output``, answers go to ``<output>.<role>.jsonl`` as they come: the file
+    :func:`measure_profile` resumes from, so one role can be measured ahead of the other.
+
+    Parameters
+    ----------
+    spec
+        The model (see :func:`measure_profile`).
+    data
+        A QA file or records.
+    output
+        The profile's path or stem, or ``None``.
+    role
+        ``"local"`` or ``"edge"``.
+    progress
+        Show a progress bar.
+    digest
+        SHA-256 of the records (computed when not given).
+    chat
+        Chat template: ``True``, ``False`` or ``"auto"``.
+    **settings
+        ``max_new_tokens``, ``k``, ``aggregate``, ``alpha_at``, ``batch_size`` of
+        :func:`~mecopt.measure.harness.answer_queries`.
+
+    Returns
+    -------
+    answers, description, chat
+        Answers by question id, the model's provenance entry, and whether the chat template
+        was used.
+    """
+    records, _ = _records(data)
+    model, tokenizer, source = _resolve(spec, role)
+    use_chat = uses_chat(tokenizer, chat)
+    header = {
+        "role": role, "model": source, "data_sha256": digest or _data_hash(records),
+        **settings, "chat": use_chat,
+    }  # fmt: skip
+    stem = _stem(output)
+    partial = stem.with_name(f"{stem.name}.{role}.jsonl") if stem is not None else None
+    answers = _run_role(
+        model, tokenizer, records, partial, header, progress, role, warmup=True,
+        chat=use_chat, **settings,
+    )  # fmt: skip
+    return answers, describe_model(model, source), use_chat
