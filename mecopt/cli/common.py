@@ -3,22 +3,128 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import math
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from mecopt.instance import Instance
 from mecopt.scenarios import available_scenarios, scenario
+
+#: Largest number of users an instance built from the command line may have.
+MAX_USERS = 1_000_000
+
+
+def parse_value(text: str) -> Any:
+    """A ``KEY=VALUE`` value: JSON when it parses (``0.5``, ``true``, ``"x"``, ``[1]``),
+    else the text itself (``solver=highs``). ``NaN`` and ``Infinity`` stay numbers, for the
+    field's own check to refuse."""
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return text
+
+
+def parse_pairs(items: list[str], flag: str) -> dict[str, Any]:
+    """``KEY=VALUE`` items as a dict (``-`` in keys read as ``_``).
+
+    Raises
+    ------
+    ValueError
+        For an item without ``=``, an empty key or a key given twice.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ValueError(f"{flag} {item!r}: expected KEY=VALUE")
+        if key in out:
+            raise ValueError(f"{flag} {key}: given twice")
+        out[key] = parse_value(raw)
+    return out
+
+
+def nonempty_path(text: str) -> str:
+    """An ``argparse`` type: a path that is not empty (``--save ""`` is an error, not a
+    silent no-op)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty path")
+    return text
+
+
+def check_output_file(path: str | Path, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """A file the command will write: its folder exists, it is not a folder, and its suffix
+    is one of ``suffixes`` (when given). Checked before any work.
+
+    Raises
+    ------
+    ValueError
+        Naming the flag and the path.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{flag} {str(path)!r}: is a directory, expected a file")
+    parent = p.parent
+    for q in (parent, *parent.parents):
+        if q.exists() and not q.is_dir():
+            raise ValueError(f"{flag} {str(path)!r}: {str(q)!r} is a file, not a directory")
+    if not parent.is_dir():
+        raise ValueError(f"{flag} {str(path)!r}: directory {str(parent)!r} does not exist")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise ValueError(f"{flag} {str(path)!r}: the file name must end in one of "
+                         + ", ".join(suffixes))
+    return p
+
+
+def finite_json(obj: Any) -> Any:
+    """``obj`` with every non-finite float as ``None`` and numpy scalars and arrays as Python
+    values, so ``json.dumps(..., allow_nan=False)`` prints valid JSON (never ``Infinity``)."""
+    if isinstance(obj, dict):
+        return {str(k): finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite_json(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, str):  # numpy array or scalar
+        return finite_json(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, bool | int | float | str):
+        return obj
+    return str(obj)
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as valid JSON (see :func:`finite_json`)."""
+    print(json.dumps(finite_json(obj), indent=1, allow_nan=False))
+
+
+@contextlib.contextmanager
+def quiet_numpy() -> Iterator[None]:
+    """No numpy floating-point ``RuntimeWarning`` on standard error (overflow to inf and
+    the like are handled where the figures are reported)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def add_instance_arguments(parser: argparse.ArgumentParser, *, default_users: int | None = None,
                            default_scenario: str | None = None) -> None:
     """Add ``--scenario/--users/--seed`` or ``--instance FILE`` plus option overrides."""
     g = parser.add_argument_group("instance (a scenario, or a JSON file)")
-    g.add_argument("--instance", metavar="FILE", help="instance JSON file (mecopt.instance schema)")
-    g.add_argument("--scenario", default=default_scenario,
-                   help=f"scenario name ({', '.join(available_scenarios())})")
-    g.add_argument("--users", type=int, default=default_users, metavar="N", help="number of users")
+    g.add_argument("--instance", metavar="FILE", type=nonempty_path,
+                   help="instance JSON file (mecopt.instance schema)")
+    # The defaults apply only without --instance (so that --instance FILE alone is usable).
+    parser.set_defaults(instance_defaults={"scenario": default_scenario, "users": default_users})
+    g.add_argument("--scenario", help=f"scenario name ({', '.join(available_scenarios())})"
+                   + (f"; default {default_scenario}" if default_scenario else ""))
+    g.add_argument("--users", type=int, metavar="N", help="number of users"
+                   + (f" (default {default_users})" if default_users else ""))
     g.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of the scenario and of every random choice (default 0)")
     g.add_argument("--tau", type=float, help="uncertainty rule threshold (alpha > tau offloads)")
@@ -49,14 +155,10 @@ def instance_from_args(args: argparse.Namespace) -> Instance:
         if args.tau is not None:
             raise ValueError("--tau and --no-rule contradict each other: give one")
         overrides["tau"] = None
-    for item in args.set:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE")
-        try:
-            overrides[key.replace("-", "_")] = json.loads(raw)
-        except json.JSONDecodeError:
-            overrides[key.replace("-", "_")] = raw
+    for key, value in parse_pairs(args.set, "--set").items():
+        if key in overrides:
+            raise ValueError(f"--set {key}: given by its own flag too")
+        overrides[key] = value
     if args.instance:
         given = [flag for flag, value in (("--scenario", args.scenario), ("--users", args.users))
                  if value is not None]
@@ -72,15 +174,18 @@ def instance_from_args(args: argparse.Namespace) -> Instance:
             raise ValueError(f"--set {', '.join(unknown)}: not a field of the instance file; "
                              "scenario parameters need --scenario, not --instance")
         return inst.replace(**overrides)
-    if not args.scenario:
+    defaults = getattr(args, "instance_defaults", {})
+    name = args.scenario if args.scenario is not None else defaults.get("scenario")
+    users = args.users if args.users is not None else defaults.get("users")
+    if not name:
         raise ValueError("no instance: give --instance FILE or --scenario NAME --users N")
-    if args.users is None:
+    if users is None:
         raise ValueError("--users N is required with --scenario")
-    if args.users < 1:
-        raise ValueError(f"--users {args.users}: must be >= 1")
+    if not 1 <= users <= MAX_USERS:
+        raise ValueError(f"--users {users}: must lie in 1..{MAX_USERS:,}")
     if args.seed is not None and args.seed < 0:
         raise ValueError(f"--seed {args.seed}: must be >= 0")
-    return scenario(args.scenario, args.users, seed_of(args), **overrides)
+    return scenario(name, users, seed_of(args), **overrides)
 
 
 def seed_of(args: argparse.Namespace) -> int:

@@ -9,7 +9,9 @@ evaluation (``eval.json``).
 from __future__ import annotations
 
 import argparse
-import json
+import math
+
+from mecopt.cli.common import nonempty_path, parse_pairs, quiet_numpy
 
 ALGO_CHOICES = ("ppo", "ppo-lag", "wm-ppo", "wm-ppo-mve", "wm-ppo-imag")
 
@@ -18,9 +20,9 @@ def _steps(text: str) -> int:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--steps {text!r}: not a number") from None
-    if value < 1 or value != int(value):
-        raise argparse.ArgumentTypeError(f"--steps {text!r}: must be a whole number >= 1")
+        raise argparse.ArgumentTypeError(f"{text!r}: not a number") from None
+    if not math.isfinite(value) or value < 1 or value != int(value) or value > 1e12:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number in 1..1e12")
     return int(value)
 
 
@@ -36,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=_steps, default=200_000, metavar="N",
                    help="environment steps, e.g. 2e5 (default 200000)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="training seed (default 0)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--out", required=True, type=nonempty_path, metavar="DIR",
+                   help="output directory")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
     p.add_argument("--scenario", default="default", help="long-term scenario (default 'default')")
     p.add_argument("--envs", type=int, default=16, metavar="B",
@@ -55,39 +58,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
-def _options(items: list[str]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
 def _run(args: argparse.Namespace) -> int:
     from mecopt.rl._deps import require_rl
 
     require_rl()
     from mecopt.rl.train import train
 
-    for name in ("devices", "envs", "horizon"):
+    for name in ("devices", "envs", "horizon", "eval_horizon"):
         if getattr(args, name) < 1:
-            raise ValueError(f"--{name} = {getattr(args, name)}: must be >= 1")
-    if args.seed < 0:
-        raise ValueError(f"--seed = {args.seed}: must be >= 0")
-    try:
+            raise ValueError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be >= 1")
+    for name in ("seed", "eval_traces"):
+        if getattr(args, name) < 0:
+            raise ValueError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be >= 0")
+    options = parse_pairs(args.set, "--set")
+    reserved = sorted(set(options) & {"n_devices", "steps", "seed", "out", "resume", "scenario",
+                                      "n_envs", "horizon", "checkpoint_every", "n_eval",
+                                      "eval_horizon", "progress", "algo"})
+    if reserved:
+        raise ValueError(f"--set {reserved[0]}=...: a training setting with its own flag "
+                         "(see mecopt train --help)")
+    with quiet_numpy():
         result = train(args.algo, n_devices=args.devices, steps=args.steps, seed=args.seed,
                        out=args.out, resume=args.resume, scenario=args.scenario,
                        n_envs=args.envs, horizon=args.horizon,
                        checkpoint_every=args.checkpoint_every, n_eval=args.eval_traces,
                        eval_horizon=args.eval_horizon, progress=not args.no_progress,
-                       **_options(args.set))
-    except TypeError as exc:
-        raise ValueError(f"--set: {exc}") from None
+                       **options)
     ev = result.get("eval")
     line = f"{args.algo}: {result['steps']} steps in {result['wall_clock_s']:.1f} s"
     if ev:

@@ -12,7 +12,9 @@ local and four ESs would always stay local).
 
 from __future__ import annotations
 
+import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import numpy as np
 import torch as th
 
 import mecopt.longterm as lt
-from mecopt.errors import MecoptError
+from mecopt.errors import MecoptError, UnknownNameError
 from mecopt.rl.algos import ALGOS, algo_class
 from mecopt.rl.features import OBS_VERSION, Encoder, masks
 
@@ -30,26 +32,105 @@ class PolicyFileError(MecoptError, ValueError):
     different problem size."""
 
 
-def read_model(path: str | Path, algo: str | None = None) -> Any:
-    """Load the SB3 model saved at ``path`` (checking its metadata against ``algo``)."""
+def _open_error(path: Path, exc: BaseException) -> PolicyFileError:
+    return PolicyFileError(f"{path}: not a readable saved policy ({type(exc).__name__}: "
+                           f"{str(exc)[:200]})")
+
+
+def saved_meta(path: str | Path) -> dict[str, Any]:
+    """The ``mecopt_meta`` of a saved policy or checkpoint, read without loading the network.
+
+    Raises
+    ------
+    PolicyFileError
+        For an empty path, a missing file, a file that is not a zip, a zip without SB3's
+        ``data`` and ``policy.pth``, unreadable metadata, or a file without (valid)
+        ``mecopt_meta``.
+    """
+    if not str(path).strip():
+        raise PolicyFileError("policy file: empty path")
     path = Path(path)
     if not path.is_file():
         raise PolicyFileError(f"policy file not found: {path}")
-    if not zipfile.is_zipfile(path):
-        raise PolicyFileError(f"{path}: not a saved policy (not a zip file)")
-    cls, _ = algo_class(algo or "ppo")
-    model = cls.load(path, device="cpu")
-    meta = getattr(model, "mecopt_meta", None)
+    try:
+        with zipfile.ZipFile(path) as z:
+            missing = [n for n in ("data", "policy.pth") if n not in z.namelist()]
+            if missing:
+                raise PolicyFileError(f"{path}: not a saved policy (the zip holds no "
+                                      f"{' and no '.join(missing)})")
+            data = json.loads(z.read("data"))
+    except PolicyFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError, RecursionError,
+            NotImplementedError) as exc:
+        raise _open_error(path, exc) from None
+    meta = data.get("mecopt_meta") if isinstance(data, dict) else None
     if not isinstance(meta, dict):
         raise PolicyFileError(f"{path}: not a mecopt policy (no mecopt_meta)")
     if meta.get("obs_version") != OBS_VERSION:
-        raise PolicyFileError(f"{path}: observation layout version {meta.get('obs_version')}, "
+        raise PolicyFileError(f"{path}: observation layout version {meta.get('obs_version')!r}, "
                               f"this mecopt reads {OBS_VERSION}")
-    family = {"wm-ppo-mve": "wm-ppo", "wm-ppo-imag": "wm-ppo"}
-    if algo is not None and family.get(meta["algo"], meta["algo"]) != family.get(algo, algo):
+    if meta.get("algo") not in ALGOS:
+        raise PolicyFileError(f"{path}: mecopt_meta algo = {meta.get('algo')!r}, not one of "
+                              + ", ".join(ALGOS))
+    for key, high in (("n_devices", None), ("n_servers", 9)):
+        value = meta.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (
+                high is not None and value > high):
+            raise PolicyFileError(f"{path}: mecopt_meta {key} = {value!r}: not a valid size")
+    if not isinstance(meta.get("scenario"), dict):
+        raise PolicyFileError(f"{path}: mecopt_meta scenario = {meta.get('scenario')!r}: not "
+                              "a scenario")
+    return meta
+
+
+def _family(algo: str) -> str:
+    return {"wm-ppo-mve": "wm-ppo", "wm-ppo-imag": "wm-ppo"}.get(algo, algo)
+
+
+def _load(cls: type, path: Path, **kwargs: Any) -> Any:
+    """``cls.load`` with every failure of a damaged file as a :class:`PolicyFileError`."""
+    try:
+        return cls.load(path, device="cpu", **kwargs)
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - unpickling a damaged file raises anything
+        raise _open_error(path, exc) from None
+
+
+def read_model(path: str | Path, algo: str | None = None) -> Any:
+    """Load the SB3 model saved at ``path`` (checking its metadata against ``algo``)."""
+    meta = saved_meta(path)
+    path = Path(path)
+    if algo is not None and _family(meta["algo"]) != _family(algo):
         raise PolicyFileError(f"{path} holds a {meta['algo']!r} policy; load it as "
-                              f"'{family.get(meta['algo'], meta['algo'])}:{path}'")
+                              f"'{_family(meta['algo'])}:{path}'")
+    cls, _ = algo_class(meta["algo"])
+    model = _load(cls, path)
+    if not isinstance(getattr(model, "mecopt_meta", None), dict):
+        raise PolicyFileError(f"{path}: not a mecopt policy (no mecopt_meta)")
     return model
+
+
+def check_resumable(path: str | Path, *, algo: str, n_devices: int, n_servers: int) -> None:
+    """Raise :class:`PolicyFileError` unless the checkpoint at ``path`` was trained by
+    ``algo`` for U = ``n_devices`` and M = ``n_servers`` (checked before loading)."""
+    meta = saved_meta(path)
+    if meta["algo"] != algo:
+        raise PolicyFileError(f"--resume: checkpoint {path} was trained by {meta['algo']!r}, "
+                              f"not {algo!r}; resume with --algo {meta['algo']} or use "
+                              "another --out")
+    if (meta["n_devices"], meta["n_servers"]) != (n_devices, n_servers):
+        raise PolicyFileError(
+            f"--resume: checkpoint {path} was trained for U = {meta['n_devices']} devices and "
+            f"M = {meta['n_servers']} servers, not U = {n_devices}, M = {n_servers}; resume "
+            f"with --devices {meta['n_devices']} or use another --out")
+
+
+def load_checkpoint(cls: type, path: str | Path, **kwargs: Any) -> Any:
+    """A checkpoint loaded to continue training (a damaged file is a
+    :class:`PolicyFileError`)."""
+    return _load(cls, Path(path), **kwargs)
 
 
 class LearnedPolicy:
@@ -71,7 +152,10 @@ class LearnedPolicy:
         self.meta = dict(model.mecopt_meta)
         self.name = name
         self.deterministic = bool(deterministic)
-        self.scenario = lt.LongtermScenario.from_dict(self.meta["scenario"])
+        try:
+            self.scenario = lt.LongtermScenario.from_dict(self.meta["scenario"])
+        except (ValueError, TypeError) as exc:
+            raise PolicyFileError(f"policy {name!r}: its scenario is not valid ({exc})") from None
 
     def reset(self, info: lt.EnvInfo, rng: np.random.Generator) -> None:
         u, m = self.meta["n_devices"], self.meta["n_servers"]
@@ -100,6 +184,10 @@ class LearnedPolicy:
         return np.where(obs.has_query, a, lt.NO_QUERY)
 
 
+#: Options of a learned policy (``--option deterministic=true``).
+POLICY_OPTIONS = ("deterministic",)
+
+
 def load_policy(path: str | Path, algo: str = "ppo", **options: Any) -> LearnedPolicy:
     """The policy saved at ``path`` (``algo`` is the registry prefix: ppo, ppo-lag, wm-ppo).
 
@@ -111,5 +199,12 @@ def load_policy(path: str | Path, algo: str = "ppo", **options: Any) -> LearnedP
     if algo not in ALGOS:
         raise PolicyFileError(f"unknown learned-policy kind {algo!r}; valid: ppo, ppo-lag, "
                               "wm-ppo")
+    unknown = sorted(set(options) - set(POLICY_OPTIONS))
+    if unknown:
+        raise UnknownNameError(f"policy '{algo}:{path}': unknown option(s) {unknown}; valid: "
+                               + ", ".join(POLICY_OPTIONS))
+    if not isinstance(options.get("deterministic", False), bool):
+        raise ValueError(f"option deterministic = {options['deterministic']!r}: must be true "
+                         "or false")
     model = read_model(path, algo)
     return LearnedPolicy(model, name=f"{algo}:{path}", **options)

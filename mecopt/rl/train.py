@@ -32,6 +32,7 @@ import mecopt.longterm as lt
 from mecopt.rl.algos import PPO_DEFAULTS, algo_class
 from mecopt.rl.features import COST_NAMES, OBS_VERSION
 from mecopt.rl.pool import check_eval_seeds, trace_pool, train_seeds
+from mecopt.rl.settings import check_out, check_train
 
 CURVE_FIELDS = ("steps", "wall_s", "reward", *(f"cost_{c}" for c in COST_NAMES),
                 *(f"lambda_{c}" for c in COST_NAMES))
@@ -188,28 +189,35 @@ def train(algo: str = "ppo", *, n_devices: int = 20, steps: int = 200_000, seed:
 
     from mecopt import __version__
     from mecopt.rl.policies import OffloadPolicy
-    from mecopt.rl.policy import LearnedPolicy
+    from mecopt.rl.policy import LearnedPolicy, check_resumable, load_checkpoint
     from mecopt.rl.vec_env import OffloadVecEnv
 
-    steps = int(float(steps))
-    if steps < 1:
-        raise ValueError(f"steps = {steps}: must be >= 1")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed = {seed!r}: must be a whole number >= 0")
+    check_train(algo, {
+        "n_devices": n_devices, "steps": steps, "seed": seed, "n_envs": n_envs,
+        "horizon": horizon, "pool_size": pool_size, "pool_length": pool_length,
+        "checkpoint_every": checkpoint_every, "n_eval": n_eval, "eval_horizon": eval_horizon,
+        "resume": resume, "progress": progress, "plot": plot}, options)
+    out = check_out(out)
+    n_devices, steps, seed, n_envs, horizon = (int(x) for x in (n_devices, steps, seed, n_envs,
+                                                                horizon))
+    pool_size, pool_length, checkpoint_every = int(pool_size), int(pool_length), \
+        int(checkpoint_every)
+    n_eval, eval_horizon = int(n_eval), int(eval_horizon)
     cls, extra = algo_class(algo)
-    th.set_num_threads(1)
     scen = scenario if isinstance(scenario, lt.LongtermScenario) else lt.make_scenario(scenario)
-    out = Path(out)
+    ckpt = _latest_checkpoint(out) if resume else None
+    if resume and ckpt is None:
+        raise FileNotFoundError(f"--resume: no checkpoint in {out / 'checkpoints'}")
+    if ckpt is not None:
+        check_resumable(ckpt, algo=algo, n_devices=n_devices, n_servers=scen.n_servers)
+    th.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)
     pool = trace_pool(scen, n_devices, train_seeds(seed, pool_size), pool_length, _cache_dir())
     env = OffloadVecEnv(scen, n_devices=n_devices, n_envs=n_envs, horizon=horizon, pool=pool,
                         seed=seed)
     kwargs = {**PPO_DEFAULTS, **extra, **options}
-    ckpt = _latest_checkpoint(out) if resume else None
-    if resume and ckpt is None:
-        raise FileNotFoundError(f"--resume: no checkpoint in {out / 'checkpoints'}")
     if ckpt is not None:
-        model = cls.load(ckpt, env=env, device="cpu", tensorboard_log=str(out / "tb"))
+        model = load_checkpoint(cls, ckpt, env=env, tensorboard_log=str(out / "tb"))
         _trim_curve(out, model.num_timesteps)
     else:
         model = cls(OffloadPolicy, env, seed=seed, device="cpu", verbose=0,

@@ -1,0 +1,242 @@
+"""Validation of training settings, before any trace, network or directory is made.
+
+:func:`check_train` checks the arguments of :func:`mecopt.rl.train.train` and the learner
+options (PPO's and the learners' own), naming the field and the value, so that ``mecopt
+train``, the ``train`` bench kind and the API all refuse nonsense the same way: a
+``batch_size`` of 0 (which made the first update loop forever), ``n_steps = 0``, a
+discount above 1, a negative clip range, a non-finite entropy coefficient, a world model
+of zero width, an episode longer than the training traces... This module imports no
+torch; only an option name it does not know is looked up in the learner's signature.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from mecopt.errors import UnknownNameError
+from mecopt.longterm.traces import check_trace_size
+
+Check = Callable[[str, Any], None]
+
+
+def _number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and \
+        math.isfinite(float(value))
+
+
+def real(low: float | None = None, high: float | None = None, *, low_open: bool = False,
+         none: bool = False) -> Check:
+    """A check: a finite number (not a bool or a string) in ``[low, high]`` (``(low, ...``
+    when ``low_open``), or ``None`` when ``none``."""
+
+    def check(key: str, value: Any) -> None:
+        if value is None and none:
+            return
+        ok = _number(value) and not (
+            (low is not None and (value <= low if low_open else value < low))
+            or (high is not None and value > high))
+        if not ok:
+            lo = "-inf" if low is None else f"{low:g}"
+            hi = "inf)" if high is None else f"{high:g}]"
+            raise ValueError(f"{key} = {value!r}: must be a finite number in "
+                             f"{'(' if low_open else '['}{lo}, {hi}"
+                             + (" or null" if none else ""))
+
+    return check
+
+
+def whole(low: int, high: int | None = None) -> Check:
+    """A check: a whole number (an integral float such as ``2e5`` too) in ``[low, high]``."""
+
+    def check(key: str, value: Any) -> None:
+        ok = _number(value) and float(value) == int(value) and int(value) >= low and (
+            high is None or int(value) <= high)
+        if not ok:
+            limit = f" and <= {high:,}" if high is not None else ""
+            raise ValueError(f"{key} = {value!r}: must be a whole number >= {low}{limit}")
+
+    return check
+
+
+def flag(key: str, value: Any) -> None:
+    """A check: ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} = {value!r}: must be true or false")
+
+
+def _net_arch(key: str, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{key} = {value!r}: must be a table (e.g. {{\"net_arch\": [64, 64]}})")
+    arch = value.get("net_arch")
+    if arch is not None and (not isinstance(arch, list) or not arch or not all(
+            isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 65_536 for w in arch)):
+        raise ValueError(f"{key}.net_arch = {arch!r}: must be a non-empty list of layer "
+                         "widths in 1..65536")
+
+
+def _cost_limits(key: str, value: Any) -> None:
+    values = value if isinstance(value, list | tuple) else [value]
+    if not values or not all(_number(v) for v in values):
+        raise ValueError(f"{key} = {value!r}: must be a finite number or a list of them")
+
+
+#: Learner options (PPO's, in SB3 names, and the learners' own) and their checks.
+LEARNER_CHECKS: dict[str, Check] = {
+    "learning_rate": real(0.0, 1.0, low_open=True),
+    "n_steps": whole(1, 1_000_000),
+    "batch_size": whole(2, 10_000_000),  # SB3 normalises advantages per mini-batch
+    "n_epochs": whole(1, 10_000),
+    "gamma": real(0.0, 1.0, low_open=True),
+    "gae_lambda": real(0.0, 1.0),
+    "clip_range": real(0.0, low_open=True),
+    "clip_range_vf": real(0.0, low_open=True, none=True),
+    "normalize_advantage": flag,
+    "ent_coef": real(0.0),
+    "vf_coef": real(0.0),
+    "max_grad_norm": real(0.0, low_open=True),
+    "target_kl": real(0.0, low_open=True, none=True),
+    "stats_window_size": whole(1, 1_000_000),
+    "policy_kwargs": _net_arch,
+    "lagrange_lr": real(0.0, low_open=True),
+    "cost_limits": _cost_limits,
+    "wm_hidden": whole(1, 65_536),
+    "wm_lr": real(0.0, 1.0, low_open=True),
+    "wm_updates": whole(1, 100_000),
+    "wm_memory": whole(1, 10_000),
+    "value_expansion": flag,
+    "wm_horizon": whole(1, 10_000),
+    "value_mix": real(0.0, 1.0),
+    "imagination": flag,
+    "imag_horizon": whole(1, 10_000),
+    "imag_starts": whole(1, 10_000_000),
+    "imag_weight": real(0.0),
+}
+
+#: Constructor arguments :func:`~mecopt.rl.train.train` sets itself.
+RESERVED = ("policy", "env", "seed", "device", "verbose", "tensorboard_log",
+            "_init_setup_model")
+
+
+def learner_option_names(algo: str) -> set[str]:
+    """Every keyword the learner of ``algo`` takes (its signature and its bases'), less
+    :data:`RESERVED` (imports the learner)."""
+    from mecopt.rl.algos import algo_class
+
+    cls, _extra = algo_class(algo)
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        names |= {p.name for p in params
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return names - set(RESERVED) - {"self"}
+
+
+def check_learner_options(algo: str, options: Mapping[str, Any], *, n_envs: int = 1) -> None:
+    """Validate learner options (see :data:`LEARNER_CHECKS`).
+
+    Raises
+    ------
+    ValueError
+        For a bad value, a reserved name or an option the learner does not take (the
+        message lists the valid ones).
+    """
+    from mecopt.rl.algos import ALGOS
+
+    if algo not in ALGOS:
+        raise UnknownNameError(f"unknown algorithm {algo!r}; valid: {', '.join(ALGOS)}")
+    unknown = []
+    for key, value in options.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"learner option name {key!r}: must be a non-empty string")
+        if key in RESERVED:
+            raise ValueError(f"{key} = {value!r}: set by the training run itself, not an option")
+        check = LEARNER_CHECKS.get(key)
+        if check is None:
+            unknown.append(key)
+        else:
+            check(key, value)
+    if unknown:
+        valid = learner_option_names(algo)
+        bad = sorted(k for k in unknown if k not in valid)
+        if bad:
+            raise ValueError(f"unknown option(s) for learner {algo!r}: {', '.join(bad)}; "
+                             f"valid: {', '.join(sorted(valid))}")
+    n_steps = int(options.get("n_steps", 64))
+    if n_steps * int(n_envs) < 2:
+        raise ValueError(f"n_steps = {n_steps} x n_envs = {n_envs}: a rollout needs at least "
+                         "2 samples")
+
+
+#: Arguments of :func:`~mecopt.rl.train.train` and their checks.
+TRAIN_CHECKS: dict[str, Check] = {
+    "n_devices": whole(1, 100_000),
+    "steps": whole(1, 10**12),
+    "seed": whole(0, 10**9),
+    "n_envs": whole(1, 4096),
+    "horizon": whole(1, 1_000_000),
+    "pool_size": whole(1, 100_000),
+    "pool_length": whole(1, 1_000_000),
+    "checkpoint_every": whole(1, 10**12),
+    "n_eval": whole(0, 100_000),
+    "eval_horizon": whole(1, 1_000_000),
+    "resume": flag,
+    "progress": flag,
+    "plot": flag,
+}
+
+
+def check_out(out: Any) -> Path:
+    """The output directory: a non-empty path that is not a file (nor under one)."""
+    if not isinstance(out, str | Path) or not str(out).strip():
+        raise ValueError(f"out = {out!r}: must be a non-empty directory path")
+    path = Path(out)
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            raise ValueError(f"out = {str(out)!r}: {str(p)!r} is a file, not a directory")
+    return path
+
+
+def check_train(algo: str, settings: Mapping[str, Any], options: Mapping[str, Any]) -> None:
+    """Validate the arguments of a training run before any work.
+
+    Parameters
+    ----------
+    algo
+        Learner name.
+    settings
+        Arguments of :func:`~mecopt.rl.train.train` (any subset of :data:`TRAIN_CHECKS`).
+    options
+        Learner options.
+
+    Raises
+    ------
+    ValueError
+        Naming the field and the value.
+    """
+    for key, value in settings.items():
+        check = TRAIN_CHECKS.get(key)
+        if check is None:
+            raise ValueError(f"unknown training setting {key!r}; valid: "
+                             + ", ".join(TRAIN_CHECKS))
+        check(key, value)
+    s = {"n_envs": 16, "horizon": 100, "pool_size": 32, "pool_length": 300, "n_eval": 8,
+         "eval_horizon": 200, "n_devices": 20, **settings}
+    if int(s["horizon"]) > int(s["pool_length"]):
+        raise ValueError(f"horizon = {s['horizon']}: a training episode is cut from training "
+                         f"traces of pool_length = {s['pool_length']} slots; use a horizon <= "
+                         f"{s['pool_length']} or a larger pool_length")
+    u = int(s["n_devices"])
+    check_trace_size(u, int(s["pool_length"]), int(s["pool_size"]))
+    check_trace_size(u, int(s["eval_horizon"]), max(int(s["n_eval"]), 1))
+    check_trace_size(u, int(s["horizon"]), int(s["n_envs"]))
+    check_learner_options(algo, options, n_envs=int(s["n_envs"]))
