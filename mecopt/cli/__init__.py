@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code.
 
     Errors the user can fix (bad input, unknown names, missing optional extras) are
-    printed as one line on standard error with exit code 2, never as a traceback. Anything
+    printed as one line on standard error with exit code 2, never as a traceback; so are
+    operating-system errors (a full disk, a file in place of a folder). Anything
     else is an internal error: one line naming the exception, exit code 3 (set
     ``MECOPT_DEBUG=1`` to see the traceback).
     """
@@ -67,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into a closed reader (e.g. head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:  # a full disk, a file where a folder should be, ...: not a defect
+        print(f"mecopt {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"mecopt {args.command}: interrupted", file=sys.stderr)
         return 130
