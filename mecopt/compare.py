@@ -40,6 +40,9 @@ class Comparison:
             out.append({
                 "solver": r.solver,
                 "status": r.status,
+                "stop": r.stop,
+                "gap_tol": r.gap_tol,
+                "violations": [] if r.metrics is None else list(r.metrics.violations),
                 "mean_delay_ms": None if r.objective is None else r.objective * 1e3,
                 "accuracy": r.accuracy,
                 "offloaded": r.n_offloaded,

@@ -47,6 +47,38 @@ def test_solve_instance_file_and_output(capsys, tmp_path):
     assert doc["objective"] == pytest.approx(mecopt.solve(inst, "highs").objective, rel=1e-7)
 
 
+def test_solve_gap_option_is_honoured_and_recorded(capsys):
+    code, out, _ = run(capsys, "solve", "--scenario", "kim2026", "--users", "40", "--gap",
+                       "0.02", "--json", "--quiet")
+    doc = json.loads(out)
+    assert code == 0 and doc["status"] == "optimal" and doc["stop"] == "gap"
+    assert doc["gap_tol"] == 0.02 and doc["gap"] <= 0.02
+    code, out, _ = run(capsys, "solve", "--scenario", "kim2026", "--users", "40", "--json",
+                       "--quiet")
+    assert json.loads(out)["gap_tol"] == mecopt.result.DEFAULT_GAP
+    code, _, err = run(capsys, "solve", "--scenario", "kim2026", "--users", "40", "--gap",
+                       "1.5")
+    assert code == 2 and "gap = 1.5: must be a number in [0, 1)" in err
+    code, _, err = run(capsys, "solve", "--scenario", "kim2026", "--users", "40", "--solver",
+                       "goa", "--gap", "0.01")
+    assert code == 2 and "--gap 0.01: solver 'goa' proves no gap" in err
+
+
+def test_solve_json_of_an_answer_that_breaks_a_constraint(capsys):
+    # Min delay ignores the uncertainty rule (tau = 0.6) on kim2026 at N = 200.
+    code, out, _ = run(capsys, "solve", "--scenario", "kim2026", "--users", "200", "--solver",
+                       "min-delay", "--json")
+    doc = json.loads(out)
+    assert code == 1 and doc["status"] == "violates" and doc["stop"] == "heuristic"
+    assert doc["assignment"] is not None and doc["objective"] > 0
+    assert doc["feasible"] is False and doc["violations"][0].startswith("uncertainty rule")
+    code, out, _ = run(capsys, "compare", "--scenario", "kim2026", "--users", "200",
+                       "--solvers", "goa,min-delay", "--json", "--quiet")
+    rows = {r["solver"]: r for r in json.loads(out)["rows"]}
+    assert rows["min-delay"]["status"] == "violates" and rows["min-delay"]["violations"]
+    assert rows["goa"]["status"] == "feasible" and rows["goa"]["violations"] == []
+
+
 def test_compare_json_gap_to_best_bound(capsys):
     code, out, _ = run(capsys, "compare", "--scenario", "uniform", "--users", "6", "--solvers",
                        "bruteforce,highs,goa,local-all", "--json")
