@@ -8,9 +8,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mecopt.cli.common import add_instance_arguments, instance_from_args
+from mecopt.cli.common import add_instance_arguments, instance_from_args, print_json
 
 __all__ = ["register"]
+
+#: Largest deployment problem ``deploy`` builds (users).
+MAX_DEPLOY_USERS = 100_000
 
 _SRC = {"measured": "X", "published": "P", "modelled": "M"}
 LEGEND = "sources: X = measured, P = published, M = modelled"
@@ -135,7 +138,40 @@ def _pareto(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_build(args: argparse.Namespace) -> None:
+    """The ``build`` arguments, before torch is imported or any model is read."""
+    for flag, value, low in (("--threads", args.threads, 1), ("--seed", args.seed, 0),
+                             ("--n-train", args.n_train, 1), ("--n-test", args.n_test, 1),
+                             ("--n-hard", args.n_hard, 1),
+                             ("--recovery-steps", args.recovery_steps, 0),
+                             ("--scratch-steps", args.scratch_steps, 0),
+                             ("--group-size", args.group_size, 1)):
+        if value < low:
+            raise ValueError(f"{flag} {value}: must be >= {low}")
+    if args.threads > 1024:
+        raise ValueError(f"--threads {args.threads}: must be <= 1024")
+    if not args.name.strip() or any(c in args.name for c in "/\\"):
+        raise ValueError(f"--name {args.name!r}: must be a non-empty file name")
+    out = Path(args.output)
+    if not args.output.strip() or (out.exists() and not out.is_dir()):
+        raise ValueError(f"--output {args.output!r}: must be a folder")
+    teacher = Path(args.teacher)
+    if not args.teacher.strip() or not teacher.is_dir():
+        raise ValueError(f"--teacher {args.teacher!r}: not a model folder")
+    config = teacher / "config.json"
+    try:
+        doc = json.loads(config.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"--teacher {args.teacher!r}: no config.json in the folder") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"--teacher {args.teacher!r}: config.json is not valid JSON "
+                         f"({exc})") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"--teacher {args.teacher!r}: config.json must hold a JSON object")
+
+
 def _build(args: argparse.Namespace) -> int:
+    _check_build(args)
     from mecopt.variants.babi_build import build_babi_catalogue
     from mecopt.variants.plot import save_measured_plot
 
@@ -172,19 +208,29 @@ def _deploy(args: argparse.Namespace) -> int:
             raise ValueError(f"--variants: not in catalogue {args.catalogue!r}: {missing}")
         variants = [by[w.lower()] for w in wanted]
     variants = [v for v in variants if math.isfinite(v.accuracy.value)]
+    if args.time_limit is not None and not (math.isfinite(args.time_limit)
+                                            and args.time_limit > 0):
+        raise ValueError(f"--time-limit {args.time_limit}: must be a finite number > 0")
+    if not 1 <= args.output_tokens <= 1_000_000:
+        raise ValueError(f"--output-tokens {args.output_tokens}: must lie in 1..1000000")
     inst = instance_from_args(args)
+    if inst.n_users > MAX_DEPLOY_USERS:
+        raise ValueError(f"--users {inst.n_users}: the deployment problem takes at most "
+                         f"{MAX_DEPLOY_USERS:,} users")
     if inst.hall_edge is None and math.isfinite(reference.hallucination.value):
         # hallucination of the edge model: the catalogue's largest variant
         n = inst.n_users
         inst = inst.replace(hall_edge=[reference.hallucination.value] * n,
                             hall_local=[reference.hallucination.value] * n)
     classes = [c.strip() for c in args.devices.split(",") if c.strip()]
+    if not classes:
+        raise ValueError(f"--devices {args.devices!r}: name at least one device class")
     problem = deployment_problem(inst, variants, classes, output_tokens=args.output_tokens)
     methods = ["milp", "greedy"] if args.method == "both" else [args.method]
     results = [solve_deployment(problem, m, time_limit=args.time_limit, seed=args.seed)
                for m in methods]
     if args.json:
-        print(json.dumps([r.to_dict() for r in results], indent=1))
+        print_json([r.to_dict() for r in results])
         return 0
     print(f"{inst.n_users} users, {inst.n_servers} ESs, classes {classes}, "
           f"{len(variants)} candidate variants of {args.catalogue}")
