@@ -102,16 +102,6 @@ def test_compare_table_and_plot(capsys, tmp_path):
     assert png.stat().st_size > 10_000
 
 
-def test_demo_small(capsys, tmp_path):
-    png = tmp_path / "demo.png"
-    code, out, _ = run(capsys, "demo", "--users", "10", "-o", str(png))
-    assert code == 0
-    for name in ("highs", "ortools-mip", "ortools-cpsat", "pyomo", "cvxpy", "goa", "random"):
-        assert name in out
-    assert out.count("optimal ") >= 5
-    assert png.stat().st_size > 10_000
-
-
 def test_solvers_lists_versions(capsys):
     code, out, _ = run(capsys, "solvers")
     assert code == 0

@@ -187,9 +187,10 @@ def _compare(args: argparse.Namespace) -> int:
                        workers=args.workers, progress=not args.no_progress)
         summary = summarise(rows)
     if args.plot:
-        from mecopt.longterm.plots import plot_latency_vs_devices
+        from mecopt.longterm.plots import comparison_title, plot_latency_vs_devices
 
-        plot_latency_vs_devices(summary, args.plot)
+        plot_latency_vs_devices(summary, args.plot,
+                                title=comparison_title(scenario, horizon, args.seeds))
     if args.json:
         print_json({"summary": summary, "rows": rows})
     else:

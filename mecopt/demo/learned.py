@@ -1,0 +1,57 @@
+"""The learned policies the demo shows: packaged copies of the committed U = 20 policies.
+
+:func:`learned_policy_file` is the one place the demo finds a learned policy:
+``mecopt/data/policies/ALGO-u20.zip``, a copy of ``benchmarks/rl/policies/ALGO-u20.zip``
+(see ``mecopt/data/policies/README.md``; refresh it by copying the file again). Loading
+needs the ``rl`` extra; without it the demo leaves the learned rows out and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mecopt.errors import MissingDependencyError
+
+#: Devices the packaged policies were trained for (their observation has this size).
+LEARNED_DEVICES = 20
+
+
+def learned_policy_file(algo: str) -> Path:
+    """The packaged policy of learner ``algo`` (``ppo``, ``ppo-lag``, ``wm-ppo``).
+
+    Raises
+    ------
+    FileNotFoundError
+        When no policy of that learner is packaged (the message lists those that are).
+    """
+    folder = Path(str(resources.files("mecopt") / "data" / "policies"))
+    path = folder / f"{algo}-u{LEARNED_DEVICES}.zip"
+    if not path.is_file():
+        have = sorted(p.name for p in folder.glob("*.zip"))
+        raise FileNotFoundError(f"no packaged learned policy {path.name}; packaged: {have}")
+    return path
+
+
+def learned_entries(algos: Sequence[str]) -> tuple[list[dict[str, Any]], str | None]:
+    """Comparison entries (``{"name": "ALGO:PATH", "label": "ALGO (learned)"}``) of ``algos``.
+
+    Returns
+    -------
+    entries, note
+        The entries, and ``None`` or a sentence saying why they are left out (the ``rl``
+        extra is missing).
+    """
+    if not algos:
+        return [], None
+    try:
+        from mecopt.rl._deps import require_rl
+
+        require_rl()
+    except MissingDependencyError as exc:
+        return [], f"learned policies left out: {exc}"
+    return [
+        {"name": f"{a}:{learned_policy_file(a)}", "label": f"{a} (learned)"} for a in algos
+    ], None

@@ -1,0 +1,128 @@
+"""``mecopt demo``: its three parts on reduced settings, their tables and figures."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import mecopt.longterm as lt
+from mecopt.cli import main
+from mecopt.cli.demo_cmd import figure_path
+from mecopt.demo import LEARNED_DEVICES, DemoSettings, learned_policy_file
+from mecopt.demo.longterm_part import run_longterm
+from mecopt.demo.plot_deployment import plot_deployment_demo
+from mecopt.demo.plot_longterm import plot_longterm_demo
+from mecopt.demo.variants_part import run_deployment
+
+HAS_RL = all(
+    importlib.util.find_spec(m) is not None
+    for m in ("torch", "gymnasium", "stable_baselines3", "sb3_contrib")
+)
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_single_slot_part(capsys, tmp_path):
+    png = tmp_path / "demo.png"
+    code, out, _ = run(capsys, "demo", "--users", "10", "--parts", "single-slot", "-o", str(png))
+    assert code == 0
+    for name in ("highs", "ortools-mip", "ortools-cpsat", "pyomo", "cvxpy", "goa", "random"):
+        assert name in out
+    assert out.count("optimal ") >= 5
+    assert png.stat().st_size > 10_000 and png.with_suffix(".pdf").is_file()
+    assert not figure_path(png, "longterm").exists()  # only the part asked for ran
+
+
+def test_figures_sit_beside_the_output():
+    assert figure_path("out/mecopt-demo.png", "single-slot").as_posix() == "out/mecopt-demo.png"
+    assert figure_path("out/mecopt-demo.png", "longterm").name == "mecopt-demo-longterm.png"
+    assert figure_path("x.svg", "variants").name == "x-variants.svg"
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--parts", "single-slot,nope"], "parts = ['single-slot', 'nope']: choose from"),
+        (["--horizon", "0"], "lt_horizon = 0: must be a whole number"),
+        (["--time-limit", "nan"], "time_limit = nan: must be a finite number > 0"),
+    ],
+)
+def test_bad_settings_exit_2(capsys, argv, needle):
+    code, _, err = run(capsys, "demo", *argv)
+    assert code == 2 and needle in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def longterm_demo():
+    # T = 40: hindsight is proven within seconds; no learned policies (see the test below).
+    return run_longterm(DemoSettings(lt_horizon=40, learned=(), workers=1), progress=False)
+
+
+def test_longterm_rows_match_direct_runs(longterm_demo):
+    demo = longterm_demo
+    assert [r["policy"] for r in demo.rows] == ["greedy", "goa", "lyapunov", "hindsight"]
+    tr = lt.trace("default", n_devices=LEARNED_DEVICES, horizon=40, seed=0)
+    scen = demo.scenario
+    for row in demo.rows[:3]:  # the bench rows are the runs themselves, constraint by constraint
+        r = lt.run(tr, row["policy"], seed=0)
+        assert row["latency_ms"] == pytest.approx(1e3 * r.mean_latency, rel=1e-12)
+        assert row["met"] == {
+            "energy": bool((r.energy <= r.energy_budget * (1 + 1e-9)).all()),
+            "accuracy": r.accuracy >= scen.min_accuracy - 1e-9,
+            "hallucination": r.hallucination <= scen.max_hallucination + 1e-9,
+        }
+        assert all(row["met"].values()) == r.feasible
+    hind = demo.rows[-1]
+    assert hind["kind"] == "hindsight" and all(hind["met"].values())
+    assert hind["bound_ms"] <= hind["latency_ms"] + 1e-9
+    ref = hind["latency_ms"] if hind["status"] == "optimal" else hind["bound_ms"]
+    for row in demo.rows[:3]:
+        assert row["gap"] == pytest.approx((row["latency_ms"] - ref) / row["latency_ms"])
+        if all(row["met"].values()):  # nothing feasible beats the proven bound
+            assert row["latency_ms"] >= hind["bound_ms"] - 1e-9
+    table = demo.table()
+    assert "hindsight: " in table and "accuracy >= 0.52" in table
+
+
+def test_longterm_figure(longterm_demo, tmp_path):
+    written = plot_longterm_demo(longterm_demo, tmp_path / "lt.png")
+    assert [p.suffix for p in written] == [".png", ".pdf"]
+    assert written[0].stat().st_size > 20_000
+
+
+def test_packaged_learned_policy_runs():
+    path = learned_policy_file("ppo-lag")
+    assert path.name == f"ppo-lag-u{LEARNED_DEVICES}.zip"
+    if not HAS_RL:
+        pytest.skip("the rl extra is not installed")
+    tr = lt.trace("default", n_devices=LEARNED_DEVICES, horizon=5, seed=0)
+    r = lt.run(tr, f"ppo-lag:{path}", seed=0)
+    assert r.n_queries > 0 and np.isfinite(r.mean_latency)
+
+
+def test_unknown_learned_policy_names_the_packaged_ones():
+    with pytest.raises(FileNotFoundError, match="packaged: .*ppo-lag-u20.zip"):
+        learned_policy_file("nope")
+
+
+def test_deployment_part_and_figure(tmp_path):
+    demo = run_deployment(DemoSettings(deploy_users=9))
+    exact, greedy = demo.results["milp"], demo.results["greedy"]
+    assert exact.status == "optimal"
+    assert exact.objective <= greedy.objective + 1e-12
+    rows = demo.per_class("milp")
+    assert [r["class"] for r in rows] == ["phone", "jetson-orin-nano", "laptop"]
+    assert sum(r["users"] for r in rows) == 9
+    # The per-class delays average (weighted by users) to the evaluated mean delay.
+    mean = sum(r["delay_ms"] * r["users"] for r in rows) / 9
+    assert mean == pytest.approx(1e3 * exact.metrics.mean_delay)
+    assert sum(r["local"] for r in rows) == 9 - exact.metrics.n_offloaded
+    assert "ecld" in demo.table() or "edge" in demo.table()
+    written = plot_deployment_demo(demo, tmp_path / "dep.png")
+    assert written[0].stat().st_size > 20_000
