@@ -41,6 +41,12 @@ class TaskKind(Protocol):
         """Raise for an unknown solver (policy) name or option."""
         ...
 
+    def check_grid(self, where: str, *, scenario: str, overrides: Mapping[str, Any],
+                   sizes: list[int], horizon: int | None, solvers: list[Any]) -> None:
+        """Raise for a bad value of one scenario and option combination of a grid, too
+        large a size, or a bad solver option (before any task runs; optional)."""
+        ...
+
     def solver_version(self, name: str) -> str:
         """Version recorded with the rows of solver ``name``."""
         ...

@@ -293,6 +293,10 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
     values = [_dimension(k, options[k]) for k in names]
     if plugin is None:
         _check_instances(where, scenarios, names, values)
+    elif hasattr(plugin, "check_grid"):  # values, sizes and solver options of a plug-in kind
+        for scen, combo in itertools.product(scenarios, itertools.product(*values)):
+            plugin.check_grid(where, scenario=scen, overrides=dict(zip(names, combo, strict=True)),
+                              sizes=sizes, horizon=horizon, solvers=solvers)
     threads = _whole("[sweep].threads", defaults.get("threads", 1), low=1, high=1024)
     hard_default = _positive("[sweep].hard_limit", defaults.get("hard_limit", 600.0))
     grace = _positive("[sweep].grace", defaults.get("grace", 30.0), zero=True)

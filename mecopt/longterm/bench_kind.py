@@ -25,6 +25,7 @@ from mecopt import __version__
 from mecopt.errors import UnknownNameError
 from mecopt.longterm.policy import LEARNED_KINDS, POLICIES
 from mecopt.longterm.scenario import SCENARIOS, LongtermScenario, make_scenario
+from mecopt.longterm.traces import check_trace_size
 
 
 class LongtermKind:
@@ -39,9 +40,27 @@ class LongtermKind:
         return {f.name for f in dataclasses.fields(LongtermScenario)} - {"name"}
 
     def check_solver(self, where: str, name: str, options: Mapping[str, Any]) -> None:
+        from mecopt.longterm.run import build_policy
+
         if name not in POLICIES and name.partition(":")[0] not in LEARNED_KINDS:
             raise UnknownNameError(f"{where}: unknown long-term policy {name!r}; valid names: "
                                    + ", ".join(repr(n) for n in POLICIES.names()))
+        if "seed" in options:
+            raise ValueError(f"{where}.options.seed: a task's policy seed is its trace seed "
+                             "(the grid's seeds), not an option")
+        try:  # option names, types and ranges; a learned policy's file is read
+            build_policy(name, **dict(options))
+        except (ValueError, TypeError, FileNotFoundError) as exc:
+            raise ValueError(f"{where}: {exc}") from None
+
+    def check_grid(self, where: str, *, scenario: str, overrides: Mapping[str, Any],
+                   sizes: list[int], horizon: int | None, solvers: list[Any]) -> None:
+        """Every scenario value and the largest trace, before any task runs."""
+        try:
+            make_scenario(scenario, **dict(overrides))
+            check_trace_size(max(sizes), int(horizon or 1))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{where}.options {dict(overrides)}: {exc}") from None
 
     def solver_version(self, name: str) -> str:
         return f"mecopt {__version__}"

@@ -31,6 +31,9 @@ from typing import Any
 from mecopt import __version__
 from mecopt.errors import UnknownNameError
 
+#: Arguments of :func:`mecopt.rl.train.train` a task sets from its grid.
+TASK_SET = ("n_devices", "seed", "out", "scenario", "horizon", "progress", "resume", "algo")
+
 
 class TrainKind:
     """The plug-in object (see :class:`mecopt.bench.kinds.TaskKind`)."""
@@ -55,6 +58,33 @@ class TrainKind:
         if name not in ALGOS:
             raise UnknownNameError(f"{where}: unknown learner {name!r}; valid: "
                                    + ", ".join(repr(n) for n in ALGOS))
+        reserved = sorted(set(options) & set(TASK_SET))
+        if reserved:
+            raise ValueError(f"{where}.options: {', '.join(reserved)} set by the grid itself "
+                             "(n_users, seeds, scenario, horizon), not an option")
+        out_root = options.get("out_root", "runs")
+        if not isinstance(out_root, str) or not out_root.strip():
+            raise ValueError(f"{where}.options.out_root = {out_root!r}: must be a non-empty "
+                             "folder path")
+
+    def check_grid(self, where: str, *, scenario: str, overrides: Mapping[str, Any],
+                   sizes: list[int], horizon: int | None, solvers: list[Any]) -> None:
+        """Scenario values and every learner's settings, before any task runs."""
+        from mecopt.longterm.scenario import make_scenario
+        from mecopt.rl.settings import TRAIN_CHECKS, check_train
+
+        try:
+            make_scenario(scenario, **dict(overrides))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{where}.options {dict(overrides)}: {exc}") from None
+        for k, s in enumerate(solvers):
+            opts = {key: v for key, v in s.options.items() if key != "out_root"}
+            settings = {key: opts.pop(key) for key in list(opts) if key in TRAIN_CHECKS}
+            try:
+                check_train(s.name, {**settings, "n_devices": max(sizes),
+                                     "horizon": int(horizon or 1)}, opts)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{where}.solvers[{k}] ({s.label}): {exc}") from None
 
     def solver_version(self, name: str) -> str:
         import sb3_contrib
