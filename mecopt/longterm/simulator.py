@@ -277,6 +277,10 @@ class Simulator:
         if a.dtype.kind not in "iu":
             if a.dtype.kind != "f" or not np.all(a[has_query] == np.round(a[has_query])):
                 raise ActionError(f"actions must be whole numbers, got dtype {a.dtype}")
+            if not np.isfinite(a[has_query]).all():  # never cast inf to an integer
+                b, u = (int(x) for x in np.argwhere(has_query & ~np.isfinite(a))[0])
+                raise ActionError(f"actions[{b}, {u}] = {a[b, u]} at slot {self.t}: must be a "
+                                  "whole number (0 local or 1..M for an ES)")
             a = np.where(has_query, a, NO_QUERY).astype(np.int64)
         m = self.trace.n_servers
         bad = has_query & ((a < LOCAL) | (a > m))
