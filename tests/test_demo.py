@@ -11,7 +11,7 @@ import mecopt.longterm as lt
 from mecopt.cli import main
 from mecopt.cli.demo_cmd import figure_path
 from mecopt.demo import LEARNED_DEVICES, DemoSettings, learned_policy_file
-from mecopt.demo.longterm_part import run_longterm
+from mecopt.demo.longterm_part import run_longterm, short_reason
 from mecopt.demo.plot_deployment import plot_deployment_demo
 from mecopt.demo.plot_longterm import plot_longterm_demo
 from mecopt.demo.variants_part import run_deployment
@@ -126,3 +126,19 @@ def test_deployment_part_and_figure(tmp_path):
     assert "ecld" in demo.table() or "edge" in demo.table()
     written = plot_deployment_demo(demo, tmp_path / "dep.png")
     assert written[0].stat().st_size > 20_000
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        (
+            "mecopt.rl.policy.PolicyFileError: /x/data/policies/ppo-lag-u20.zip: layout version 1",
+            "PolicyFileError: ppo-lag-u20.zip: layout version 1",
+        ),
+        ("hard limit 300 s reached", "hard limit 300 s reached"),
+        ("", "no message"),
+        ("x" * 200, "x" * 87 + "..."),
+    ],
+)
+def test_error_rows_say_why_briefly(message, shown):
+    assert short_reason(message) == shown

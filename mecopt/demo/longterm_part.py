@@ -10,6 +10,7 @@ optimum (to its proven bound when the time limit stopped it).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,7 @@ class LongtermDemo:
         lines = [head, "-" * len(head)]
         for r in self.rows:
             if r["latency_ms"] is None:
-                lines.append(f"{r['policy']:<20}{r['status']:<13}{r['message'][:60]}")
+                lines.append(f"{r['policy']:<20}{r['status']:<13}{short_reason(r['message'])}")
                 continue
             flag = {k: "" if r["met"][k] else "!" for k, _ in CONSTRAINTS}
             lines.append(
@@ -96,6 +97,16 @@ class LongtermDemo:
             )
         lines += self.notes
         return "\n".join(lines)
+
+
+def short_reason(message: str, width: int = 90) -> str:
+    """An error row's message without module paths and folders, cut to ``width``."""
+    text = message.strip().splitlines()[0] if message.strip() else "no message"
+    text = re.sub(r"(?:/[^\s/:]+)+/([^\s/:]+)", r"\1", text)  # /a/b/file.zip -> file.zip
+    head, sep, rest = text.partition(": ")
+    if sep and "." in head and " " not in head:  # "package.module.SomeError: ..."
+        text = f"{head.rsplit('.', 1)[-1]}: {rest}"
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _pct(x: float | None) -> str:
@@ -182,4 +193,9 @@ def run_longterm(settings: DemoSettings, *, progress: bool = True) -> LongtermDe
     notes = [note] if note else []
     if ref is None:
         notes.append("hindsight gave no reference (no proven bound): no gaps shown")
+    if any(r["kind"] == "learned" and r["latency_ms"] is None for r in rows):
+        notes.append(
+            "a packaged learned policy did not run: refresh mecopt/data/policies/ "
+            "from benchmarks/rl/policies/ (see its README)"
+        )
     return LongtermDemo(rows, scen, LEARNED_DEVICES, settings.lt_horizon, settings.lt_seed, notes)

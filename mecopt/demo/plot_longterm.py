@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from mecopt.demo.longterm_part import LongtermDemo
+from mecopt.demo.longterm_part import LongtermDemo, short_reason
 
 _MET, _VIOLATED, _HINDSIGHT = "tab:blue", "tab:red", "0.25"
 
@@ -73,7 +73,8 @@ def plot_longterm_demo(demo: LongtermDemo, path: str | Path) -> list[Path]:
         else:
             continue
         axes[0].text(0.985 * right, k, words, va="center", ha="right", fontsize=8)
-    axes[0].text(0.985 * right, len(rows) - 0.45, "gap", ha="right", va="bottom", fontsize=8)
+    if any(r["gap"] is not None for r in rows):
+        axes[0].text(0.985 * right, len(rows) - 0.45, "gap", ha="right", va="bottom", fontsize=8)
     axes[0].set_xlabel("mean latency per query (ms)")
     axes[0].set_title("(a) latency and gap to hindsight", fontsize=10)
 
@@ -137,4 +138,16 @@ def plot_longterm_demo(demo: LongtermDemo, path: str | Path) -> list[Path]:
         "(modelled scenario); gap = (latency - hindsight) / latency",
         fontsize=10,
     )
+    missing = [r for r in demo.rows if r["latency_ms"] is None]
+    if missing:  # say what is not shown, and why
+        fig.text(
+            0.005,
+            0.005,
+            "not shown: "
+            + "; ".join(f"{r['policy']} ({short_reason(r['message'], 70)})" for r in missing),
+            fontsize=7,
+            ha="left",
+            va="bottom",
+            color="tab:red",
+        )
     return save_figure(fig, path)
