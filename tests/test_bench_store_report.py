@@ -142,6 +142,7 @@ def test_rows_record_stop_tolerance_load_and_memory(db: Path) -> None:
     for r in rows:
         assert r["load_avg"] is not None and r["load_avg"] >= 0
         assert 0 < r["start_rss_mb"] <= r["peak_rss_mb"]
+        assert 0 <= r["cpu_time"] <= 2 * r["threads"] * r["wall_time"] + 0.1
         if r["kind"] == "exact":
             assert r["gap_tol"] == mecopt.result.DEFAULT_GAP
             assert (r["stop"] == "gap") == (r["status"] == "optimal")

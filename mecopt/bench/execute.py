@@ -156,8 +156,10 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
             options = dict(task.solver_options)
             if "progress" in get_solver(task.solver)[0].options:
                 options.setdefault("progress", progress_logger(task))
+            cpu = time.process_time()
             res = mecopt.solve(inst, task.solver, time_limit=task.time_limit, seed=task.seed,
                                threads=task.threads, **options)
+            row["cpu_time"] = time.process_time() - cpu
             row.update({
                 "status": res.status,
                 "stop": res.stop,

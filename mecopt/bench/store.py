@@ -63,6 +63,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     # 1-minute load average when the solve started; resident memory (MB) of the solving
     # process when it started and at its peak (Linux; NULL elsewhere).
     ("load_avg", "REAL"),
+    # CPU seconds of the solving process (all its threads) during the solve: on a loaded
+    # machine, closer than the wall time to what an idle one takes.
+    ("cpu_time", "REAL"),
     ("start_rss_mb", "REAL"),
     ("peak_rss_mb", "REAL"),
 )
