@@ -168,6 +168,8 @@ def run_batch(trace: Trace, policy: Any = "local", *, seed: int = 0,
         raise ValueError(f"seed = {seed!r}: must be a whole number >= 0")
     if not isinstance(trace, Trace):
         raise TypeError(f"trace must be a mecopt.longterm.Trace, got {type(trace).__name__}")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress = {progress!r}: must be a callable or None")
     name = policy if isinstance(policy, str) else getattr(policy, "name", type(policy).__name__)
     pol = build_policy(policy, **options)
     rng = _policy_rng(seed)
