@@ -7,7 +7,7 @@ own stream (separate streams: common random numbers across policies).
 
 The row: ``objective`` = mean latency (s), ``accuracy`` = mean effective accuracy,
 ``n_offloaded`` = queries offloaded, ``runtime`` = the policy's decision time, ``status``
-``"feasible"`` when every long-term constraint holds on the trace and ``"no_solution"``
+``"feasible"`` when every long-term constraint holds on the trace and ``"violates"``
 otherwise (``message`` lists the violations); ``bound`` carries a proven lower bound when
 the policy reports one (``hindsight``). ``metrics`` holds the rollout summary as JSON
 (energy, hallucination, realised outcomes, offload share, backlog wait, violations).
@@ -84,7 +84,7 @@ class LongtermKind:
         summary = r.summary_dict()
         bound = _first(r.info.get("bound"))
         bound = float(bound) if bound is not None else None
-        status = _first(r.info.get("status")) or ("feasible" if r.feasible else "no_solution")
+        status = _first(r.info.get("status")) or ("feasible" if r.feasible else "violates")
         return {
             "status": status,
             "objective": r.mean_latency,

@@ -18,7 +18,7 @@ default ``runs``) and any option of :func:`mecopt.rl.train.train` or of the lear
 The row: ``objective`` = mean latency (s) on the held-out evaluation traces, ``accuracy``
 their mean effective accuracy, ``runtime`` = training wall-clock (s), ``status``
 ``"feasible"`` when the policy met every constraint on every evaluation trace and
-``"no_solution"`` otherwise; ``metrics`` holds ``eval.json`` (with the run directory).
+``"violates"`` otherwise; ``metrics`` holds ``eval.json`` (with the run directory).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class TrainKind:
         ev = res.get("eval") or {}
         res["run_dir"] = str(out)
         return {
-            "status": "feasible" if ev.get("feasible_share") == 1.0 else "no_solution",
+            "status": "feasible" if ev.get("feasible_share") == 1.0 else "violates",
             "objective": ev.get("mean_latency"),
             "accuracy": ev.get("accuracy"),
             "runtime": res["wall_clock_s"],
