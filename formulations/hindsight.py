@@ -80,7 +80,7 @@ from mecopt.formulations.hindsight_model import (
     build,
     kept_work_bound,
 )
-from mecopt.formulations.hindsight_pricing import Pricing, price
+from mecopt.formulations.hindsight_pricing import Pricing, price, row_prices
 from mecopt.solvers.highs_matrix import highs_version, solve_matrix
 
 #: Statuses of one member: ``optimal`` (gap at most ``gap_tol``), ``feasible`` (stopped by
@@ -92,6 +92,11 @@ STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
 DEFAULT_INCUMBENTS = ("greedy", "offload", "lyapunov")
 #: Share of the time limit the online incumbents may use together.
 INCUMBENT_SHARE = 0.25
+#: Share of the time left after the LP that the rollout at the LP prices may use.
+PRICED_SHARE = 0.5
+#: Share of the time limit after which the LP adds no more columns (the restricted LP's
+#: Lagrangian bound and prices are kept).
+LP_SHARE = 0.3
 #: Share of the time left that a HiGHS MILP round is given (the rest is a reserve for
 #: HiGHS overrunning its limit, measured at up to 13 s on 54,000 binaries under load).
 MILP_SHARE = 0.9
@@ -180,7 +185,8 @@ def _check_options(time_limit: float | None, threads: int, gap_tol: float, margi
 
 def solve_hindsight(trace: Any, *, time_limit: float | None = None, threads: int = 1,
                     gap_tol: float = 1e-4, margin: float = 5e-4, lp_counts: int = 3,
-                    incumbents: tuple[str, ...] | None = None, seed: int = 0,
+                    incumbents: tuple[str, ...] | None = None, priced: bool = True,
+                    lp_only: bool = False, seed: int = 0,
                     verbose: bool = False) -> HindsightResult:
     """The full-horizon optimum of every member of ``trace``.
 
@@ -205,6 +211,15 @@ def solve_hindsight(trace: Any, *, time_limit: float | None = None, threads: int
     incumbents
         Online policies (registry names) whose feasible rollouts start the search;
         default :data:`DEFAULT_INCUMBENTS`. Names that are not installed are skipped.
+    priced
+        After the LP, also start from the ``priced`` policy run at the LP's dual prices
+        (fixed, no online correction): the per-slot exact solves at the hindsight prices,
+        usually within a percent of the optimum, so the thresholds eliminate far more
+        columns (it makes the overloaded U = 40 cases provable).
+    lp_only
+        Stop after the LP and the incumbents: the best incumbent with the LP's proven
+        bound and gap, without the MILP rounds (status ``feasible`` unless the gap is
+        within ``gap_tol``).
     seed
         HiGHS random seed and the policies' seed.
     verbose
@@ -240,8 +255,9 @@ def solve_hindsight(trace: Any, *, time_limit: float | None = None, threads: int
     b_n = trace.batch
     out = [_solve_member(trace[b], time_limit=time_limit, threads=int(threads),
                          gap_tol=float(gap_tol), margin=float(margin),
-                         lp_counts=int(lp_counts), incumbents=names, seed=seed,
-                         verbose=verbose) for b in range(b_n)]
+                         lp_counts=int(lp_counts), incumbents=names, priced=bool(priced),
+                         lp_only=bool(lp_only), seed=seed, verbose=verbose)
+           for b in range(b_n)]
     return HindsightResult(
         actions=np.stack([o["actions"] for o in out]),
         objective=np.array([o["objective"] for o in out]),
@@ -252,7 +268,7 @@ def solve_hindsight(trace: Any, *, time_limit: float | None = None, threads: int
         solver={"highspy": highs_version()},
         settings={"time_limit": time_limit, "threads": int(threads), "gap_tol": gap_tol,
                   "margin": margin, "lp_counts": int(lp_counts), "incumbents": list(names),
-                  "seed": seed},
+                  "priced": bool(priced), "lp_only": bool(lp_only), "seed": seed},
         stats=tuple(o["stats"] for o in out),
     )
 
@@ -313,7 +329,8 @@ class _Clock:
 
 def _lp_pricing(model: HindsightModel, lp_counts: int, clock: _Clock, threads: int,
                 stats: dict[str, Any]) -> Pricing | None:
-    """Restricted LP, priced on the full model; columns that price out are added."""
+    """Restricted LP, priced on the full model; columns that price out are added. The row
+    duals of the last LP solved, as prices (:func:`row_prices`), are kept in ``stats["prices"]``."""
     counts = model.column_count()
     keep = counts <= lp_counts
     pricing = None
@@ -334,19 +351,23 @@ def _lp_pricing(model: HindsightModel, lp_counts: int, clock: _Clock, threads: i
             return pricing
         duals = np.zeros(model.n_rows)
         duals[rows] = sol.duals
+        stats["prices"] = row_prices(model, duals)
         pricing = price(model, duals)
         stats["lp_bound"] = sol.objective
         stats["lp_columns"] = int(keep.sum())
         more = ~keep & (pricing.column_bound < sol.objective - 1e-9 * abs(sol.objective))
         if not more.any():
             return pricing
+        if clock.limit is not None and clock.left() < (1 - LP_SHARE) * clock.limit:
+            stats["lp"] = "restricted: no time for more columns"
+            return pricing  # its bound is valid for the full model already
         keep = keep | more
     return pricing
 
 
 def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol: float,
-                  margin: float, lp_counts: int, incumbents: tuple[str, ...], seed: int,
-                  verbose: bool) -> dict[str, Any]:
+                  margin: float, lp_counts: int, incumbents: tuple[str, ...], priced: bool,
+                  lp_only: bool, seed: int, verbose: bool) -> dict[str, Any]:
     clock = _Clock(time_limit)
     stats: dict[str, Any] = {}
     model = build(trace, 0)
@@ -370,12 +391,17 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
                 "runtime": time.perf_counter() - clock.start, "stats": stats}
     bound = max(pricing.bound if pricing is not None else -math.inf, _trivial_bound(model))
     stats["lagrangian_bound"] = bound
+    if priced and "prices" in stats:
+        z, acts = _priced_incumbent(trace, stats["prices"], seed, stats, clock)
+        if acts is not None and z < best_z:
+            best_z, best_actions = z, acts
+            stats["incumbent_source"] = "priced"
     if best_actions is not None:
         stats["source"] = stats.get("incumbent_source")
         best_x = _encode(trace, model, best_actions)
     widen = margin
     stats["rounds"] = []
-    while pricing is not None and not clock.out():
+    while pricing is not None and not lp_only and not clock.out():
         tau = min(best_z, bound + widen * abs(bound))
         keep = pricing.keep(tau)
         # Tighter backlog bounds hold for every solution on the kept columns.
@@ -426,6 +452,35 @@ def _solve_member(trace: Any, *, time_limit: float | None, threads: int, gap_tol
                 "gap": math.inf, "status": status,
                 "runtime": time.perf_counter() - clock.start, "stats": stats}
     return _finish(trace, model, best_actions, best_z, bound, gap_tol, clock, stats)
+
+
+def _priced_incumbent(trace: Any, prices: dict[str, Any], seed: int, stats: dict[str, Any],
+                      clock: _Clock) -> tuple[float, np.ndarray | None]:
+    """The ``priced`` policy at the LP prices (no correction): (total latency ms, actions)
+    when feasible, else ``(inf, None)``. It may use :data:`PRICED_SHARE` of the time left."""
+    from mecopt.longterm.run import run
+
+    left = clock.left()
+    deadline = None if left is None else time.perf_counter() + PRICED_SHARE * left
+
+    def watch(_: int) -> None:
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _OutOfTime
+
+    t0 = time.perf_counter()
+    try:
+        r = run(trace, "priced", seed=seed, progress=watch, prices=prices, correct=False)
+    except _OutOfTime:
+        stats["incumbents"]["priced"] = "stopped: out of its time share"
+        return math.inf, None
+    except (MissingDependencyError, UnknownNameError):
+        stats["incumbents"]["priced"] = "not installed"
+        return math.inf, None
+    stats["incumbents"]["priced"] = {"mean_latency": r.mean_latency, "feasible": r.feasible,
+                                     "seconds": time.perf_counter() - t0}
+    if not r.feasible:
+        return math.inf, None
+    return MS * float(r.records.latency[r.records.has_query].sum()), r.records.actions
 
 
 def _trivial_bound(model: HindsightModel) -> float:
@@ -494,8 +549,8 @@ class HindsightPolicy:
     offline = True
 
     #: Options :func:`solve_hindsight` takes.
-    OPTIONS = ("time_limit", "threads", "gap_tol", "margin", "lp_counts", "incumbents", "seed",
-               "verbose")
+    OPTIONS = ("time_limit", "threads", "gap_tol", "margin", "lp_counts", "incumbents", "priced",
+               "lp_only", "seed", "verbose")
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(self.OPTIONS))
@@ -519,7 +574,9 @@ class HindsightPolicy:
             return {}
         res = self.result
         return {"status": list(res.status), "bound": res.bound.tolist(),
-                "gap": res.gap.tolist(), "solver": res.solver, "settings": res.settings}
+                "gap": res.gap.tolist(), "solver": res.solver, "settings": res.settings,
+                "prices": [s.get("prices") for s in res.stats],
+                "source": [s.get("source") for s in res.stats]}
 
 
 def make_policy(**options: Any) -> HindsightPolicy:

@@ -107,3 +107,28 @@ def price(model: HindsightModel, duals: np.ndarray) -> Pricing:
         colb_extra[cols] = forced.ravel()
     column_bound = total + colb_extra
     return Pricing(bound=total, column_bound=column_bound)
+
+
+def row_prices(model: HindsightModel, duals: np.ndarray) -> dict[str, object]:
+    """The LP duals of the long-term rows as per-slot weights, in the units of
+    :class:`mecopt.Instance` (``cost_accuracy``, ``cost_hallucination`` in s per unit of
+    probability, ``cost_energy`` in s/J per device).
+
+    The objective is in ms and the rows in thousandths (quality) or mJ (energy), so a dual
+    of ``d`` ms per row unit is ``d`` s per unit: the hindsight optimum minimises the total
+    of ``delay - p_acc acc + p_hall hall + p_e,u e`` at these prices (the Lagrangian of the
+    long-term rows). Rows a scenario switches off price at 0.
+    """
+    d = valid_duals(model, duals)
+    kind = model.row_kind
+
+    def of(name: str) -> np.ndarray:
+        return d[kind == ROW_NAMES.index(name)]
+
+    acc, hall = of("accuracy"), of("hallucination")
+    energy = np.zeros(model.n_devices)
+    e = of("energy")
+    energy[: e.size] = -e
+    return {"accuracy": float(acc.sum()) if acc.size else 0.0,
+            "hallucination": float(-hall.sum()) if hall.size else 0.0,
+            "energy": np.maximum(energy, 0.0).tolist()}

@@ -87,7 +87,7 @@ def test_lyapunov_slot_decisions_are_exact(tiny):
 
 
 def test_lyapunov_weights_follow_the_queues():
-    pol = LyapunovPolicy(V=4.0)
+    pol = LyapunovPolicy(V=4.0, energy_window=1.0)
     tr = lt.trace(n_devices=3, horizon=2, seed=0)
     obs = lt.Simulator(tr).reset()
     obs = type(obs)(**{**obs.__dict__, "energy_queue": np.array([[0.15, 0.0, 0.3]]),
@@ -97,6 +97,12 @@ def test_lyapunov_weights_follow_the_queues():
     b = tr.scenario.energy_budget_j
     np.testing.assert_allclose(w["cost_energy"], [0.15 / (4 * b * b), 0.3 / (4 * b * b)])
     assert (w["cost_accuracy"], w["cost_hallucination"]) == (0.5, 0.25)
+    # The energy window W divides the energy weight only.
+    w20 = LyapunovPolicy(V=4.0, energy_window=20.0).weights(obs, 0, np.array([0, 2]))
+    np.testing.assert_allclose(w20["cost_energy"], w["cost_energy"] / 20.0)
+    assert w20["cost_accuracy"] == w["cost_accuracy"]
+    with pytest.raises(ValueError, match="energy_window"):
+        LyapunovPolicy(energy_window=0.5)
     with pytest.raises(ValueError, match="V = 0"):
         LyapunovPolicy(V=0)
     with pytest.raises(mecopt.UnknownNameError, match="not an exact solver"):

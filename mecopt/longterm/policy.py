@@ -232,6 +232,8 @@ POLICIES.register("myopic-optimal", _lazy("mecopt.longterm.slot_policies", "Myop
                                           "myopic-optimal", "the per-slot exact policy"))
 POLICIES.register("lyapunov", _lazy("mecopt.longterm.lyapunov", "LyapunovPolicy", "lyapunov",
                                     "the Lyapunov drift-plus-penalty policy"))
+POLICIES.register("priced", _lazy("mecopt.longterm.priced", "make_policy", "priced",
+                                  "the priced per-slot policy"))
 POLICIES.register("hindsight", _lazy("mecopt.formulations.hindsight", "make_policy",
                                      "hindsight", "the full-horizon hindsight optimum"))
 
