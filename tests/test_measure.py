@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from mecopt.datasets import babi_vocabulary, format_prompt, generate_babi
+from mecopt.datasets import ANSWER_INSTRUCTIONS, babi_vocabulary, format_prompt, generate_babi
 from mecopt.errors import MissingDependencyError
 from mecopt.measure import is_correct
 from mecopt.measure._deps import import_torch, import_transformers
@@ -170,4 +170,4 @@ def test_build_prompt_plain_and_chat(tiny, questions):
     finally:
         tok.chat_template = None
     assert prompt.startswith(rec.context) and rec.question in prompt
-    assert "Answer with one word." in prompt and prompt.endswith("Answer:")
+    assert ANSWER_INSTRUCTIONS[rec.task] in prompt and prompt.endswith("Answer:")

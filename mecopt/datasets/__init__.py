@@ -4,10 +4,16 @@ The procedural bAbI-style generator (:func:`generate_babi`) and the JSONL QA fil
 (:func:`read_qa_jsonl`, :func:`write_qa_jsonl`).
 """
 
-from mecopt.datasets.babi import ANSWER_WORDS, BABI_TASKS, babi_vocabulary, generate_babi
+from mecopt.datasets.babi import (
+    ANSWER_INSTRUCTIONS,
+    BABI_TASKS,
+    babi_vocabulary,
+    generate_babi,
+)
 from mecopt.datasets.qa import QA_FIELDS, QARecord, format_prompt, read_qa_jsonl, write_qa_jsonl
 
 __all__ = [
+    "ANSWER_INSTRUCTIONS",
     "ANSWER_WORDS",
     "BABI_TASKS",
     "QA_FIELDS",

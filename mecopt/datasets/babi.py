@@ -20,7 +20,7 @@ import numpy as np
 
 from mecopt.datasets.qa import QARecord
 
-__all__ = ["ANSWER_WORDS", "BABI_TASKS", "babi_vocabulary", "generate_babi"]
+__all__ = ["ANSWER_INSTRUCTIONS", "ANSWER_WORDS", "BABI_TASKS", "babi_vocabulary", "generate_babi"]
 
 #: The task types, in the order questions cycle through them.
 BABI_TASKS = ("single-fact", "two-facts", "yes-no", "counting")
@@ -38,6 +38,13 @@ ANSWER_WORDS: dict[str, tuple[str, ...]] = {
     "two-facts": PLACES,
     "yes-no": ("yes", "no"),
     "counting": NUMBER_WORDS,
+}
+#: The instruction an instruct model gets per task: the one-word answer and its kind.
+ANSWER_INSTRUCTIONS: dict[str, str] = {
+    "single-fact": "Answer with one word: the place.",
+    "two-facts": "Answer with one word: the place.",
+    "yes-no": "Answer with one word: yes or no.",
+    "counting": "Answer with one word: a number (none, one, two, ...).",
 }
 _FIXED_WORDS = (
     "the", "where", "is", "in", "how", "many", "objects", "carrying", "yes", "no",

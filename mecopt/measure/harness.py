@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mecopt.datasets.babi import ANSWER_WORDS
+from mecopt.datasets.babi import ANSWER_INSTRUCTIONS, ANSWER_WORDS
 from mecopt.datasets.qa import QARecord, format_prompt
 from mecopt.measure._deps import import_torch
 from mecopt.measure.answers import is_correct, parse_answer
@@ -19,7 +19,8 @@ from mecopt.uncertainty import canonical_from_tokenizer, margin_uncertainty
 
 __all__ = ["Answer", "answer_queries", "build_prompt", "is_correct", "uses_chat"]
 
-#: Instruction appended to the prompt when a chat template is used.
+#: Instruction appended to the prompt when a chat template is used (tasks of
+#: :data:`mecopt.datasets.ANSWER_INSTRUCTIONS` get theirs, which name the kind of answer).
 CHAT_INSTRUCTION = "Answer with one word."
 
 
@@ -85,7 +86,8 @@ def build_prompt(record: QARecord, tokenizer: Any, *, chat: bool = False) -> str
         return prompt
     if not getattr(tokenizer, "chat_template", None):
         raise ValueError("chat=True but the tokenizer has no chat template")
-    message = f"{record.context}\n{record.question}\n{CHAT_INSTRUCTION}"
+    instruction = ANSWER_INSTRUCTIONS.get(record.task, CHAT_INSTRUCTION)
+    message = f"{record.context}\n{record.question}\n{instruction}"
     return tokenizer.apply_chat_template(
         [{"role": "user", "content": message}], add_generation_prompt=True, tokenize=False
     )

@@ -21,13 +21,18 @@ from typing import Any
 
 from mecopt.datasets.qa import QARecord
 from mecopt.measure._deps import import_torch, import_transformers
+from mecopt.measure.sources import load_model
 from mecopt.variants.distill import TrainSettings, encode_examples, pad_batch, train_student
+from mecopt.variants.gguf_io import write_gguf
 from mecopt.variants.measure import measure_model
 from mecopt.variants.packing import SUPPORTED_BITS
 from mecopt.variants.prune import prune_llama
 from mecopt.variants.storage_io import load_variant, save_variant
 
-__all__ = ["ABLATION_PLAN", "VariantPlan", "build_variants"]
+__all__ = ["ABLATION_PLAN", "GGUF_BITS", "VariantPlan", "build_variants"]
+
+#: GGUF weight format per storage width.
+GGUF_BITS = {32: "F32", 16: "F16", 8: "Q8_0", 4: "Q4_0"}
 
 _ORIGINS = ("teacher", "pruned", "finetuned", "distilled", "scratch")
 
@@ -51,6 +56,10 @@ class VariantPlan:
         Storage width: 32 or 16 (float), or 2, 3, 4, 8 (packed).
     recipe
         Label of the ablation row (e.g. ``"quantisation only"``).
+    container
+        ``"safetensors"`` (packed group-wise codes, :mod:`mecopt.variants.storage_io`) or
+        ``"gguf"`` (llama.cpp's Q8_0/Q4_0/F16/F32 blocks, :mod:`mecopt.variants.gguf_io`,
+        loaded back by transformers' GGUF loader).
     """
 
     name: str
@@ -58,6 +67,7 @@ class VariantPlan:
     prune: float
     bits: int
     recipe: str
+    container: str = "safetensors"
 
     def __post_init__(self) -> None:
         if self.origin not in _ORIGINS:
@@ -68,6 +78,10 @@ class VariantPlan:
             raise ValueError(f"{self.name}: only the teacher has prune = 0")
         if self.bits not in (16, 32, *SUPPORTED_BITS):
             raise ValueError(f"bits = {self.bits!r}: must be 32, 16 or one of {SUPPORTED_BITS}")
+        if self.container not in ("safetensors", "gguf"):
+            raise ValueError(f"container = {self.container!r}: must be 'safetensors' or 'gguf'")
+        if self.container == "gguf" and self.bits not in GGUF_BITS:
+            raise ValueError(f"bits = {self.bits!r}: GGUF variants take {sorted(GGUF_BITS)}")
 
 
 def _plan(name: str, origin: str, prune: float, bits: int, recipe: str) -> VariantPlan:
@@ -108,6 +122,10 @@ def build_variants(
     keep_models: bool = False,
     progress: bool = False,
     log: Callable[[str], None] = print,
+    chat: bool = False,
+    measure_settings: dict[str, Any] | None = None,
+    models: dict[tuple[str, float], tuple[Any, dict[str, Any] | None]] | None = None,
+    gguf_tokenizer_from: str | os.PathLike[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Build, save, reload and measure every variant of ``plan``.
 
@@ -137,6 +155,18 @@ def build_variants(
         Progress bars.
     log
         Where progress lines go.
+    chat
+        Train on chat-templated prompts (an instruct teacher; see
+        :func:`~mecopt.variants.distill.encode_examples`).
+    measure_settings
+        Keyword arguments of :func:`~mecopt.variants.measure.measure_model` (``chat``,
+        ``max_new_tokens``, ``batch_size``, ``latency_n``).
+    models
+        Models already built, by ``(origin, prune)`` (e.g. a distilled model made ahead),
+        each with its training summary; they are used instead of being rebuilt.
+    gguf_tokenizer_from
+        GGUF file whose tokenizer metadata GGUF variants copy (otherwise the tokenizer's
+        files are saved beside them).
 
     Returns
     -------
@@ -148,11 +178,12 @@ def build_variants(
     transformers = import_transformers()
     model, tokenizer = teacher
     model.eval()
-    examples = encode_examples(train, tokenizer)
+    examples = encode_examples(train, tokenizer, chat=chat)
     pad = tokenizer.pad_token_id
     ids, mask, _ = pad_batch(examples[:calibration], pad)
     cache: dict[tuple[str, float], tuple[Any, dict[str, Any] | None]] = {
-        ("teacher", 0.0): (model, None)
+        ("teacher", 0.0): (model, None),
+        **(models or {}),
     }
 
     def get(origin: str, prune: float) -> tuple[Any, dict[str, Any] | None]:
@@ -166,8 +197,12 @@ def build_variants(
             student = copy.deepcopy(base)
             log(f"  {origin}: training the pruned model ({recovery.steps} steps)")
             summary = train_student(
-                student, examples, recovery, pad_id=pad,
-                teacher=model if origin == "distilled" else None, progress=progress,
+                student,
+                examples,
+                recovery,
+                pad_id=pad,
+                teacher=model if origin == "distilled" else None,
+                progress=progress,
             )
             cache[key] = (student, summary)
         else:  # scratch: the pruned architecture, freshly initialised
@@ -187,14 +222,23 @@ def build_variants(
         log(f"variant {p.name}: {p.recipe}")
         m, summary = get(p.origin, p.prune)
         folder = out / p.name
-        storage = save_variant(m, tokenizer, folder, bits=p.bits, group_size=group_size)
-        loaded, tok = load_variant(folder)
-        figures = measure_model(loaded, tok, test, hard)
+        if p.container == "gguf":
+            path = folder / f"{p.name}.gguf"
+            storage = write_gguf(
+                m, path, weight_type=GGUF_BITS[p.bits], name=p.name,
+                tokenizer_from=gguf_tokenizer_from,
+                tokenizer=tokenizer if gguf_tokenizer_from is None else None,
+            )  # fmt: skip
+            loaded, tok = load_model(path)
+        else:
+            storage = save_variant(m, tokenizer, folder, bits=p.bits, group_size=group_size)
+            loaded, tok = load_variant(folder)
+        figures = measure_model(loaded, tok, test, hard, **(measure_settings or {}))
         row = {
             **asdict(p),
             "parameters": int(sum(t.numel() for t in m.parameters())),
             "storage_bytes": int(storage),
-            "group_size": group_size if p.bits < 16 else None,
+            "group_size": (32 if p.container == "gguf" else group_size) if p.bits < 16 else None,
             **figures,
             "training": summary,
         }
