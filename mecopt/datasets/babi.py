@@ -44,7 +44,7 @@ ANSWER_INSTRUCTIONS: dict[str, str] = {
     "single-fact": "Answer with one word: the place.",
     "two-facts": "Answer with one word: the place.",
     "yes-no": "Answer with one word: yes or no.",
-    "counting": "Answer with one word: a number (none, one, two, ...).",
+    "counting": "Answer with one word: how many.",
 }
 _FIXED_WORDS = (
     "the", "where", "is", "in", "how", "many", "objects", "carrying", "yes", "no",

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from mecopt.datasets.qa import QA_FIELDS, QARecord, read_qa_jsonl
 from mecopt.measure._deps import import_torch, import_transformers
-from mecopt.measure.harness import Answer, answer_queries, uses_chat
+from mecopt.measure.harness import Answer, answer_queries, build_prompt, uses_chat
 from mecopt.measure.sources import load_model, source_name
 from mecopt.profiles.io import write_profile
 from mecopt.profiles.profile import Profile
@@ -333,9 +333,12 @@ def measure_answers(
     records, _ = _records(data)
     model, tokenizer, source = _resolve(spec, role)
     use_chat = uses_chat(tokenizer, chat)
+    prompts = hashlib.sha256()
+    for rec in records:  # a changed prompt format must not resume old answers
+        prompts.update(build_prompt(rec, tokenizer, chat=use_chat).encode("utf-8"))
     header = {
         "role": role, "model": source, "data_sha256": digest or _data_hash(records),
-        **settings, "chat": use_chat,
+        **settings, "chat": use_chat, "prompts_sha256": prompts.hexdigest(),
     }  # fmt: skip
     stem = _stem(output)
     partial = stem.with_name(f"{stem.name}.{role}.jsonl") if stem is not None else None
