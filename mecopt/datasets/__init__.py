@@ -6,6 +6,7 @@ The procedural bAbI-style generator (:func:`generate_babi`) and the JSONL QA fil
 
 from mecopt.datasets.babi import (
     ANSWER_INSTRUCTIONS,
+    ANSWER_WORDS,
     BABI_TASKS,
     babi_vocabulary,
     generate_babi,
