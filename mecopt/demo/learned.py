@@ -35,23 +35,39 @@ def learned_policy_file(algo: str) -> Path:
     return path
 
 
-def learned_entries(algos: Sequence[str]) -> tuple[list[dict[str, Any]], str | None]:
-    """Comparison entries (``{"name": "ALGO:PATH", "label": "ALGO (learned)"}``) of ``algos``.
+def learned_entries(algos: Sequence[str]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Comparison entries (``{"name": "ALGO:PATH", "label": "ALGO (learned)"}``) of the
+    packaged policies of ``algos`` that load.
 
     Returns
     -------
-    entries, note
-        The entries, and ``None`` or a sentence saying why they are left out (the ``rl``
-        extra is missing).
+    entries, left_out
+        The entries, and ``(label, reason)`` for each policy left out: the ``rl`` extra is
+        missing, or the file does not load with this mecopt (e.g. its observation layout
+        is older: refresh ``mecopt/data/policies/``).
     """
-    if not algos:
-        return [], None
+    labels = {a: f"{a} (learned)" for a in algos}
     try:
         from mecopt.rl._deps import require_rl
 
         require_rl()
     except MissingDependencyError as exc:
-        return [], f"learned policies left out: {exc}"
-    return [
-        {"name": f"{a}:{learned_policy_file(a)}", "label": f"{a} (learned)"} for a in algos
-    ], None
+        return [], [(label, str(exc)) for label in labels.values()]
+    from mecopt.longterm.run import build_policy
+
+    entries, left_out = [], []
+    for algo, label in labels.items():
+        name = f"{algo}:{learned_policy_file(algo)}"
+        try:  # what the sweep checks before it runs anything
+            build_policy(name)
+        except (ValueError, TypeError, OSError) as exc:
+            left_out.append(
+                (
+                    label,
+                    f"{type(exc).__name__}: {exc} (refresh "
+                    "mecopt/data/policies/ from benchmarks/rl/policies/)",
+                )
+            )
+            continue
+        entries.append({"name": name, "label": label})
+    return entries, left_out

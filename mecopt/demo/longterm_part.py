@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mecopt.demo.learned import LEARNED_DEVICES, learned_entries
@@ -45,7 +45,11 @@ class LongtermDemo:
     n_devices, horizon, seed
         The trace.
     notes
-        Sentences on what was left out and why.
+        Sentences on what the figures cannot show (no hindsight reference).
+    left_out
+        ``(policy, reason)`` of the policies that did not run: rows with an error or a
+        timeout, and learned policies left out before the sweep (see
+        :func:`mecopt.demo.learned.learned_entries`).
     """
 
     rows: list[dict[str, Any]]
@@ -54,6 +58,7 @@ class LongtermDemo:
     horizon: int
     seed: int
     notes: list[str]
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
     def title(self) -> str:
         """The trace in words."""
@@ -95,8 +100,18 @@ class LongtermDemo:
                 f"hindsight: {hind['status']}, proven lower bound "
                 f"{hind['bound_ms']:.3f} ms; gap = (latency - hindsight) / latency"
             )
+        lines += [f"left out: {label}: {reason}" for label, reason in self.left_out]
         lines += self.notes
         return "\n".join(lines)
+
+    def not_shown(self) -> list[tuple[str, str]]:
+        """``(policy, short reason)`` of every policy without a result."""
+        failed = [(r["policy"], r["message"]) for r in self.rows if r["latency_ms"] is None]
+        # the figure says why in a few words; the table keeps the hint on what to do
+        return [
+            (label, short_reason(reason.split(" (refresh ")[0], 100))
+            for label, reason in failed + self.left_out
+        ]
 
 
 def short_reason(message: str, width: int = 90) -> str:
@@ -144,7 +159,7 @@ def run_longterm(settings: DemoSettings, *, progress: bool = True) -> LongtermDe
         Show the sweep's progress bar on standard error.
     """
     scen = make_scenario(settings.lt_scenario)
-    learned, note = learned_entries(settings.learned)
+    learned, left_out = learned_entries(settings.learned)
     kinds = {p: "online" for p in settings.lt_policies}
     kinds |= {e["label"]: "learned" for e in learned}
     kinds[HINDSIGHT] = "hindsight"
@@ -190,12 +205,9 @@ def run_longterm(settings: DemoSettings, *, progress: bool = True) -> LongtermDe
                 "runtime_s": r.get("runtime"),
             }
         )
-    notes = [note] if note else []
+    notes = []
     if ref is None:
         notes.append("hindsight gave no reference (no proven bound): no gaps shown")
-    if any(r["kind"] == "learned" and r["latency_ms"] is None for r in rows):
-        notes.append(
-            "a packaged learned policy did not run: refresh mecopt/data/policies/ "
-            "from benchmarks/rl/policies/ (see its README)"
-        )
-    return LongtermDemo(rows, scen, LEARNED_DEVICES, settings.lt_horizon, settings.lt_seed, notes)
+    return LongtermDemo(
+        rows, scen, LEARNED_DEVICES, settings.lt_horizon, settings.lt_seed, notes, left_out
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mecopt.demo.longterm_part import LongtermDemo, short_reason
+from mecopt.demo.longterm_part import LongtermDemo
 
 _MET, _VIOLATED, _HINDSIGHT = "tab:blue", "tab:red", "0.25"
 
@@ -133,21 +134,18 @@ def plot_longterm_demo(demo: LongtermDemo, path: str | Path) -> list[Path]:
         ),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
-    fig.suptitle(
+    title = (
         f"Long-term offloading, {demo.title()}\nmeasured on a simulated trace "
-        "(modelled scenario); gap = (latency - hindsight) / latency",
-        fontsize=10,
+        "(modelled scenario); gap = (latency - hindsight) / latency"
     )
-    missing = [r for r in demo.rows if r["latency_ms"] is None]
-    if missing:  # say what is not shown, and why
-        fig.text(
-            0.005,
-            0.005,
+    by_reason: dict[str, list[str]] = {}
+    for label, reason in demo.not_shown():
+        by_reason.setdefault(reason, []).append(label)
+    if by_reason:  # say what is not shown, and why, wrapped to the figure's width
+        title += "\n" + textwrap.fill(
             "not shown: "
-            + "; ".join(f"{r['policy']} ({short_reason(r['message'], 70)})" for r in missing),
-            fontsize=7,
-            ha="left",
-            va="bottom",
-            color="tab:red",
+            + "; ".join(f"{', '.join(labels)} ({reason})" for reason, labels in by_reason.items()),
+            170,
         )
+    fig.suptitle(title, fontsize=10)
     return save_figure(fig, path)
