@@ -8,7 +8,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mecopt.cli.common import add_instance_arguments, instance_from_args, print_json
+from mecopt.cli.common import (
+    add_instance_arguments,
+    check_output_file,
+    instance_from_args,
+    nonempty_path,
+    print_json,
+)
 
 __all__ = ["register"]
 
@@ -112,6 +118,8 @@ def _show(args: argparse.Namespace) -> int:
 def _pareto(args: argparse.Namespace) -> int:
     import mecopt.variants as mv
 
+    if args.plot is not None:
+        check_output_file(args.plot, "--plot", (".png", ".pdf", ".svg"))
     variants = mv.catalogue(args.catalogue)
     front = mv.pareto_front(variants, x=args.x)
     from mecopt.variants.pareto import recipe_comparison
@@ -277,7 +285,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--catalogue", default="llama-3.1-8b", help="catalogue (default llama-3.1-8b)")
     p.add_argument("--x", choices=("storage", "energy"), default="storage",
                    help="cost axis next to accuracy and hallucination")
-    p.add_argument("--plot", metavar="FILE", help="write the plot (PNG and PDF)")
+    p.add_argument("--plot", metavar="FILE", type=nonempty_path,
+                   help="write the plot (PNG and PDF)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_pareto)
 

@@ -15,6 +15,7 @@ from mecopt.longterm.policy import (
     EnvInfo,
     FixedActions,
     OfflinePolicy,
+    Policy,
     available_policies,
     make_policy,
 )
@@ -115,6 +116,9 @@ def check_options(policy: Any, options: dict[str, Any]) -> None:
         (:data:`OPTION_CHECKS`), or options given to a policy object.
     """
     if not isinstance(policy, str):
+        if not isinstance(policy, Policy | OfflinePolicy):
+            raise ValueError(f"policy = {policy!r}: must be a policy name or a policy object "
+                             "(reset and act, or plan)")
         if options:
             raise ValueError("options are given to a policy built by name only")
         return

@@ -499,6 +499,9 @@ def make_trace(scenario: str | LongtermScenario = "default", *, n_devices: int, 
     >>> tr.batch, tr.horizon, tr.n_devices, tr.n_servers
     (1, 20, 5, 4)
     """
+    if not isinstance(scenario, str | LongtermScenario):
+        raise ValueError(f"scenario = {scenario!r}: must be a scenario name or a "
+                         "LongtermScenario")
     scen = make_scenario(scenario, **overrides)
     n_devices = _check_count("n_devices", n_devices, 1)
     horizon = _check_count("horizon", horizon, 1)

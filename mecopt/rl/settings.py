@@ -49,11 +49,13 @@ def real(low: float | None = None, high: float | None = None, *, low_open: bool 
     return check
 
 
-def whole(low: int, high: int | None = None) -> Check:
-    """A check: a whole number (an integral float such as ``2e5`` too) in ``[low, high]``."""
+def whole(low: int, high: int | None = None, *, floats: bool = False) -> Check:
+    """A check: a whole number in ``[low, high]`` (with ``floats``, an integral float such
+    as ``2e5`` too)."""
 
     def check(key: str, value: Any) -> None:
-        ok = _number(value) and float(value) == int(value) and int(value) >= low and (
+        ok = _number(value) and (floats or isinstance(value, int)) and \
+            float(value) == int(value) and int(value) >= low and (
             high is None or int(value) <= high)
         if not ok:
             limit = f" and <= {high:,}" if high is not None else ""
@@ -180,13 +182,13 @@ def check_learner_options(algo: str, options: Mapping[str, Any], *, n_envs: int 
 #: Arguments of :func:`~mecopt.rl.train.train` and their checks.
 TRAIN_CHECKS: dict[str, Check] = {
     "n_devices": whole(1, 100_000),
-    "steps": whole(1, 10**12),
+    "steps": whole(1, 10**12, floats=True),
     "seed": whole(0, 10**9),
     "n_envs": whole(1, 4096),
     "horizon": whole(1, 1_000_000),
     "pool_size": whole(1, 100_000),
     "pool_length": whole(1, 1_000_000),
-    "checkpoint_every": whole(1, 10**12),
+    "checkpoint_every": whole(1, 10**12, floats=True),
     "n_eval": whole(0, 100_000),
     "eval_horizon": whole(1, 1_000_000),
     "resume": flag,
