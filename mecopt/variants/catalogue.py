@@ -8,6 +8,8 @@
 - ``"babi-tiny"``: the real compressed variants of the bAbI-tiny edge model, measured by
   ``benchmarks/variants/build_babi_tiny.py`` (storage = the saved file; accuracy,
   hallucination, generalisation measured on held-out questions).
+- ``"smollm2"``: real compressed variants of the pretrained SmolLM2-135M-Instruct, measured
+  the same way by ``benchmarks/variants/smollm2/build_smollm2.py``.
 """
 
 from __future__ import annotations
@@ -40,19 +42,21 @@ def _modelled(base: str) -> list[Variant]:
     return out
 
 
-def _tiny_base(provenance: dict) -> BaseModel:
+def _measured_base(provenance: dict) -> BaseModel:
+    """The base model of a measured catalogue (defaults: the bAbI-tiny edge model)."""
     arch = provenance.get("architecture", {})
     return BaseModel(
-        "babi-tiny-edge", int(arch.get("layers", 3)), int(arch.get("hidden", 96)),
-        int(arch.get("heads", 4)), int(arch.get("kv_heads", 4)), int(arch.get("head_dim", 24)),
-        int(arch.get("intermediate", 192)), int(arch.get("vocab", 64)), True,
-        "benchmarks/uncertainty/train_babi_tiny.py (edge model)",
+        str(arch.get("name", "babi-tiny-edge")), int(arch.get("layers", 3)),
+        int(arch.get("hidden", 96)), int(arch.get("heads", 4)), int(arch.get("kv_heads", 4)),
+        int(arch.get("head_dim", 24)), int(arch.get("intermediate", 192)),
+        int(arch.get("vocab", 64)), bool(arch.get("tied", True)),
+        str(arch.get("source", "benchmarks/uncertainty/train_babi_tiny.py (edge model)")),
     )
 
 
 def _measured(name: str) -> list[Variant]:
     data = read_measured_catalogue(CATALOGUE_DIR / f"{name}.json")
-    base = _tiny_base(data["provenance"])
+    base = _measured_base(data["provenance"])
     out = []
     for r in data["rows"]:
         keep = 1.0 - float(r["prune"])
@@ -62,7 +66,9 @@ def _measured(name: str) -> list[Variant]:
             intermediate=max(1, round(base.intermediate * keep)),
         ) if r["prune"] > 0 else base
         bits = int(r["bits"])
-        fmt = {16: "F16", 32: "F32"}.get(bits, f"g{bits}/{r.get('group_size')}")
+        fmt = r.get("format") or {16: "F16", 32: "F32"}.get(
+            bits, f"g{bits}/{r.get('group_size')}"
+        )
 
         def fig(key: str, row=r) -> Figure:
             v = row.get(key)
@@ -77,7 +83,8 @@ def _measured(name: str) -> list[Variant]:
             hallucination=fig("hallucination"), generalisation=fig("generalisation"),
             storage_source="measured",
             measured={k: r[k] for k in ("recipe", "origin", "auroc", "latency_s", "energy_j",
-                                        "hallucination_hard", "n_test", "n_hard", "parameters")},
+                                        "hallucination_hard", "n_test", "n_hard", "parameters",
+                                        "memory_bytes", "format", "container") if k in r},
         ))
     return out
 

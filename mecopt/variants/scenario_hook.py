@@ -2,8 +2,9 @@
 
 ``mecopt.scenario("kim2026", N, seed, variants="babi-tiny")`` (CLI: ``--set
 variants=babi-tiny``, optionally ``--set variant=ecld-q3``) makes every device run the chosen
-variant of catalogue NAME (default: the catalogue's ECLD variant) and the edge server run the
-catalogue's largest model (its uncompressed reference):
+variant of catalogue NAME (default: the catalogue's first ECLD variant) and the edge server run
+the catalogue's reference (its row whose recipe starts with "reference", else its largest
+model):
 
 - ``acc_local`` is rescaled so its mean is the variant's accuracy (the per-query variation of
   the scenario's uncertainty curve is kept; values clipped to [0, 1]);
@@ -46,11 +47,17 @@ def pick_variant(name: str, variant: str | None = None) -> tuple[Variant, Varian
         if chosen is None:
             valid = ", ".join(v.name for v in variants)
             raise ValueError(f"variant = {variant!r} is not in catalogue {name!r}; valid: {valid}")
-    reference = max(variants, key=lambda v: v.storage_bytes)
+    reference = _reference(variants)
     for v in (chosen, reference):
         if not (np.isfinite(v.accuracy.value) and np.isfinite(v.hallucination.value)):
             raise ValueError(f"variant {v.name}: accuracy or hallucination unknown")
     return chosen, reference
+
+
+def _reference(variants: list[Variant]) -> Variant:
+    """The edge model: the catalogue's row measured as the reference, else its largest."""
+    marked = [v for v in variants if str(v.measured.get("recipe", "")).startswith("reference")]
+    return marked[0] if marked else max(variants, key=lambda v: v.storage_bytes)
 
 
 def apply_variants(fields: dict[str, Any], name: str, variant: str | None = None) -> dict[str, Any]:
