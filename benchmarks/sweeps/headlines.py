@@ -5,6 +5,7 @@ Usage: python headlines.py REPLAY_SEEDS   (comma-separated complete seeds of the
 
 from __future__ import annotations
 
+import statistics
 import sys
 from pathlib import Path
 
@@ -42,6 +43,21 @@ def replay(seeds: list[int]) -> list[str]:
     return out
 
 
+def _median_table(rows: list[dict], solvers: list[str], sizes: list[int], column: str,
+                  fmt: str) -> list[str]:
+    """One row per solver: the median of ``column`` over the non-failed rows per size."""
+    out = ["| solver | " + " | ".join(str(n) for n in sizes) + " |",
+           "|---|" + "---|" * len(sizes)]
+    for solver in solvers:
+        cells = []
+        for n in sizes:
+            vals = [r[column] for r in rows if r["solver"] == solver and r["n_users"] == n
+                    and r[column] is not None and r["status"] not in ("error", "crashed")]
+            cells.append(format(statistics.median(vals), fmt) if vals else "")
+        out.append(f"| {solver} | " + " | ".join(cells) + " |")
+    return out
+
+
 def scaling() -> list[str]:
     with ResultStore.open_existing(HERE / "scaling.sqlite") as store:
         rows = store.rows()
@@ -50,8 +66,11 @@ def scaling() -> list[str]:
                                                                  "min-delay", "random"), s))
     sizes = sorted({k[1] for k in stats})
     seeds = sorted({r["seed"] for r in rows})
+    loads = [r["load_avg"] for r in rows if r.get("load_avg") is not None]
+    load = (f" 1-minute load average {min(loads):.1f}-{max(loads):.1f} (median "
+            f"{statistics.median(loads):.1f}) over the rows." if loads else "")
     out = [f"Scaling: {len(seeds)} seeds, {len(rows)} rows, commit(s) "
-           f"{', '.join(sorted({r['git_commit'] for r in rows}))}. Median runtime (s); "
+           f"{', '.join(sorted({r['git_commit'] for r in rows}))}.{load} Median runtime (s); "
            "T = every solve of that size hit the hard limit:", "",
            "| solver | " + " | ".join(str(n) for n in sizes) + " |",
            "|---|" + "---|" * len(sizes)]
@@ -67,13 +86,22 @@ def scaling() -> list[str]:
             else:
                 cells.append(f"{s.median_runtime:.3g}")
         out.append(f"| {solver} | " + " | ".join(cells) + " |")
-    out += ["", "Median gap to the best bound known (MILP bound up to N = 1,000, the per-user "
-            "bound beyond):", "", "| solver | " + " | ".join(str(n) for n in sizes) + " |",
+    if any(r.get("cpu_time") is not None for r in rows):
+        out += ["", "Median CPU time of the solving process (s, all threads; less distorted "
+                "by the load than the runtime):", ""]
+        out += _median_table(rows, solvers, sizes, "cpu_time", ".3g")
+    out += ["", "Median gap to the best bound known (the largest bound proven by an exact "
+            "solve of the instance, or the per-user bound where larger):", "",
+            "| solver | " + " | ".join(str(n) for n in sizes) + " |",
             "|---|" + "---|" * len(sizes)]
     for solver in solvers:
         cells = [pct(stats[solver, n].median_gap) if (solver, n) in stats else ""
                  for n in sizes]
         out.append(f"| {solver} | " + " | ".join(cells) + " |")
+    if any(r.get("peak_rss_mb") is not None for r in rows):
+        out += ["", "Median peak resident memory of the solving process (MB; the instance "
+                "is built in it):", ""]
+        out += _median_table(rows, solvers, sizes, "peak_rss_mb", ".0f")
     return out
 
 
