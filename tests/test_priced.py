@@ -151,3 +151,22 @@ def test_bad_options_name_the_field():
         PricedPolicy(prices={"accuracy": -1.0})
     with pytest.raises(ValueError, match="unknown key"):
         PricedPolicy(prices={"latency": 1.0})
+
+
+def test_score_assignments_matches_the_evaluator_and_the_exact_slot(tiny):
+    from mecopt.longterm.slot_instance import score_assignments
+
+    obs = lt.Simulator(tiny).reset()
+    users = np.flatnonzero(obs.has_query[0])
+    w = {"cost_accuracy": 0.4, "cost_energy": np.full(users.size, 0.02)}
+    inst, _ = slot_instance(obs, 0, **w)
+    best = mecopt.solve(inst, "bruteforce").assignment
+    rng = np.random.default_rng(1)
+    cands = rng.integers(-1, tiny.n_servers, size=(5, users.size))
+    cands[0] = best
+    scores = score_assignments(obs, 0, cands, **w)
+    assert scores[0] == pytest.approx(mecopt.evaluate(inst, best).objective)
+    assert np.all(scores >= scores[0] - 1e-12)
+    actions = np.full((1, tiny.n_devices), -1)
+    actions[0, users] = best + 1
+    assert score_assignments(obs, 0, actions, **w)[0] == scores[0]

@@ -17,7 +17,6 @@ seeds only: the price prior is fitted on seeds >= 1,000,000 and the gains tuned 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -48,8 +47,11 @@ def load_config(path: Path = CONFIG) -> dict[str, Any]:
     return {"bench": bench, "cells": {c["name"]: c for c in cells}, "order": names}
 
 
-def cell_spec(cfg: dict[str, Any], cell: str, seeds: int | None = None) -> SweepSpec:
-    """The :mod:`mecopt.bench` sweep of one cell: one grid per seed count."""
+def cell_spec(
+    cfg: dict[str, Any], cell: str, seeds: int | None = None, only: list[str] | None = None
+) -> SweepSpec:
+    """The :mod:`mecopt.bench` sweep of one cell: one grid per seed count (``only``: these
+    policy labels only)."""
     bench, c = cfg["bench"], cfg["cells"][cell]
     first = int(bench["seeds"]["start"])
     count = int(bench["seeds"]["count"]) if seeds is None else int(seeds)
@@ -57,6 +59,8 @@ def cell_spec(cfg: dict[str, Any], cell: str, seeds: int | None = None) -> Sweep
     for p in bench["policies"]:
         entry = dict(p) if isinstance(p, dict) else {"name": p}
         if "cells" in entry and cell not in entry.pop("cells"):
+            continue
+        if only and entry.get("label", entry["name"]) not in only:
             continue
         n = min(int(entry.pop("seeds", count)), count)
         groups.setdefault(n, []).append(entry)
@@ -122,11 +126,7 @@ def main() -> None:
     elif args.part == "run":
         with ResultStore(store) as db:
             for c in cells:
-                sw = cell_spec(cfg, c, args.seeds)
-                if args.policies:
-                    sw = dataclasses.replace(
-                        sw, tasks=tuple(t for t in sw.tasks if t.label in args.policies)
-                    )
+                sw = cell_spec(cfg, c, args.seeds, args.policies)
                 out = run_sweep(sw, db, LocalExecutor(args.workers))
                 print(c, out, flush=True)
     else:

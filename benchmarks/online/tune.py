@@ -28,7 +28,7 @@ HERE = Path(__file__).parent
 STORE = HERE / "tuning.sqlite"
 SEED0 = 2_000_000
 SEEDS = 6
-SIZES = (20, 40)
+SIZES = (20,)
 HORIZON = 100
 REFERENCE = {
     "name": "hindsight",
@@ -39,13 +39,13 @@ CANDIDATES: list[dict[str, Any]] = [
     {"name": "priced", "label": "priced kp=20 ki=0.5", "options": {}},
     {
         "name": "priced",
-        "label": "priced kp=5 ki=0.5",
-        "options": {"accuracy_kp": 5.0, "hallucination_kp": 5.0},
-    },
-    {
-        "name": "priced",
-        "label": "priced kp=20 ki=0",
-        "options": {"accuracy_ki": 0.0, "hallucination_ki": 0.0},
+        "label": "priced kp=5 ki=0.1",
+        "options": {
+            "accuracy_kp": 5.0,
+            "hallucination_kp": 5.0,
+            "accuracy_ki": 0.1,
+            "hallucination_ki": 0.1,
+        },
     },
     {
         "name": "priced",
@@ -61,7 +61,6 @@ CANDIDATES: list[dict[str, Any]] = [
     {"name": "lyapunov", "label": "lyapunov W=1", "options": {"energy_window": 1.0}},
     {"name": "lyapunov", "label": "lyapunov W=5", "options": {"energy_window": 5.0}},
     {"name": "lyapunov", "label": "lyapunov W=20", "options": {"energy_window": 20.0}},
-    {"name": "lyapunov", "label": "lyapunov W=50", "options": {"energy_window": 50.0}},
 ]
 
 

@@ -58,6 +58,50 @@ def slot_instance(obs: Observation, b: int = 0, **fields: Any) -> tuple[Instance
     return inst, users
 
 
+def score_assignments(obs: Observation, b: int, candidates: np.ndarray,
+                      **weights: Any) -> np.ndarray:
+    """The exact slot objective of candidate joint decisions of member ``b``.
+
+    Parameters
+    ----------
+    obs
+        The observation at the start of the slot.
+    b
+        Batch member (it must have at least one query).
+    candidates
+        (K, U) simulator actions (0 local, ``j + 1`` ES j; entries of devices without a
+        query are ignored) or (K, n) instance assignments of the slot's users (-1 local).
+    **weights
+        Instance weights (``cost_accuracy``, ``cost_hallucination``, ``cost_energy`` for
+        the slot's users, ...): the prices of :class:`~mecopt.longterm.priced.PricedPolicy`
+        or :class:`~mecopt.longterm.lyapunov.LyapunovPolicy`.
+
+    Returns
+    -------
+    numpy.ndarray
+        (K,) each candidate's objective as :func:`mecopt.evaluate` scores it on the slot
+        instance: mean over the slot's queries of delay (ES backlog wait included, device
+        buffer wait left out) plus the weighted energy, accuracy and hallucination terms,
+        in s; ``inf`` for a candidate that breaks an instance constraint.
+    """
+    import mecopt
+
+    inst, users = slot_instance(obs, b, **weights)
+    if inst is None:
+        raise ValueError(f"batch member {b} has no query in slot {obs.t}: nothing to score")
+    cand = np.atleast_2d(np.asarray(candidates, dtype=np.int64))
+    if cand.shape[1] == obs.has_query.shape[1]:
+        cand = cand[:, users] - 1
+    elif cand.shape[1] != users.size:
+        raise ValueError(f"candidates must be (K, U = {obs.has_query.shape[1]}) actions or "
+                         f"(K, n = {users.size}) assignments, got {cand.shape}")
+    out = np.empty(cand.shape[0])
+    for k, a in enumerate(cand):
+        m = mecopt.evaluate(inst, a)
+        out[k] = m.objective if m.feasible else np.inf
+    return out
+
+
 def to_actions(assignment: np.ndarray) -> np.ndarray:
     """Instance assignment (-1 local, j ES j) to simulator actions (0 local, j + 1)."""
     return np.asarray(assignment, dtype=np.int64) + 1
@@ -70,4 +114,4 @@ def scatter(n_devices: int, users: np.ndarray, assignment: np.ndarray) -> np.nda
     return out
 
 
-__all__ = ["LOCAL", "scatter", "slot_instance", "to_actions"]
+__all__ = ["LOCAL", "scatter", "score_assignments", "slot_instance", "to_actions"]
