@@ -126,3 +126,23 @@ def test_gguf_plan_validation():
         VariantPlan("x", "teacher", 0.0, 4, "r", "zip")
     with pytest.raises(ValueError, match="kd_positions"):
         TrainSettings(steps=1, kd_positions="some")
+
+
+@pytest.mark.slow
+def test_variants_build_accepts_a_gguf_teacher(tiny, tmp_path, capsys):
+    from mecopt.cli import main
+    from mecopt.variants.gguf_io import write_gguf
+
+    tok, model = tiny
+    teacher = tmp_path / "teacher" / "tiny.gguf"
+    write_gguf(model, teacher, weight_type="F32", tokenizer=tok)
+    out = tmp_path / "out"
+    code = main(["variants", "build", "--teacher", str(teacher), "-o", str(out), "--quick",
+                 "--name", "tiny", "--no-progress", "--group-size", "16"])  # fmt: skip
+    assert code == 0
+    import json
+
+    doc = json.loads((out / "tiny.json").read_text())
+    assert doc["provenance"]["teacher"] == str(teacher)
+    assert doc["provenance"]["architecture"]["kv_heads"] == 2
+    assert {r["recipe"] for r in doc["rows"]} >= {"quantisation only", "pruning only"}

@@ -163,9 +163,15 @@ def _check_build(args: argparse.Namespace) -> None:
     out = Path(args.output)
     if not args.output.strip() or (out.exists() and not out.is_dir()):
         raise ValueError(f"--output {args.output!r}: must be a folder")
+    from mecopt.measure.sources import SHIPPED_MODELS, model_file
+
+    if args.teacher.strip().lower() in SHIPPED_MODELS or args.teacher.lower().endswith(".gguf"):
+        model_file(args.teacher)  # a missing file or package: one clear error
+        return
     teacher = Path(args.teacher)
     if not args.teacher.strip() or not teacher.is_dir():
-        raise ValueError(f"--teacher {args.teacher!r}: not a model folder")
+        raise ValueError(f"--teacher {args.teacher!r}: not a model folder, a .gguf file nor "
+                         f"a shipped model name ({', '.join(SHIPPED_MODELS)})")
     config = teacher / "config.json"
     try:
         doc = json.loads(config.read_text(encoding="utf-8"))
@@ -292,7 +298,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("build", help="compress a trained edge model for real and measure the "
                        "variants (needs mecopt[measure])")
-    p.add_argument("--teacher", required=True, help="folder of the trained edge model")
+    p.add_argument("--teacher", required=True, help="edge model to compress: a Hugging Face "
+                   "folder, a .gguf file or a shipped name (smollm2-135m)")
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("--name", default="babi-tiny", help="catalogue name")
     p.add_argument("--seed", type=int, default=0)

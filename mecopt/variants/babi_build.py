@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mecopt.datasets import generate_babi
-from mecopt.measure import load_model
+from mecopt.measure import load_model, uses_chat
 from mecopt.measure._deps import import_torch
 from mecopt.profiles.provenance import hardware_info, software_versions
 from mecopt.variants.build import ABLATION_PLAN, build_variants
@@ -51,7 +51,9 @@ def build_babi_catalogue(
     Parameters
     ----------
     teacher
-        Folder of the trained edge model (``save_pretrained`` with its tokenizer).
+        The edge model to compress: a folder (``save_pretrained`` with its tokenizer), a
+        ``.gguf`` file or a shipped model name (see :func:`mecopt.measure.load_model`). A
+        tokenizer with a chat template is trained and measured through it.
     out
         Folder for ``<name>.json``, ``.csv``, ``.md``.
     extra_out
@@ -70,24 +72,30 @@ def build_babi_catalogue(
     hard = held_out(generate_babi(n_hard, seed=seed + 2, id_prefix="hard", **HARD_SPLIT))
     model = load_model(teacher)
     cfg = model[0].config
+    chat = uses_chat(model[1], "auto")  # an instruct model answers through its chat template
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mecopt-variants-") as work:
         rows = build_variants(
             model, work, train, test, hard, plan=plan,
             recovery=TrainSettings(steps=recovery_steps, lr=1.5e-3, seed=seed),
             scratch=TrainSettings(steps=scratch_steps, lr=1.5e-3, seed=seed + 10),
-            group_size=group_size, progress=progress,
+            group_size=group_size, progress=progress, chat=chat,
+            measure_settings={"chat": chat, "max_new_tokens": 8 if chat else 5},
         )
     provenance = {
         "description": "real compressed variants of the bAbI-tiny edge model (Llama "
         f"architecture, {cfg.num_hidden_layers} layers, width {cfg.hidden_size}), measured on "
         "held-out bAbI-style questions",
         "teacher": str(teacher),
+        "chat_template": chat,
         "seed": seed,
         "architecture": {
+            "name": f"{name}-base", "tied": bool(getattr(cfg, "tie_word_embeddings", False)),
+            "source": str(teacher),
             "layers": cfg.num_hidden_layers, "hidden": cfg.hidden_size,
             "heads": cfg.num_attention_heads, "kv_heads": cfg.num_key_value_heads,
-            "head_dim": cfg.hidden_size // cfg.num_attention_heads,
+            "head_dim": getattr(cfg, "head_dim", None)
+            or cfg.hidden_size // cfg.num_attention_heads,
             "intermediate": cfg.intermediate_size, "vocab": cfg.vocab_size,
         },
         "threads": threads,
