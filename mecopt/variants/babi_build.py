@@ -76,10 +76,17 @@ def build_babi_catalogue(
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mecopt-variants-") as work:
         rows = build_variants(
-            model, work, train, test, hard, plan=plan,
+            model,
+            work,
+            train,
+            test,
+            hard,
+            plan=plan,
             recovery=TrainSettings(steps=recovery_steps, lr=1.5e-3, seed=seed),
             scratch=TrainSettings(steps=scratch_steps, lr=1.5e-3, seed=seed + 10),
-            group_size=group_size, progress=progress, chat=chat,
+            group_size=group_size,
+            progress=progress,
+            chat=chat,
             measure_settings={"chat": chat, "max_new_tokens": 8 if chat else 5},
         )
     provenance = {
@@ -90,13 +97,17 @@ def build_babi_catalogue(
         "chat_template": chat,
         "seed": seed,
         "architecture": {
-            "name": f"{name}-base", "tied": bool(getattr(cfg, "tie_word_embeddings", False)),
+            "name": f"{name}-base",
+            "tied": bool(getattr(cfg, "tie_word_embeddings", False)),
             "source": str(teacher),
-            "layers": cfg.num_hidden_layers, "hidden": cfg.hidden_size,
-            "heads": cfg.num_attention_heads, "kv_heads": cfg.num_key_value_heads,
+            "layers": cfg.num_hidden_layers,
+            "hidden": cfg.hidden_size,
+            "heads": cfg.num_attention_heads,
+            "kv_heads": cfg.num_key_value_heads,
             "head_dim": getattr(cfg, "head_dim", None)
             or cfg.hidden_size // cfg.num_attention_heads,
-            "intermediate": cfg.intermediate_size, "vocab": cfg.vocab_size,
+            "intermediate": cfg.intermediate_size,
+            "vocab": cfg.vocab_size,
         },
         "threads": threads,
         "data": {
