@@ -332,6 +332,15 @@ def solve_exact(
             if value is not None:
                 bounds["interference"] = value
                 report("interference", None, value)
+            known = _best(candidates)
+            if known is not None and inst.n_users >= INTERVALS_N:
+                from mecopt.solvers import interference_dual
+
+                value = interference_dual.bound(inst, known[1], known[2].objective, gap,
+                                                deadline)
+                if value is not None:
+                    bounds["interference-dual"] = value
+                    report("interference-dual", None, value)
         best = _best(candidates)
         if best is not None and inst.interference != "none" and local_search_budget > 0:
             budget = min(local_search_budget, _time_left(deadline))

@@ -1,0 +1,73 @@
+"""The Lagrangian interference bound (:mod:`mecopt.formulations.interference_dual`): never
+above the brute-force optimum (N <= 7, side rows, tau, limits, energy weights), at any
+multipliers; never above the count-intervals optimum at N = 14; at least the
+interference-aware bound it generalises."""
+
+import numpy as np
+import pytest
+
+import mecopt
+from mecopt.formulations.count_indexed import MS
+from mecopt.formulations.interference_bound import interference_bound
+from mecopt.formulations.interference_dual import DualTables, ascent, dual_bound, evaluate_dual
+from mecopt.formulations.layers import LayerCosts
+from mecopt.formulations.pricing import start_multipliers
+from tests.test_interference_intervals import CASES, _case
+
+
+def _start(inst: mecopt.Instance, assignment: np.ndarray) -> np.ndarray:
+    return start_multipliers(LayerCosts.of(inst.replace(interference="none")), assignment)
+
+
+@pytest.mark.parametrize(("kind", "seed"), [c for c in CASES if c[0] != "infeasible"])
+def test_bound_never_exceeds_bruteforce(kind, seed):
+    inst = _case(kind, seed)
+    ref = mecopt.solve(inst, "bruteforce")
+    assert ref.status == "optimal"
+    scale = MS * inst.n_users
+    tables = DualTables.of(inst)
+    value, u, pi = ascent(tables, _start(inst, ref.assignment), np.inf, deadline=None,
+                          max_iter=25)
+    assert value / scale <= ref.objective * (1 + 1e-9)
+    # Any multipliers give a bound, not only the ascent's.
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        v, _, _ = evaluate_dual(tables, u + rng.normal(0, 20, u.size),
+                                rng.exponential(5.0, pi.shape))
+        assert v / scale <= ref.objective * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_published_setting_bound_is_tight_and_valid_at_n7(seed):
+    inst = mecopt.scenario("kim2026-published", 7, seed=seed)
+    ref = mecopt.solve(inst, "bruteforce")
+    b = dual_bound(inst, _start(inst, ref.assignment), ref.objective, deadline=None,
+                   max_iter=40)
+    assert b <= ref.objective * (1 + 1e-9)
+    assert b >= ref.objective * (1 - 2e-3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bound_below_the_count_intervals_optimum(seed):
+    inst = mecopt.scenario("kim2026-published", 14, seed=seed)
+    ref = mecopt.solve(inst, "highs", formulation="count-intervals", time_limit=120,
+                       threads=1)
+    assert ref.status == "optimal"
+    b = dual_bound(inst, _start(inst, ref.assignment), ref.objective, deadline=None,
+                   max_iter=30)
+    assert b <= ref.objective * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_at_least_the_interference_aware_bound_at_zero_prices(seed):
+    # With pi = 0 each ES claims its strongest users as local, which is what the
+    # interference-aware bound assumes; the interval grid only loses a little.
+    inst = mecopt.scenario("kim2026-published", 20, seed=seed)
+    a = mecopt.solve(inst, "goa").assignment
+    u = _start(inst, a)
+    tables = DualTables.of(inst)
+    v, _, _ = evaluate_dual(tables, u, np.zeros((inst.n_users, inst.n_servers)))
+    old = interference_bound(inst, u)
+    assert np.isfinite(v)
+    assert v / (MS * inst.n_users) >= old - 0.02 * abs(old)
