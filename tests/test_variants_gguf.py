@@ -114,6 +114,8 @@ def test_build_writes_gguf_rows_with_the_file_size(tiny, tmp_path):
         assert r["memory_bytes"] > 0 and r["container"] == "gguf" and r["n_test"] == 4
     assert rows[1]["storage_bytes"] < rows[0]["storage_bytes"]
     assert rows[1]["training"]["kd_positions"] == "all"
+    for r in rows:  # answers of the file equal those of the model rounded in memory
+        assert r["gguf_answers_match"] == r["gguf_check_n"] == 4
 
 
 def test_gguf_plan_validation():
@@ -146,3 +148,20 @@ def test_variants_build_accepts_a_gguf_teacher(tiny, tmp_path, capsys):
     assert doc["provenance"]["teacher"] == str(teacher)
     assert doc["provenance"]["architecture"]["kv_heads"] == 2
     assert {r["recipe"] for r in doc["rows"]} >= {"quantisation only", "pruning only"}
+
+
+@pytest.mark.parametrize("weight_type", ["Q8_0", "Q4_0"])
+def test_quantised_copy_equals_the_file(tiny, tmp_path, weight_type):
+    import torch
+
+    from mecopt.measure import load_model
+    from mecopt.variants.gguf_io import quantised_copy, write_gguf
+
+    tok, model = tiny
+    path = tmp_path / "m.gguf"
+    write_gguf(model, path, weight_type=weight_type, tokenizer=tok)
+    back, _ = load_model(path)
+    mem = quantised_copy(model, weight_type)
+    ids = torch.tensor([tok("sandra went to the office . where is sandra ?")["input_ids"]])
+    np.testing.assert_allclose(_logits(mem, ids), _logits(back, ids), atol=1e-5)
+    assert np.max(np.abs(_logits(mem, ids) - _logits(model, ids))) > 1e-4  # it did round

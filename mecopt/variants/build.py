@@ -21,9 +21,10 @@ from typing import Any
 
 from mecopt.datasets.qa import QARecord
 from mecopt.measure._deps import import_torch, import_transformers
+from mecopt.measure.harness import answer_queries
 from mecopt.measure.sources import load_model
 from mecopt.variants.distill import TrainSettings, encode_examples, pad_batch, train_student
-from mecopt.variants.gguf_io import write_gguf
+from mecopt.variants.gguf_io import quantised_copy, write_gguf
 from mecopt.variants.measure import measure_model
 from mecopt.variants.packing import SUPPORTED_BITS
 from mecopt.variants.prune import prune_llama
@@ -126,6 +127,7 @@ def build_variants(
     measure_settings: dict[str, Any] | None = None,
     models: dict[tuple[str, float], tuple[Any, dict[str, Any] | None]] | None = None,
     gguf_tokenizer_from: str | os.PathLike[str] | None = None,
+    gguf_check: int = 8,
 ) -> list[dict[str, Any]]:
     """Build, save, reload and measure every variant of ``plan``.
 
@@ -167,6 +169,11 @@ def build_variants(
     gguf_tokenizer_from
         GGUF file whose tokenizer metadata GGUF variants copy (otherwise the tokenizer's
         files are saved beside them).
+    gguf_check
+        Test questions answered by a GGUF variant both in memory (weights rounded as the file
+        stores them, :func:`~mecopt.variants.gguf_io.quantised_copy`) and as loaded back from
+        the file; the row records how many answers match (``gguf_answers_match`` of
+        ``gguf_check_n``).
 
     Returns
     -------
@@ -222,6 +229,7 @@ def build_variants(
         log(f"variant {p.name}: {p.recipe}")
         m, summary = get(p.origin, p.prune)
         folder = out / p.name
+        check: dict[str, int] = {}
         if p.container == "gguf":
             path = folder / f"{p.name}.gguf"
             storage = write_gguf(
@@ -230,6 +238,15 @@ def build_variants(
                 tokenizer=tokenizer if gguf_tokenizer_from is None else None,
             )  # fmt: skip
             loaded, tok = load_model(path)
+            sample = list(test[:gguf_check])
+            if sample:  # the file must hold the model as rounded in memory: same answers
+                mem = quantised_copy(m, GGUF_BITS[p.bits])
+                opts = {k: v for k, v in (measure_settings or {}).items()
+                        if k in ("chat", "max_new_tokens")}  # fmt: skip
+                a = [x.text for x in answer_queries(mem, tokenizer, sample, **opts)]
+                b = [x.text for x in answer_queries(loaded, tok, sample, **opts)]
+                same = sum(x == y for x, y in zip(a, b, strict=True))
+                check = {"gguf_check_n": len(sample), "gguf_answers_match": same}
         else:
             storage = save_variant(m, tokenizer, folder, bits=p.bits, group_size=group_size)
             loaded, tok = load_variant(folder)
@@ -241,6 +258,7 @@ def build_variants(
             "group_size": (32 if p.container == "gguf" else group_size) if p.bits < 16 else None,
             **figures,
             "training": summary,
+            **check,
         }
         rows.append(row)
         log(

@@ -25,7 +25,7 @@ import numpy as np
 from mecopt.errors import MissingDependencyError
 from mecopt.measure._deps import import_torch
 
-__all__ = ["GGUF_TYPES", "gguf_tensor_name", "write_gguf"]
+__all__ = ["GGUF_TYPES", "gguf_tensor_name", "quantised_copy", "write_gguf"]
 
 #: Weight formats :func:`write_gguf` writes for the 2-D weights.
 GGUF_TYPES = ("F32", "F16", "Q8_0", "Q4_0")
@@ -193,3 +193,38 @@ def write_gguf(
     if tokenizer is not None:
         tokenizer.save_pretrained(out.parent)
     return out.stat().st_size
+
+
+def quantised_copy(model: Any, weight_type: str) -> Any:
+    """An in-memory copy of ``model`` whose weights are rounded exactly as :func:`write_gguf`
+    stores them (quantised and dequantised with the same ``gguf`` routines).
+
+    Loading the written file must give the same model: answers of the two are the check that
+    the file round-trips.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``weight_type``.
+    """
+    import copy
+
+    if weight_type not in GGUF_TYPES:
+        raise ValueError(f"weight_type = {weight_type!r}: must be one of {', '.join(GGUF_TYPES)}")
+    gguf = _gguf()
+    torch = import_torch()
+    out = copy.deepcopy(model)
+    qtype = getattr(gguf.GGMLQuantizationType, weight_type)
+    with torch.no_grad():
+        for key, param in out.named_parameters():  # tied weights once
+            if gguf_tensor_name(key) is None or param.ndim != 2:
+                continue
+            arr = param.detach().to(torch.float32).cpu().numpy()
+            if weight_type == "F16":
+                back = arr.astype(np.float16).astype(np.float32)
+            elif weight_type == "F32":
+                continue
+            else:
+                back = gguf.quants.dequantize(gguf.quants.quantize(arr, qtype), qtype)
+            param.copy_(torch.from_numpy(np.ascontiguousarray(back, dtype=np.float32)))
+    return out.eval()
