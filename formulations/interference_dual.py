@@ -122,13 +122,14 @@ class DualTables:
 
 
 def _es_values(t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N + 1, N + 1) lower bounds ``V_j[n, T]`` and the interval and theta of each."""
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(N + 1, N + 1) lower bounds ``V_j[n, T]`` and the interval of each."""
     n_users = t.inst.n_users
     th = t.thetas
     r = t.rx[:, j]
     big = np.inf
-    total = np.arange(n_users + 1)
+    first = n_users - t.stay.size  # fewer offloaded users is impossible
+    total = np.arange(first, n_users + 1)
     counts = np.arange(n_users + 1)
     # Claimed-local part: g_l[g, m] = sum of the m smallest pi_kj - theta_g r_kj.
     base_claim = pi_j[None, :] - th[:, None] * r[None, :]  # (G, N)
@@ -138,9 +139,8 @@ def _es_values(t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
     m = total[None, :] - counts[:, None]
     valid = m >= 0
     weakest = np.where(valid, t.imin[np.clip(m, 0, n_users), j], big)
-    best = np.full((n_users + 1, n_users + 1), big)
+    best = np.full((n_users + 1, total.size), big)
     best_a = np.zeros(best.shape, np.int64)
-    best_g = np.zeros(best.shape, np.int64)
     for a in range(t.costs[j].shape[0]):
         ok = valid & (t.upper[j][a] >= weakest * (1 - 1e-12))
         if not ok.any():
@@ -163,7 +163,7 @@ def _es_values(t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
             surplus = np.minimum(own - nu[:, None, :], 0.0)
             surplus = np.where(np.isnan(surplus), 0.0, surplus)
             extra = np.cumsum(np.sort(base_claim[:, :, None] - surplus, axis=1), axis=1)
-        claim_n = np.full((th.size, n_users + 1, n_users + 1), big)  # [g, n, T]
+        claim_n = np.full((th.size, n_users + 1, total.size), big)  # [g, n, T]
         claim_n[:, 0, :] = claim
         m_of_t = n_users - total
         has = m_of_t > 0
@@ -174,15 +174,38 @@ def _es_values(t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
         with np.errstate(invalid="ignore"):
             val = g_s[:, :, None] + claim_n + \
                 (th * (t.total[j] - t.upper[j][a]))[:, None, None]
-        val = np.where(np.isnan(val), big, val)
-        g_best = np.argmax(val, axis=0)
-        v = np.take_along_axis(val, g_best[None], axis=0)[0]
+        # A theta whose value is undefined gives no bound: -inf, never +inf.
+        v = np.where(np.isnan(val), -big, val).max(axis=0)
         v = np.where(ok, v, big)
         upd = v < best
         best = np.where(upd, v, best)
         best_a = np.where(upd, a, best_a)
-        best_g = np.where(upd, g_best, best_g)
-    return best, best_a, best_g
+    out = np.full((n_users + 1, n_users + 1), big)
+    out_a = np.zeros(out.shape, np.int64)
+    out[:, first:], out_a[:, first:] = best, best_a
+    return out, out_a
+
+
+def _theta_index(t: DualTables, j: int, a: int, n: int, total: int, u: np.ndarray,
+                 pi_j: np.ndarray) -> int:
+    """The theta that attains ``V_j[n, total]`` in interval ``a`` (for the subgradient)."""
+    n_users = t.inst.n_users
+    th = t.thetas
+    r = t.rx[:, j]
+    m = n_users - total
+    claim = pi_j[None, :] - th[:, None] * r[None, :]  # (G, N)
+    value = th * (t.total[j] - t.upper[j][a])
+    with np.errstate(invalid="ignore"):
+        if n > 0:
+            own = t.costs[j][a][:, n - 1][None, :] + u[None, :] - th[:, None] * r[None, :]
+            ranked = np.sort(own, axis=1)
+            value = value + ranked[:, :n].sum(axis=1)
+            nu = np.where(np.isfinite(ranked[:, n - 1]), ranked[:, n - 1], 0.0)
+            surplus = np.minimum(own - nu[:, None], 0.0)
+            claim = claim - np.where(np.isnan(surplus), 0.0, surplus)
+        if m > 0:
+            value = value + np.sort(claim, axis=1)[:, :m].sum(axis=1)
+    return int(np.argmax(np.where(np.isnan(value), -np.inf, value)))
 
 
 def evaluate_dual(t: DualTables, u: np.ndarray, pi: np.ndarray
@@ -250,7 +273,7 @@ def evaluate_dual(t: DualTables, u: np.ndarray, pi: np.ndarray
     grad_pi[home, :] -= 1.0
     for j in range(n_es):
         a = int(per[j][1][counts[j], total])
-        th = t.thetas[int(per[j][2][counts[j], total])]
+        th = t.thetas[_theta_index(t, j, a, int(counts[j]), total, u, pi[:, j])]
         r = t.rx[:, j]
         claim = pi[:, j] - th * r
         if counts[j] > 0:
