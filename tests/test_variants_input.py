@@ -26,7 +26,7 @@ def teacher(tmp_path):
 
 
 def test_build_checks_threads_before_any_work(teacher, tmp_path, capsys):
-    (teacher / "config.json").write_text("{}")
+    (teacher / "config.json").write_text('{"model_type": "llama"}')
     code, _, err = _cli(capsys, "build", "--teacher", str(teacher), "-o", str(tmp_path / "o"),
                         "--threads", "0")
     assert code == 2 and "--threads 0" in err
@@ -36,6 +36,7 @@ def test_build_checks_threads_before_any_work(teacher, tmp_path, capsys):
     (None, "no config.json"),
     ("{bad", "config.json is not valid JSON"),
     ("[1, 2]", "must hold a JSON object"),
+    ("{}", "names no model_type"),
 ])
 def test_build_checks_the_teacher_config(teacher, tmp_path, capsys, config, match):
     if config is not None:

@@ -182,6 +182,9 @@ def _check_build(args: argparse.Namespace) -> None:
                          f"({exc})") from None
     if not isinstance(doc, dict):
         raise ValueError(f"--teacher {args.teacher!r}: config.json must hold a JSON object")
+    if not isinstance(doc.get("model_type"), str):
+        raise ValueError(f"--teacher {args.teacher!r}: config.json names no model_type (not "
+                         "a saved model folder)")
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -305,7 +305,7 @@ def _as_array(name: str, value: Any) -> np.ndarray:
 
 def _bad(name: str, arr: np.ndarray, mask: np.ndarray, rule: str) -> TraceFormatError:
     index = tuple(int(i) for i in np.argwhere(mask)[0])
-    return TraceFormatError(f"Trace.{name}{list(index)} = {arr[index]!r}: {rule}")
+    return TraceFormatError(f"Trace.{name}{list(index)} = {arr[index].item()!r}: {rule}")
 
 
 def _check_values(tr: Trace) -> None:
