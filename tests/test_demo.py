@@ -158,3 +158,54 @@ def test_a_policy_file_that_does_not_load_is_left_out_with_its_reason(monkeypatc
     ((label, reason),) = left_out
     assert label == "ppo-lag (learned)" and "PolicyFileError" in reason
     assert "refresh mecopt/data/policies/" in reason
+
+
+_SWEEP_SCRIPT = """
+import json, pathlib, sys
+import mecopt.demo.learned as learned
+learned.learned_policy_file = lambda algo: pathlib.Path(sys.argv[1])
+from mecopt.demo.longterm_part import run_longterm
+from mecopt.demo.settings import DemoSettings
+settings = DemoSettings(parts=("longterm",), lt_horizon=6, lt_policies=("greedy",),
+                        learned=("ppo-lag",), hindsight_limit=5.0, run_limit=60.0)
+print(json.dumps(run_longterm(settings, progress=False).rows))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_RL, reason="the rl extra is not installed")
+def test_learned_policy_runs_in_the_sweep(tmp_path):
+    # Regression: the sweep reads the policy file in the parent process, then forks a child
+    # per run; the child hung in its first torch call until the hard limit. A fresh process,
+    # as `mecopt demo` is, since a test process may have set torch's threads already.
+    import json
+    import subprocess
+    import sys
+
+    from mecopt.rl.train import train
+
+    out = tmp_path / "run"
+    train(
+        "ppo-lag",
+        n_devices=LEARNED_DEVICES,
+        steps=64,
+        n_envs=2,
+        horizon=8,
+        pool_size=2,
+        pool_length=16,
+        n_eval=0,
+        out=out,
+        progress=False,
+        plot=False,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _SWEEP_SCRIPT, str(out / "model.zip")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    rows = json.loads(done.stdout.strip().splitlines()[-1])
+    row = next(r for r in rows if r["policy"] == "ppo-lag (learned)")
+    assert row["kind"] == "learned" and row["status"] not in ("timeout", "error", "crashed")
+    assert row["latency_ms"] > 0 and set(row["met"]) == {"energy", "accuracy", "hallucination"}

@@ -53,7 +53,14 @@ def learned_entries(algos: Sequence[str]) -> tuple[list[dict[str, Any]], list[tu
         require_rl()
     except MissingDependencyError as exc:
         return [], [(label, str(exc)) for label in labels.values()]
+    import torch
+
     from mecopt.longterm.run import build_policy
+
+    # The sweep reads each policy file in this process, then forks one child per run; a
+    # child forked after torch has used several threads here hangs in its first torch
+    # call (measured: killed at the hard limit). The networks are tiny: one thread.
+    torch.set_num_threads(1)
 
     entries, left_out = [], []
     for algo, label in labels.items():
