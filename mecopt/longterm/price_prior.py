@@ -89,6 +89,9 @@ class PricePrior:
         (K, 3) their hindsight LP prices, columns :data:`PRICES`.
     scale
         (F,) feature scales of the distance (the training spread).
+    weights
+        (F,) weight of each feature in the distance (0 leaves it out; chosen by
+        leave-one-out error when the prior is fitted).
     k
         Neighbours averaged.
     provenance
@@ -98,6 +101,7 @@ class PricePrior:
     points: np.ndarray
     prices: np.ndarray
     scale: np.ndarray
+    weights: np.ndarray | None = None
     k: int = 5
     provenance: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -116,10 +120,14 @@ class PricePrior:
         object.__setattr__(self, "points", p)
         object.__setattr__(self, "prices", y)
         object.__setattr__(self, "scale", np.maximum(np.asarray(self.scale, float), 1e-12))
+        w = np.ones(p.shape[1]) if self.weights is None else np.asarray(self.weights, float)
+        if w.shape != (p.shape[1],) or np.any(w < 0) or not np.any(w > 0):
+            raise PriorError(f"price prior: weights must be {p.shape[1]} numbers >= 0, not all 0")
+        object.__setattr__(self, "weights", w)
 
     def predict(self, features: np.ndarray) -> dict[str, float]:
         """Prices at ``features`` (F,): the inverse-distance mean of the k nearest points."""
-        d = np.sqrt((((self.points - features) / self.scale) ** 2).sum(axis=1))
+        d = np.sqrt((self.weights * ((self.points - features) / self.scale) ** 2).sum(axis=1))
         near = np.argsort(d)[: int(self.k)]
         w = 1.0 / np.maximum(d[near], 1e-6)
         y = (w[:, None] * self.prices[near]).sum(axis=0) / w.sum()
@@ -132,6 +140,7 @@ class PricePrior:
             "prices_names": list(PRICES),
             "k": int(self.k),
             "scale": self.scale.tolist(),
+            "weights": self.weights.tolist(),
             "points": self.points.tolist(),
             "prices": self.prices.tolist(),
             "provenance": self.provenance,
@@ -149,6 +158,7 @@ class PricePrior:
                 points=np.array(data["points"]),
                 prices=np.array(data["prices"]),
                 scale=np.array(data["scale"]),
+                weights=None if data.get("weights") is None else np.array(data["weights"]),
                 k=int(data.get("k", 5)),
                 provenance=dict(data.get("provenance", {})),
             )
@@ -162,6 +172,7 @@ class PricePrior:
         prices: np.ndarray,
         k: int = 5,
         provenance: dict[str, Any] | None = None,
+        weights: np.ndarray | None = None,
     ) -> PricePrior:
         """A prior on training points, the scale being each feature's spread (std)."""
         p = np.asarray(points, dtype=float)
@@ -171,6 +182,7 @@ class PricePrior:
             points=p,
             prices=np.asarray(prices, float),
             scale=scale,
+            weights=weights,
             k=k,
             provenance=provenance or {},
         )
