@@ -209,3 +209,19 @@ def test_learned_policy_runs_in_the_sweep(tmp_path):
     row = next(r for r in rows if r["policy"] == "ppo-lag (learned)")
     assert row["kind"] == "learned" and row["status"] not in ("timeout", "error", "crashed")
     assert row["latency_ms"] > 0 and set(row["met"]) == {"energy", "accuracy", "hallucination"}
+
+
+@pytest.mark.skipif(not HAS_RL, reason="mecopt.rl cannot be imported without the rl extra")
+def test_without_the_rl_extra_the_learned_rows_are_left_out(monkeypatch):
+    import mecopt.rl._deps as deps
+    from mecopt.demo.learned import learned_entries
+    from mecopt.errors import MissingDependencyError
+
+    def missing() -> None:
+        raise MissingDependencyError("learned policies need the 'rl' extra (torch is missing)")
+
+    monkeypatch.setattr(deps, "require_rl", missing)
+    entries, left_out = learned_entries(["ppo-lag", "wm-ppo"])
+    assert entries == []
+    assert [label for label, _ in left_out] == ["ppo-lag (learned)", "wm-ppo (learned)"]
+    assert all("'rl' extra" in reason for _, reason in left_out)
