@@ -165,3 +165,23 @@ def test_quantised_copy_equals_the_file(tiny, tmp_path, weight_type):
     ids = torch.tensor([tok("sandra went to the office . where is sandra ?")["input_ids"]])
     np.testing.assert_allclose(_logits(mem, ids), _logits(back, ids), atol=1e-5)
     assert np.max(np.abs(_logits(mem, ids) - _logits(model, ids))) > 1e-4  # it did round
+
+
+def test_rows_the_blocks_cannot_hold_fall_back_to_f16(tmp_path):
+    import torch
+    import transformers
+
+    from mecopt.variants.gguf_io import quantised_copy, write_gguf
+
+    torch.manual_seed(0)
+    cfg = transformers.LlamaConfig(vocab_size=40, hidden_size=64, intermediate_size=48,
+                                   num_hidden_layers=1, num_attention_heads=2,
+                                   num_key_value_heads=2)  # fmt: skip
+    model = transformers.LlamaForCausalLM(cfg).eval()  # down_proj rows of 48: not 32-divisible
+    with pytest.raises(ValueError, match="tensor model.layers.0.mlp.down_proj.weight"):
+        write_gguf(model, tmp_path / "strict.gguf", weight_type="Q4_0", fallback=None)
+    size = write_gguf(model, tmp_path / "q4.gguf", weight_type="Q4_0")
+    assert size == (tmp_path / "q4.gguf").stat().st_size
+    down = quantised_copy(model, "Q4_0").model.layers[0].mlp.down_proj.weight
+    ref = model.model.layers[0].mlp.down_proj.weight.half().float()
+    assert torch.equal(down, ref)

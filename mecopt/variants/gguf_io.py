@@ -97,6 +97,7 @@ def write_gguf(
     name: str = "mecopt-variant",
     tokenizer_from: str | os.PathLike[str] | None = None,
     tokenizer: Any | None = None,
+    fallback: str | None = "F16",
 ) -> int:
     """Write ``model`` as a GGUF file; return its size in bytes.
 
@@ -116,6 +117,9 @@ def write_gguf(
         A GGUF file whose ``tokenizer.*`` metadata is copied (the model's original file).
     tokenizer
         A tokenizer to save beside the file instead (its files go to the output's folder).
+    fallback
+        Format of a 2-D weight whose rows the block format cannot hold (``"F16"`` or
+        ``"F32"``, as llama.cpp's quantiser falls back), or ``None`` to refuse it.
 
     Returns
     -------
@@ -125,13 +129,16 @@ def write_gguf(
     Raises
     ------
     ValueError
-        For an unknown ``weight_type``, a model that is not Llama-architecture, or a row
-        length the block format cannot hold (the message names the tensor).
+        For an unknown ``weight_type`` or ``fallback``, a model that is not
+        Llama-architecture, or (``fallback=None``) a row length the block format cannot hold
+        (the message names the tensor).
     MissingDependencyError
         If the ``gguf`` package is not installed.
     """
     if weight_type not in GGUF_TYPES:
         raise ValueError(f"weight_type = {weight_type!r}: must be one of {', '.join(GGUF_TYPES)}")
+    if fallback not in (None, "F16", "F32"):
+        raise ValueError(f"fallback = {fallback!r}: must be 'F16', 'F32' or None")
     cfg = model.config
     if getattr(cfg, "model_type", None) != "llama":
         raise ValueError(f"model_type = {getattr(cfg, 'model_type', None)!r}: only llama models")
@@ -178,12 +185,14 @@ def write_gguf(
             writer.add_tensor(gname, arr.astype(np.float32))
         elif weight_type in ("F32", "F16"):
             writer.add_tensor(gname, arr.astype(np.float32 if weight_type == "F32" else np.float16))
-        else:
-            if arr.shape[-1] % block:
+        elif arr.shape[-1] % block:
+            if fallback is None:
                 raise ValueError(
                     f"{weight_type} needs rows of a multiple of {block} weights; tensor {key} "
                     f"has rows of {arr.shape[-1]}"
                 )
+            writer.add_tensor(gname, arr.astype(np.float32 if fallback == "F32" else np.float16))
+        else:
             data = gguf.quants.quantize(arr, qtype)
             writer.add_tensor(gname, data, raw_shape=data.shape, raw_dtype=qtype)
     writer.write_header_to_file()
@@ -220,8 +229,9 @@ def quantised_copy(model: Any, weight_type: str) -> Any:
             if gguf_tensor_name(key) is None or param.ndim != 2:
                 continue
             arr = param.detach().to(torch.float32).cpu().numpy()
-            if weight_type == "F16":
-                back = arr.astype(np.float16).astype(np.float32)
+            block = gguf.GGML_QUANT_SIZES[qtype][0]
+            if weight_type == "F16" or (weight_type != "F32" and arr.shape[-1] % block):
+                back = arr.astype(np.float16).astype(np.float32)  # F16, or the F16 fallback
             elif weight_type == "F32":
                 continue
             else:
