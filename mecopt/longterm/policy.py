@@ -238,8 +238,9 @@ POLICIES.register("hindsight", _lazy("mecopt.formulations.hindsight", "make_poli
                                      "hindsight", "the full-horizon hindsight optimum"))
 
 
-#: Prefixes of saved learned policies: ``ppo:PATH``, ``ppo-lag:PATH``, ``wm-ppo:PATH``.
-LEARNED_KINDS = ("ppo", "ppo-lag", "wm-ppo")
+#: Prefixes of saved learned policies: ``ppo:PATH``, ``ppo-lag:PATH``, ``wm-ppo:PATH`` and
+#: ``bc:PATH`` (behavioural cloning of hindsight plans).
+LEARNED_KINDS = ("ppo", "ppo-lag", "wm-ppo", "bc")
 
 
 def available_policies() -> list[str]:
