@@ -71,26 +71,32 @@ def test_vec_env_steps_batch_and_masks_devices_without_query():
     assert ends == 2
 
 
-def test_reward_is_minus_mean_latency_and_costs_match_the_rollout():
+def test_reward_is_minus_total_latency_and_costs_match_the_rollout():
     tr = lt.trace(n_devices=5, horizon=30, seed=[7])
     env = OffloadVecEnv(n_devices=5, n_envs=1, horizon=30, pool=tr, seed=0)
     env.reset()
     env.core.start(tr)
-    rewards, costs = [], []
+    rewards, costs, dev = [], [], []
     for _ in range(30):
-        _, r, _, infos = env.step(np.zeros((1, 5), int))  # always local
+        _, r, dones, infos = env.step(np.zeros((1, 5), int))  # always local
         rewards.append(r[0])
         costs.append(infos[0]["costs"])
+        dev.append(env.core.device_reward[0].sum())
     ref = lt.run(tr, "local")
     rec = ref.records
-    q = rec.has_query[0] if rec.has_query.ndim == 3 else rec.has_query
-    lat = np.where(q.any(axis=1), rec.latency.sum(axis=1) / np.maximum(q.sum(axis=1), 1), 0)
-    np.testing.assert_allclose(rewards, -lat / tr.scenario.slot_s, rtol=1e-5)
+    scale = 5 * tr.scenario.arrival_rate * tr.scenario.slot_s
+    np.testing.assert_allclose(rewards, -rec.latency.sum(axis=1) / scale, rtol=1e-5)
+    np.testing.assert_allclose(dev, rewards, rtol=1e-5)  # per-device parts sum to the slot
     total_e = np.sum(costs, axis=0)[0]  # the energy queues' growth telescopes
     budget = tr.energy_budget[0]
     np.testing.assert_allclose(total_e, np.mean(rec.energy_queue[-1] / budget), rtol=1e-6)
-    assert total_e >= np.mean(ref.energy / budget - 1) * 30 - 1e-9
     assert np.mean(costs, axis=0)[1] > 0  # always-local misses the accuracy target
+    # the episode's violations are the trace's own, signed and relative
+    viol = infos[0]["episode"]["violation"]
+    assert dones[0]
+    np.testing.assert_allclose(viol[1], (0.52 - ref.accuracy) / 0.52, rtol=1e-6)
+    assert np.isclose(viol[0], (ref.energy / budget).max() - 1.0)
+    assert (viol[1] > 0) == (ref.accuracy < 0.52)
 
 
 def test_window_cuts_members_and_slots():

@@ -1,10 +1,13 @@
 """The learners by name and their default hyperparameters (one place, CleanRL-style).
 
-- ``ppo``: :class:`sb3_contrib.MaskablePPO`, reward only (the constraints are not seen);
-- ``ppo-lag``: :class:`~mecopt.rl.lagrange.PPOLag`;
+- ``ppo``: :class:`~mecopt.rl.slot_ppo.SlotPPO`, reward only (the multipliers stay 0, so
+  the constraints are not seen);
+- ``ppo-lag``: :class:`~mecopt.rl.lagrange.PPOLag` (PID multipliers);
 - ``wm-ppo``: :class:`~mecopt.rl.wm_ppo.WorldModelPPO` (PPO-Lagrangian plus the world
   model), with the ablations ``wm-ppo-mve`` (value targets only) and ``wm-ppo-imag``
-  (imagination rollouts only).
+  (imagination rollouts only);
+- ``bc``: :class:`~mecopt.rl.imitation.BehaviourCloning`, imitation of hindsight plans (a
+  learned baseline).
 """
 
 from __future__ import annotations
@@ -16,23 +19,25 @@ from mecopt.errors import UnknownNameError
 
 #: name -> (module, class, extra constructor options).
 ALGOS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "ppo": ("sb3_contrib", "MaskablePPO", {}),
+    "ppo": ("mecopt.rl.slot_ppo", "SlotPPO", {}),
     "ppo-lag": ("mecopt.rl.lagrange", "PPOLag", {}),
     "wm-ppo": ("mecopt.rl.wm_ppo", "WorldModelPPO", {}),
     "wm-ppo-mve": ("mecopt.rl.wm_ppo", "WorldModelPPO", {"imagination": False}),
     "wm-ppo-imag": ("mecopt.rl.wm_ppo", "WorldModelPPO", {"value_expansion": False}),
+    "bc": ("mecopt.rl.imitation", "BehaviourCloning", {}),
 }
 
 #: PPO hyperparameters shared by every learner (SB3 names).
 PPO_DEFAULTS: dict[str, Any] = {
     "learning_rate": 3e-4,
-    "n_steps": 64,          # per environment; x n_envs = 1024 samples per rollout
-    "batch_size": 256,
-    "n_epochs": 5,
-    "gamma": 0.95,          # latency effects (ES backlog) last a few slots
+    "n_steps": 100,         # per environment = the episode horizon: whole traces per rollout
+    "batch_size": 400,
+    "n_epochs": 4,
+    "gamma": 0.99,
     "gae_lambda": 0.95,
     "clip_range": 0.2,
-    "ent_coef": 0.0,
+    "ent_coef": 0.001,
+    "target_kl": 0.02,
     "policy_kwargs": {"net_arch": [64, 64]},
 }
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 import mecopt.longterm as lt
-from mecopt.rl.features import Encoder, masks, reward_and_costs
+from mecopt.rl.features import Encoder, device_rewards, masks, violations
 from mecopt.rl.pool import TRAIN_SEED_BASE, window
 
 
@@ -91,8 +91,13 @@ class OffloadCore:
         q = self.obs.has_query
         a = np.where(q, np.asarray(actions, dtype=np.int64), lt.NO_QUERY)
         out = self.sim.step(a)
-        reward, costs = reward_and_costs(out, self.obs, self.scenario)
+        r_dev, c_dev = device_rewards(out, self.obs, self.scenario)
+        #: (B, U) per-device rewards and (B, U, 3) per-device cost rates of the last step.
+        self.device_reward, self.device_costs = r_dev, c_dev
+        reward, costs = r_dev.sum(axis=1), c_dev.sum(axis=1)
         if self.sim.done:
+            #: (B, 3) signed violations of the episodes that just ended.
+            self.violation = violations(self.obs, out, self.scenario)
             self.obs = None
             return self.features, reward, costs, True, out
         self.obs = self.sim.observe()

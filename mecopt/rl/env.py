@@ -6,8 +6,11 @@ query locally, ``j + 1`` offloads it to ES j; on a device without a query only 0
 observation, reward and costs are those of :mod:`mecopt.rl.features`; ``info["costs"]``
 holds the slot's three constraint costs (energy, accuracy, hallucination) and
 ``info["latency"]`` the mean latency of its queries (s). An episode is ``horizon`` slots
-of a fresh trace on a training seed (``truncated`` at its end); ``reset(seed=s)`` makes the
-episodes that follow reproducible.
+of a fresh trace on a training seed; it ends (``terminated``: the problem has a finite
+horizon T, its constraints are averages over T slots and the observation holds ``t / T``)
+with ``info["violation"]``, the trace's signed constraint violations
+(:func:`mecopt.rl.features.violations`). ``reset(seed=s)`` makes the episodes that follow
+reproducible.
 """
 
 from __future__ import annotations
@@ -69,7 +72,9 @@ class OffloadEnv(gym.Env):
         q = out.actions[0] >= 0
         info = {"costs": costs[0], "cost_names": COST_NAMES,
                 "latency": float(out.latency[0][q].mean()) if q.any() else 0.0}
-        return nxt[0], float(reward[0]), False, done, info
+        if done:
+            info["violation"] = self.core.violation[0]
+        return nxt[0], float(reward[0]), done, False, info
 
     def action_masks(self) -> np.ndarray:
         """(U (M + 1),) bool: valid sub-actions of the current slot."""

@@ -1,19 +1,32 @@
-"""PPO-Lagrangian: MaskablePPO on a Lagrangian reward, multipliers by projected dual ascent.
+"""PPO-Lagrangian with PID multipliers (the CPPO-PID form, no built-in margin).
 
-With constraint costs ``c_k`` (:mod:`mecopt.rl.features`; constraint k is met when the
-mean of ``c_k`` is at most ``limit_k``), PPO maximises the shaped reward
+:class:`PPOLag` is :class:`~mecopt.rl.slot_ppo.SlotPPO` whose multipliers are set after
+every rollout by :class:`PIDLagrangian`, one PID controller per constraint (Stooke et al.
+2020; OmniSafe ``common/pid_lagrange.py``): with the measured constraint error
+``delta = J_c - d`` (limit ``d = 0``: the constraint itself),
 
-    r' = (r - sum_k lambda_k c_k) / (1 + sum_k lambda_k)
+    I <- max(0, I + Ki delta)
+    P <- ema P + (1 - ema) delta,     C <- ema C + (1 - ema) J_c
+    lambda = min(max(Kp P + I + Kd max(0, C - C_prev), 0), lambda_max).
 
-(the division keeps the reward scale bounded as the multipliers grow), and after each
-rollout every multiplier takes one projected dual-ascent step on the rollout's measured
-mean cost, kept apart from the policy optimiser:
+The integral term is plain dual ascent; the smoothed proportional and derivative terms
+damp its overshoot and oscillation. The multipliers are kept apart from the policy
+optimiser, observed by the network and used by its decoder (:mod:`mecopt.rl.policies`).
 
-    lambda_k <- min(max(lambda_k + lr (mean c_k - limit_k), 0), lambda_max).
+**What ``J_c`` measures.** The constraints are per trace (a trace meets its energy,
+accuracy and hallucination constraints or not), so ``J_c`` is the ``cost_quantile``
+quantile, over the episodes of the rollout (each a whole trace window), of each
+episode's signed violation (:func:`mecopt.rl.features.violations`: the worst device's
+relative energy excess, the relative accuracy shortfall, the relative hallucination
+excess). With the default 0.9 the multiplier rises while more than a tenth of the
+rollout's traces miss the constraint and falls when nine tenths have slack: the
+multiplier targets feasibility on (almost) every trace, not on average, without adding
+a margin to the limit.
 
-A multiplier rises while its constraint is violated and falls back to 0 once it is slack.
-The dual step defaults to 5 and the limits to :data:`COST_LIMITS`, so that the learned
-policy still meets the constraints on traces it has not seen.
+Defaults (our cost scale, not OmniSafe's, whose costs are counts per episode): Kp 5,
+Ki 5, Kd 0.5, ema 0.9; the violations are relative (0.01 = 1 % short of the target), so
+a rollout 1 % short raises the multiplier by 0.05 through the integral; the accuracy
+multiplier settles near 1.5-2 in the default scenario.
 """
 
 from __future__ import annotations
@@ -21,123 +34,90 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sb3_contrib import MaskablePPO
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from mecopt.rl.features import COST_NAMES
-
-#: Default cost limits (energy, accuracy, hallucination): the energy cost (virtual-queue
-#: growth) is >= 0 over an episode, so its limit is a small positive allowance; the others
-#: keep a small margin below 0 so that the policy still meets them on unseen traces.
-COST_LIMITS = (0.03, -0.01, -0.01)
+from mecopt.rl.slot_ppo import SlotPPO, SlotRecorder
 
 
-class LagrangeMultipliers:
-    """One multiplier per constraint, updated by projected dual ascent.
+class PIDLagrangian:
+    """One PID-controlled multiplier per constraint (see the module docstring).
 
     Parameters
     ----------
     n
         Number of constraints.
-    lr
-        Dual step size (> 0).
+    kp, ki, kd
+        PID gains (>= 0).
+    ema
+        Smoothing of the proportional and derivative terms, in [0, 1).
     limits
-        Cost limits ``d_k`` (the constraint is ``mean c_k <= d_k``).
-    initial
-        Starting values (>= 0).
+        Cost limits ``d_k`` (default 0: the constraint itself).
     maximum
         Upper projection bound.
     """
 
-    def __init__(self, n: int = 3, *, lr: float = 1.0, limits: Any = 0.0,
-                 initial: Any = 0.0, maximum: float = 100.0) -> None:
-        if not lr > 0:
-            raise ValueError(f"lagrange lr = {lr!r}: must be > 0")
-        self.lr = float(lr)
+    def __init__(self, n: int = 3, *, kp: float = 5.0, ki: float = 5.0, kd: float = 0.5,
+                 ema: float = 0.9, limits: Any = 0.0, maximum: float = 100.0) -> None:
+        for name, v in (("pid_kp", kp), ("pid_ki", ki), ("pid_kd", kd)):
+            if not float(v) >= 0:
+                raise ValueError(f"{name} = {v!r}: must be >= 0")
+        if not 0.0 <= float(ema) < 1.0:
+            raise ValueError(f"pid_ema = {ema!r}: must lie in [0, 1)")
+        self.kp, self.ki, self.kd, self.ema = float(kp), float(ki), float(kd), float(ema)
         self.limits = np.broadcast_to(np.asarray(limits, float), (n,)).copy()
-        self.values = np.broadcast_to(np.asarray(initial, float), (n,)).copy()
-        if (self.values < 0).any():
-            raise ValueError(f"initial multipliers {self.values}: must be >= 0")
         self.maximum = float(maximum)
+        self.integral = np.zeros(n)
+        self.p = np.zeros(n)
+        self.c = np.zeros(n)
+        self.values = np.zeros(n)
+        self._started = False
 
-    def update(self, mean_costs: np.ndarray) -> np.ndarray:
-        """One projected dual-ascent step on the measured mean costs; return the values."""
-        step = self.lr * (np.asarray(mean_costs, float) - self.limits)
-        self.values = np.clip(self.values + step, 0.0, self.maximum)
+    def update(self, measured: np.ndarray) -> np.ndarray:
+        """One PID step on the measured constraint values ``J_c``; return the multipliers."""
+        cost = np.asarray(measured, float)
+        delta = cost - self.limits
+        self.integral = np.maximum(self.integral + self.ki * delta, 0.0)
+        if not self._started:
+            self.p, self.c, self._started = delta.copy(), cost.copy(), True
+        c_prev = self.c.copy()
+        self.p = self.ema * self.p + (1 - self.ema) * delta
+        self.c = self.ema * self.c + (1 - self.ema) * cost
+        out = self.kp * self.p + self.integral + self.kd * np.maximum(self.c - c_prev, 0.0)
+        self.values = np.clip(out, 0.0, self.maximum)
         return self.values
 
-    def shape(self, reward: np.ndarray, costs: np.ndarray) -> np.ndarray:
-        """The Lagrangian reward ``(r - lambda . c) / (1 + sum lambda)``."""
-        lam = self.values
-        return (reward - costs @ lam) / (1.0 + lam.sum())
 
-
-class LagrangianReward(VecEnvWrapper):
-    """Replaces the reward by the Lagrangian one and records raw rewards and costs."""
-
-    def __init__(self, venv: VecEnv, multipliers: LagrangeMultipliers) -> None:
-        super().__init__(venv)
-        self.multipliers = multipliers
-        self.clear()
-
-    def clear(self) -> None:
-        """Forget the recorded steps (called at the start of each rollout)."""
-        self.rewards: list[np.ndarray] = []
-        self.costs: list[np.ndarray] = []
-
-    def reset(self) -> np.ndarray:
-        return self.venv.reset()
-
-    def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]]]:
-        obs, reward, dones, infos = self.venv.step_wait()
-        costs = np.stack([info["costs"] for info in infos])
-        self.rewards.append(np.asarray(reward, float))
-        self.costs.append(costs)
-        shaped = self.multipliers.shape(np.asarray(reward, float), costs)
-        return obs, shaped.astype(np.float32), dones, infos
-
-    def action_masks(self) -> np.ndarray:
-        return self.venv.env_method("action_masks")
-
-
-class PPOLag(MaskablePPO):
-    """MaskablePPO with Lagrange multipliers (see the module docstring).
+class PPOLag(SlotPPO):
+    """:class:`~mecopt.rl.slot_ppo.SlotPPO` with PID Lagrange multipliers.
 
     Parameters
     ----------
     *args, **kwargs
-        As :class:`sb3_contrib.MaskablePPO`.
-    lagrange_lr
-        Dual step size.
-    cost_limits
-        Limits ``d_k`` of the three costs.
+        As :class:`~mecopt.rl.slot_ppo.SlotPPO`.
+    pid_kp, pid_ki, pid_kd, pid_ema
+        PID gains and smoothing.
+    cost_quantile
+        Quantile over a rollout's episodes of the violation the PID controls, in (0, 1].
     """
 
-    def __init__(self, *args: Any, lagrange_lr: float = 5.0, cost_limits: Any = COST_LIMITS,
+    def __init__(self, *args: Any, pid_kp: float = 5.0, pid_ki: float = 5.0,
+                 pid_kd: float = 0.5, pid_ema: float = 0.9, cost_quantile: float = 0.9,
                  **kwargs: Any) -> None:
-        self.lagrange = LagrangeMultipliers(len(COST_NAMES), lr=lagrange_lr, limits=cost_limits)
-        self._shaped_env: LagrangianReward | None = None
+        if not 0.0 < float(cost_quantile) <= 1.0:
+            raise ValueError(f"cost_quantile = {cost_quantile!r}: must lie in (0, 1]")
+        self.cost_quantile = float(cost_quantile)
+        self.lagrange = PIDLagrangian(len(COST_NAMES), kp=pid_kp, ki=pid_ki, kd=pid_kd,
+                                      ema=pid_ema)
         super().__init__(*args, **kwargs)
 
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_shaped_env"]
+    def multipliers(self) -> np.ndarray:
+        return self.lagrange.values.copy()
 
-    def shaped_env(self, env: VecEnv) -> LagrangianReward:
-        """The Lagrangian wrapper around ``env`` (built once per env)."""
-        if self._shaped_env is None or self._shaped_env.venv is not env:
-            self._shaped_env = LagrangianReward(env, self.lagrange)
-        return self._shaped_env
-
-    def collect_rollouts(self, env: VecEnv, callback: Any, rollout_buffer: Any,
-                         n_rollout_steps: int, use_masking: bool = True) -> bool:
-        shaped = self.shaped_env(env)
-        shaped.clear()
-        ok = super().collect_rollouts(shaped, callback, rollout_buffer, n_rollout_steps,
-                                      use_masking)
-        if shaped.costs:
-            mean = np.concatenate(shaped.costs).mean(axis=0)
-            self.lagrange.update(mean)
-            for name, c, lam in zip(COST_NAMES, mean, self.lagrange.values, strict=True):
-                self.logger.record(f"cost/{name}", float(c))
+    def _after_rollout(self, rec: SlotRecorder) -> None:
+        if rec.violations:
+            v = np.quantile(np.stack(rec.violations), self.cost_quantile, axis=0)
+            self.lagrange.update(v)
+            for name, x, lam in zip(COST_NAMES, v, self.lagrange.values, strict=True):
+                self.logger.record(f"violation/{name}", float(x))
                 self.logger.record(f"lagrange/{name}", float(lam))
-        return ok
+        super()._after_rollout(rec)

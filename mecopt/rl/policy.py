@@ -3,11 +3,12 @@
 :func:`load_policy` reads a model saved by :func:`mecopt.rl.train.train` (one SB3 zip
 holding the network and the metadata ``mecopt_meta``: algorithm, U, M, scenario,
 observation layout) and wraps it as a :class:`LearnedPolicy`, which the long-term registry
-builds for the names ``ppo:PATH``, ``ppo-lag:PATH`` and ``wm-ppo:PATH``. By default it
-samples from the trained stochastic policy with the run's own generator (so a run is
-reproducible from its seed); ``deterministic=True`` takes the most probable option per
-query instead, which is not the policy PPO optimised (a query split 40/15/15/15/15 between
-local and four ESs would always stay local).
+builds for the names ``ppo:PATH``, ``ppo-lag:PATH``, ``wm-ppo:PATH`` and ``bc:PATH``. The
+network's slot decoder (:mod:`mecopt.rl.policies`) decides the slot's joint assignment
+device by device. By default it samples from the trained stochastic policy with the run's
+own generator (so a run is reproducible from its seed); ``deterministic=True`` takes the
+most probable option at each decoder step instead (greedy decoding), which is not the
+policy PPO optimised.
 """
 
 from __future__ import annotations
@@ -173,14 +174,12 @@ class LearnedPolicy:
     def act(self, obs: lt.Observation) -> np.ndarray:
         feats = th.as_tensor(self.encoder(obs))
         mask = masks(obs.has_query, self.encoder.n_servers)
-        with th.no_grad():
-            dist = self.model.policy.get_distribution(feats, action_masks=mask)
-            logp = dist.logits.cpu().numpy()
-        if self.deterministic:
-            a = logp.argmax(axis=-1)
-        else:
-            g = -np.log(-np.log(self.rng.uniform(1e-12, 1.0, size=logp.shape)))
-            a = (logp + g).argmax(axis=-1)
+        noise = None
+        if not self.deterministic:  # Gumbel noise from the run's generator: a sample
+            shape = (*obs.has_query.shape, self.encoder.n_servers + 1)
+            noise = th.as_tensor(-np.log(-np.log(self.rng.uniform(1e-12, 1.0, size=shape))),
+                                 dtype=th.float32)
+        a = self.model.policy.decide(feats, mask, noise).cpu().numpy()
         return np.where(obs.has_query, a, lt.NO_QUERY)
 
 

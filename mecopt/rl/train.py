@@ -35,7 +35,8 @@ from mecopt.rl.pool import check_eval_seeds, trace_pool, train_seeds
 from mecopt.rl.settings import check_out, check_train
 
 CURVE_FIELDS = ("steps", "wall_s", "reward", *(f"cost_{c}" for c in COST_NAMES),
-                *(f"lambda_{c}" for c in COST_NAMES))
+                *(f"lambda_{c}" for c in COST_NAMES),
+                *(f"violation_{c}" for c in COST_NAMES), "feasible_share", "latency_ms")
 
 
 def _cache_dir() -> Path:
@@ -58,31 +59,33 @@ def _callback(out: Path, total: int, checkpoint_every: int, progress: bool) -> A
             self._clear()
 
         def _clear(self) -> None:
-            self.r_sum, self.c_sum, self.n = 0.0, np.zeros(3), 0
+            self.n = 0
 
         def _on_step(self) -> bool:
-            env = self.training_env
-            self.r_sum += float(np.sum(env.last_rewards))
-            self.c_sum += env.last_costs.sum(axis=0)
-            self.n += env.num_envs
-            self.bar.update(env.num_envs)
+            self.n += self.training_env.num_envs
+            self.bar.update(self.training_env.num_envs)
             return True
 
         def _on_rollout_end(self) -> None:
-            if not self.n:
+            rec = getattr(self.model, "_recorder", None)
+            if not self.n or rec is None or not rec.rewards:
                 return
             wall = time.perf_counter() - self.t0
             self.model.mecopt_wall = wall
-            lam = getattr(getattr(self.model, "lagrange", None), "values", np.zeros(3))
-            row = [self.model.num_timesteps, round(wall, 3), self.r_sum / self.n,
-                   *(self.c_sum / self.n), *lam]
+            lam = self.model.multipliers()
+            reward = float(np.mean(rec.rewards))
+            costs = np.concatenate(rec.costs).mean(axis=0)
+            viol = np.stack(rec.violations) if rec.violations else np.full((1, 3), np.nan)
+            feas = float(np.mean((viol <= 0).all(axis=1)))
+            slot_ms = 1000.0 * float(self.model.mecopt_meta["scenario"]["slot_s"])
+            row = [self.model.num_timesteps, round(wall, 3), reward, *costs, *lam,
+                   *viol.mean(axis=0), feas, -reward * slot_ms]
             with open(out / "curve.csv", "a", newline="") as fh:
                 csv.writer(fh).writerow(row)
             self.logger.record("rollout/reward_per_slot", row[2])
-            for name, c in zip(COST_NAMES, self.c_sum / self.n, strict=True):
-                self.logger.record(f"rollout/cost_{name}", float(c))
-            self.bar.set_postfix(reward=f"{row[2]:.3f}", e=f"{row[3]:+.2f}",
-                                 a=f"{row[4]:+.3f}", h=f"{row[5]:+.3f}", refresh=False)
+            self.logger.record("rollout/feasible_share", feas)
+            self.bar.set_postfix(ms=f"{row[-1]:.1f}", feas=f"{feas:.2f}",
+                                 la=f"{lam[1]:.2f}", refresh=False)
             self._clear()
             if self.model.num_timesteps >= self.next_ckpt:
                 ck = out / "checkpoints"
@@ -117,7 +120,7 @@ def _trim_curve(out: Path, steps: int) -> None:
 
 
 def evaluate(policy: Any, *, n_devices: int, scenario: str | lt.LongtermScenario = "default",
-             seeds: list[int] | None = None, horizon: int = 200) -> dict[str, Any]:
+             seeds: list[int] | None = None, horizon: int = 100) -> dict[str, Any]:
     """Score a policy on held-out traces (seeds below the training range).
 
     Returns
@@ -146,7 +149,7 @@ def train(algo: str = "ppo", *, n_devices: int = 20, steps: int = 200_000, seed:
           out: str | Path = "runs/ppo", resume: bool = False,
           scenario: str | lt.LongtermScenario = "default", n_envs: int = 16,
           horizon: int = 100, pool_size: int = 32, pool_length: int = 300,
-          checkpoint_every: int = 50_000, n_eval: int = 8, eval_horizon: int = 200,
+          checkpoint_every: int = 50_000, n_eval: int = 8, eval_horizon: int = 100,
           progress: bool = True, plot: bool = True, **options: Any) -> dict[str, Any]:
     """Train ``algo`` and write the run directory (see the module docstring).
 
@@ -173,12 +176,14 @@ def train(algo: str = "ppo", *, n_devices: int = 20, steps: int = 200_000, seed:
     checkpoint_every
         Steps between checkpoints.
     n_eval, eval_horizon
-        Held-out evaluation traces (seeds ``0..n_eval - 1``) and their length.
+        Held-out evaluation traces (seeds ``0..n_eval - 1``) and their length (default 100,
+        the default training ``horizon``: keep the two equal so that the time feature
+        ``t / T`` means the same in training and evaluation).
     progress, plot
         Show the progress bar; write the learning-curve plot.
     **options
         Learner options overriding :data:`~mecopt.rl.algos.PPO_DEFAULTS` and the learner's
-        own (``lagrange_lr``, ``wm_horizon``, ...).
+        own (``pid_ki``, ``device_credit``, ``wm_horizon``, ...).
 
     Returns
     -------

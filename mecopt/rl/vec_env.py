@@ -2,12 +2,13 @@
 
 :class:`OffloadVecEnv` steps all its episodes with one call of the vectorised
 :class:`~mecopt.longterm.Simulator` (no Python loop over copies). All episodes have the
-same horizon, so they end together; each end reports ``terminal_observation``,
-``TimeLimit.truncated`` (the long-term problem has no terminal state, so PPO bootstraps)
-and an ``episode`` record (return ``r``, length ``l``, mean ``latency`` in s and mean
-``costs``) and a new batch of episodes starts. ``infos[i]["costs"]`` holds the slot's
-costs; :attr:`OffloadVecEnv.last_costs` and :attr:`OffloadVecEnv.last_rewards` the
-(n_envs, 3) and (n_envs,) arrays of the last step.
+same horizon, so they end together; each end reports ``terminal_observation`` and an
+``episode`` record (return ``r``, length ``l``, mean ``latency`` in s, mean ``costs`` and
+the signed ``violation`` of the trace's constraints) and a new batch of episodes starts.
+An episode end is a true end (no bootstrapping): the problem has a finite horizon T.
+``infos[i]["costs"]`` holds the slot's costs; :attr:`OffloadVecEnv.last_costs` and
+:attr:`OffloadVecEnv.last_rewards` the (n_envs, 3) and (n_envs,) arrays of the last step,
+``core.device_reward`` and ``core.device_costs`` their per-device parts.
 """
 
 from __future__ import annotations
@@ -88,10 +89,10 @@ class OffloadVecEnv(VecEnv):
             n = self.core.horizon
             for i, info in enumerate(infos):
                 info["terminal_observation"] = obs[i]
-                info["TimeLimit.truncated"] = True
                 info["episode"] = {"r": float(self._ep_return[i]), "l": n,
                                    "latency": float(self._ep_latency[i] / n),
-                                   "costs": self._ep_costs[i] / n}
+                                   "costs": self._ep_costs[i] / n,
+                                   "violation": self.core.violation[i]}
             self._ep_return[:] = 0.0
             self._ep_latency[:] = 0.0
             self._ep_costs[:] = 0.0
