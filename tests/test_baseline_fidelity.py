@@ -105,7 +105,7 @@ def test_kim2026_published_local_delay_is_scaled_by_the_device():
 def test_regression_min_delay_catastrophic_upload_seed_1021():
     # kim2026-published N = 60, tau 0.6, seed 1021: the published greedy places a user on an
     # ES that a later placement floods with interference (a 9.04 s upload before the local
-    # delay fix, 0.67 s after); min-delay sends it home and beats edge-all.
+    # delay fix, 0.70 s after); min-delay sends it home and beats edge-all.
     inst = mecopt.scenario("kim2026-published", 60, seed=1021, tau=0.6)
     pub = mecopt.evaluate(inst, min_delay_published(inst, RNG(0)))
     md = mecopt.evaluate(inst, min_delay(inst, RNG(0)))
