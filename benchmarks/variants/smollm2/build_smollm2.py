@@ -16,7 +16,7 @@ Variants, each written to a file, loaded back and measured with the project's ha
   of the ``smollm2-babi`` profile);
 - **control**: the pruned architecture trained from scratch, as many steps as distillation.
 
-The training budgets are **CPU minutes** (default 20 distillation steps of 8 questions), far
+The training budgets are **CPU minutes** (default 10 distillation steps of 8 questions), far
 below the billions of tokens real pruning + distillation recipes use: the rows show what a
 small CPU budget recovers, not what the recipe can reach.
 
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stage", choices=("device", "catalogue", "all"), default="all")
     parser.add_argument("--prune", type=float, default=PRUNE)
-    parser.add_argument("--steps", type=int, default=20, help="distillation steps")
+    parser.add_argument("--steps", type=int, default=10, help="distillation steps")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--seed", type=int, default=0)
