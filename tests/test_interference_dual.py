@@ -1,5 +1,6 @@
 """The Lagrangian interference bound (:mod:`mecopt.formulations.interference_dual`): never
-above the brute-force optimum (N <= 7, side rows, tau, limits, energy weights), at any
+above the brute-force optimum (N <= 7, side rows, tau, limits, energy weights and budgets,
+M/D/1 queues), at any
 multipliers; never above the count-intervals optimum at N = 14; at least the
 interference-aware bound it generalises."""
 
@@ -71,3 +72,23 @@ def test_at_least_the_interference_aware_bound_at_zero_prices(seed):
     old = interference_bound(inst, u)
     assert np.isfinite(v)
     assert v / (MS * inst.n_users) >= old - 0.02 * abs(old)
+
+
+@pytest.mark.parametrize("spec", [("energy", 6, 3, 5, "processor-sharing"),
+                                  ("energy", 6, 3, 7, "md1"),
+                                  ("energy", 6, 3, 8, "processor-sharing"),
+                                  ("energy", 6, 3, 10, "md1")])
+def test_bound_with_energy_budgets_and_queues_never_exceeds_bruteforce(spec):
+    from tests.test_energy_hallucination import build
+
+    inst = build(spec, "other-cells")
+    ref = mecopt.solve(inst, "bruteforce")
+    assert ref.status == "optimal"
+    scale = MS * inst.n_users
+    tables = DualTables.of(inst)
+    value, u, pi = ascent(tables, _start(inst, ref.assignment), np.inf, deadline=None,
+                          max_iter=25)
+    assert value / scale <= ref.objective * (1 + 1e-9)
+    rng = np.random.default_rng(7)
+    v, _, _ = evaluate_dual(tables, u + rng.normal(0, 20, u.size), rng.exponential(5.0, pi.shape))
+    assert v / scale <= ref.objective * (1 + 1e-9)
