@@ -1,8 +1,7 @@
 """The Lagrangian interference bound (:mod:`mecopt.formulations.interference_dual`): never
 above the brute-force optimum (N <= 7, side rows, tau, limits, energy weights and budgets,
-M/D/1 queues), at any
-multipliers; never above the count-intervals optimum at N = 14; at least the
-interference-aware bound it generalises."""
+M/D/1 queues), at any multipliers; never above the count-intervals optimum at N = 14; at
+least the interference-aware bound it generalises."""
 
 import numpy as np
 import pytest
