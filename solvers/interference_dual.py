@@ -19,9 +19,9 @@ from mecopt.formulations.pricing import start_multipliers
 from mecopt.instance import Instance
 
 #: Seconds (at most) of the bound's ascent without a time limit.
-BUDGET = 30.0
-#: Largest share of the time left the ascent may take.
-SHARE = 0.6
+BUDGET = 60.0
+#: Seconds of the time left kept for the local search and the report after the ascent.
+RESERVE = 4.0
 #: The ascent does not start with fewer seconds left (a short limit keeps the driver's
 #: earlier figures: the replay's 10 s solves are unchanged).
 MIN_LEFT = 8.0
@@ -50,7 +50,7 @@ def bound(inst: Instance, assignment: np.ndarray, objective: float, gap: float,
     left = np.inf if deadline is None else deadline - time.perf_counter()
     if left < MIN_LEFT:
         return None
-    budget = min(BUDGET, SHARE * left)
+    budget = min(BUDGET, left - RESERVE)
     u0 = start_multipliers(LayerCosts.of(inst.replace(interference="none")), assignment)
     return dual_bound(inst, u0, objective * (1.0 - gap),
                       deadline=time.perf_counter() + budget, max_iter=200)
