@@ -16,7 +16,12 @@ Stages (each resumable; the answers are appended to ``results/smollm2-babi.<role
     python benchmarks/uncertainty/smollm2/measure_smollm2_babi.py --stage local
     python benchmarks/uncertainty/smollm2/measure_smollm2_babi.py --stage profile --ship
 
-``--stage all`` runs the three. ``--stage profile`` writes the profile (``results/`` and, with
+``--stage all`` runs the three (building the device model first when its file is missing),
+so one command remakes everything::
+
+    python benchmarks/uncertainty/smollm2/measure_smollm2_babi.py --stage all --ship
+
+``--stage profile`` writes the profile (``results/`` and, with
 ``--ship``, ``mecopt/data/profiles``), its statistics (``smollm2-babi-stats.json``/``.md``,
 with babi-tiny beside it) and the reliability plot.
 """
@@ -37,6 +42,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks" / "variants" / "smollm2"))
 
 from build_smollm2 import DEVICE_GGUF, HARD_SPLIT, TRAIN_SEED, train_questions  # noqa: E402
+from build_smollm2 import main as build_main  # noqa: E402
 
 from mecopt.datasets import generate_babi, write_qa_jsonl  # noqa: E402
 from mecopt.measure import measure_answers, measure_profile  # noqa: E402
@@ -127,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     stages = ("edge", "local", "profile") if args.stage == "all" else (args.stage,)
     for stage in stages:
         start, load0 = time.perf_counter(), os.getloadavg()
+        if stage == "local" and not Path(args.device_model).is_file():
+            if Path(args.device_model) != DEVICE_GGUF:
+                raise FileNotFoundError(f"device model not found: {args.device_model}")
+            print("building the device model first (build_smollm2.py --stage device)")
+            build_main(["--stage", "device", "--threads", str(args.threads)])
         if stage in ("edge", "local"):
             spec = "smollm2-135m" if stage == "edge" else args.device_model
             measure_answers(spec, recs, stem, role=stage, chat="auto", **SETTINGS)
