@@ -72,9 +72,9 @@ def plan(prune: float) -> tuple:
     """The ablation rows of the catalogue."""
     from mecopt.variants.build import VariantPlan as P
 
-    tag = f"prune{round(100 * prune)}"
+    tag = f"smollm2-prune{round(100 * prune)}"  # names unique across catalogues
     return (  # most telling rows first: a run cut short still has them
-        P("ecld-q4_0", "distilled", prune, 4, "all three (GGUF Q4_0)", "gguf"),
+        P("smollm2-ecld-q4_0", "distilled", prune, 4, "all three (GGUF Q4_0)", "gguf"),
         P(f"{tag}-kd", "distilled", prune, 16, "pruning + distillation"),
         P(tag, "pruned", prune, 16, "pruning only"),
         P("smollm2-q4_0", "teacher", 0.0, 4, "quantisation only (GGUF Q4_0)", "gguf"),
@@ -82,8 +82,8 @@ def plan(prune: float) -> tuple:
         P("smollm2-q4", "teacher", 0.0, 4, "quantisation only"),
         P("smollm2-q3", "teacher", 0.0, 3, "quantisation only"),
         P("smollm2-q2", "teacher", 0.0, 2, "quantisation only"),
-        P(f"scratch{round(100 * prune)}", "scratch", prune, 16, "same size, from scratch"),
-        P("ecld-q4", "distilled", prune, 4, "pruning + distillation + quantisation"),
+        P(f"smollm2-scratch{round(100 * prune)}", "scratch", prune, 16, "same size, from scratch"),
+        P("smollm2-ecld-q4", "distilled", prune, 4, "pruning + distillation + quantisation"),
     )
 
 
