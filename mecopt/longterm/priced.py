@@ -289,13 +289,15 @@ class PricedPolicy(SlotPolicy):
         n_all = obs.n_queries[b] + n_t
         if obs.min_accuracy is not None:
             room = share * future * max(self.best_acc[b, 0] / seen - obs.min_accuracy, 0.0)
-            need = (obs.min_accuracy * n_all - obs.accuracy_sum[b] - room) / n_t
+            target = obs.min_accuracy + self.gains.margin
+            need = (target * n_all - obs.accuracy_sum[b] - room) / n_t
             best = float(np.mean(np.maximum(acc_l, acc_e)))
             if m.accuracy < need - 1e-12:
                 out["min_accuracy"] = min(need, best * (1 - 1e-9))
         if obs.max_hallucination is not None and m.mean_hallucination is not None:
             room = share * future * max(obs.max_hallucination - self.least_hall[b] / seen, 0.0)
-            cap = (obs.max_hallucination * n_all - obs.hallucination_sum[b] + room) / n_t
+            limit = obs.max_hallucination - self.gains.margin
+            cap = (limit * n_all - obs.hallucination_sum[b] + room) / n_t
             least = float(np.mean(np.minimum(h_l, h_e)))
             if m.mean_hallucination > cap + 1e-12:
                 out["max_hallucination"] = max(cap, least * (1 + 1e-9) + 1e-12)
