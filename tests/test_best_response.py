@@ -35,12 +35,16 @@ def test_first_round_answers_the_start_interference():
     assert evaluate(fixed, out[0]).objective <= evaluate(fixed, start).objective * (1 + 1e-4)
 
 
-def test_exact_takes_a_best_response_where_lns_sticks():
-    # kim2026 N = 60, seed 0: lns stops 1.6 % above the best response's answer.
+def test_exact_answer_is_no_worse_than_best_responses_or_lns():
+    # kim2026 N = 60, seed 0: best responses from GOA's answer once beat lns by 1.6 %;
+    # since lns ends with batched moves and swaps under interference, it matches them.
     inst = mecopt.scenario("kim2026", 60, 0, interference="other-cells")
     res = mecopt.solve(inst, "exact", time_limit=20)
-    assert res.info["winner"].startswith("best-response")
-    assert res.objective < mecopt.solve(inst, "lns", time_limit=2).objective
+    start = mecopt.solve(inst, "goa").assignment
+    responses = best_response(inst, start, _free_solver, deadline=None, max_rounds=2)
+    best_br = min(evaluate(inst, a).objective for a in responses)
+    assert res.objective <= best_br * (1 + 1e-9)
+    assert res.objective <= mecopt.solve(inst, "lns", time_limit=2).objective * (1 + 1e-9)
     assert res.bound <= res.objective
 
 
