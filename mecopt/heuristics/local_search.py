@@ -166,24 +166,9 @@ def improve(inst: Instance, assignment: np.ndarray, *, time_budget: float = 2.0,
 
 def _improve_sequential(inst: Instance, assignment: np.ndarray, *, time_budget: float,
                         max_passes: int = 100) -> np.ndarray:
-    """Apply first-improvement single-user moves while they lower the objective.
-
-    Parameters
-    ----------
-    inst
-        The instance (its own interference and queue models are used).
-    assignment
-        A feasible starting assignment; an infeasible one is returned unchanged.
-    time_budget
-        Wall-clock seconds after which the search stops (the result is still feasible).
-    max_passes
-        Upper bound on full passes over the users.
-
-    Returns
-    -------
-    numpy.ndarray
-        A feasible assignment no worse than the start.
-    """
+    """Apply first-improvement single-user moves while they lower the objective, then
+    swaps; every candidate scored by the evaluator. Parameters and return value as for
+    :func:`improve`."""
     a = np.array(assignment, dtype=np.int64)
     best = evaluate(inst, a)
     if not best.feasible:
