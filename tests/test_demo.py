@@ -98,14 +98,23 @@ def test_longterm_figure(longterm_demo, tmp_path):
     assert written[0].stat().st_size > 20_000
 
 
-def test_packaged_learned_policy_runs():
+def test_packaged_learned_policies_run():
     path = learned_policy_file("ppo-lag")
     assert path.name == f"ppo-lag-u{LEARNED_DEVICES}.zip"
     if not HAS_RL:
         pytest.skip("the rl extra is not installed")
+    from mecopt.rl.policy import PolicyFileError
+
     tr = lt.trace("default", n_devices=LEARNED_DEVICES, horizon=5, seed=0)
-    r = lt.run(tr, f"ppo-lag:{path}", seed=0)
-    assert r.n_queries > 0 and np.isfinite(r.mean_latency)
+    for algo in DemoSettings().learned:
+        try:
+            r = lt.run(tr, f"{algo}:{learned_policy_file(algo)}", seed=0)
+        except PolicyFileError as exc:
+            pytest.fail(
+                f"the demo's packaged policy is stale ({exc}): copy the retrained "
+                "benchmarks/rl/policies/ file to mecopt/data/policies/"
+            )
+        assert r.n_queries > 0 and np.isfinite(r.mean_latency)
 
 
 def test_unknown_learned_policy_names_the_packaged_ones():
