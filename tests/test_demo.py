@@ -39,6 +39,14 @@ def test_single_slot_part(capsys, tmp_path):
     assert not figure_path(png, "longterm").exists()  # only the part asked for ran
 
 
+def test_variants_part_from_the_command_line(capsys, tmp_path):
+    png = tmp_path / "demo.png"
+    code, out, _ = run(capsys, "demo", "--parts", "variants", "--quiet", "-o", str(png))
+    assert code == 0
+    assert "milp    optimal" in out and "hosts" in out
+    assert (tmp_path / "demo-variants.png").is_file() and not png.exists()
+
+
 def test_figures_sit_beside_the_output():
     assert figure_path("out/mecopt-demo.png", "single-slot").as_posix() == "out/mecopt-demo.png"
     assert figure_path("out/mecopt-demo.png", "longterm").name == "mecopt-demo-longterm.png"
