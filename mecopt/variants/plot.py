@@ -20,7 +20,12 @@ def _marker(recipe: str) -> str:
     return next((m for k, m in _MARKERS.items() if recipe.startswith(k)), "o")
 
 
-def save_measured_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
+def save_measured_plot(
+    rows: Sequence[dict[str, Any]],
+    path: str | os.PathLike[str],
+    *,
+    title: str = "Measured compressed variants of the bAbI-tiny edge model",
+) -> Path:
     """Accuracy, generalisation and hallucination versus storage of measured variants.
 
     Writes ``path`` and the same figure as PDF beside it; returns ``path``.
@@ -38,8 +43,14 @@ def save_measured_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[s
         kb = r["storage_bytes"] / 1e3
         kw = {"color": colors[r["recipe"]], "marker": _marker(r["recipe"]), "s": 55}
         axes[0].scatter(kb, r["accuracy"], label=r["recipe"], **kw)
-        axes[0].scatter(kb, r["generalisation"], facecolors="none", edgecolors=kw["color"],
-                        marker=kw["marker"], s=55)
+        axes[0].scatter(
+            kb,
+            r["generalisation"],
+            facecolors="none",
+            edgecolors=kw["color"],
+            marker=kw["marker"],
+            s=55,
+        )
         axes[1].scatter(kb, r["hallucination"], **kw)
         for ax, y in ((axes[0], r["accuracy"]), (axes[1], r["hallucination"])):
             ax.annotate(r["name"], (kb, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
@@ -52,7 +63,7 @@ def save_measured_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[s
     handles, labels = axes[0].get_legend_handles_labels()
     uniq = dict(zip(labels, handles, strict=False))
     fig.legend(uniq.values(), uniq.keys(), loc="lower center", ncol=3, fontsize=8, frameon=False)
-    fig.suptitle("Measured compressed variants of the bAbI-tiny edge model")
+    fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.14, 1, 1))
     fig.savefig(out, dpi=150)
     fig.savefig(out.with_suffix(".pdf"))
@@ -61,7 +72,10 @@ def save_measured_plot(rows: Sequence[dict[str, Any]], path: str | os.PathLike[s
 
 
 def save_pareto_plot(
-    variants: Sequence[Any], front: Sequence[Any], path: str | os.PathLike[str], *,
+    variants: Sequence[Any],
+    front: Sequence[Any],
+    path: str | os.PathLike[str],
+    *,
     title: str = "",
 ) -> Path:
     """Accuracy and hallucination versus storage, Pareto front highlighted, sources marked.
@@ -77,8 +91,10 @@ def save_pareto_plot(
     out = Path(path)
     on_front = {v.name for v in front}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharex=True)
-    for ax, key, label in ((axes[0], "accuracy", "accuracy (fraction)"),
-                           (axes[1], "hallucination", "hallucination rate (fraction)")):
+    for ax, key, label in (
+        (axes[0], "accuracy", "accuracy (fraction)"),
+        (axes[1], "hallucination", "hallucination rate (fraction)"),
+    ):
         for v in variants:
             fig_ = getattr(v, key)
             if fig_.value != fig_.value:  # NaN: no score
@@ -86,10 +102,21 @@ def save_pareto_plot(
             color = "C3" if v.name in on_front else "C0"
             marker = "s" if fig_.source == "measured" else "o"
             face = color if fig_.source != "modelled" else "none"
-            ax.scatter(v.storage_bytes / 1e9, fig_.value, marker=marker, s=45,
-                       facecolors=face, edgecolors=color)
-            ax.annotate(v.name.split("-", 2)[-1], (v.storage_bytes / 1e9, fig_.value),
-                        fontsize=6, xytext=(3, 2), textcoords="offset points")
+            ax.scatter(
+                v.storage_bytes / 1e9,
+                fig_.value,
+                marker=marker,
+                s=45,
+                facecolors=face,
+                edgecolors=color,
+            )
+            ax.annotate(
+                v.name.split("-", 2)[-1],
+                (v.storage_bytes / 1e9, fig_.value),
+                fontsize=6,
+                xytext=(3, 2),
+                textcoords="offset points",
+            )
         pts = sorted((v.storage_bytes / 1e9, getattr(v, key).value) for v in front)
         if pts:
             ax.plot(*zip(*pts, strict=True), color="C3", lw=0.8, alpha=0.6)

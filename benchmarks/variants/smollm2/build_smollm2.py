@@ -209,7 +209,9 @@ def stage_catalogue(args) -> None:
         write_measured_catalogue("smollm2", rows, provenance, out)
         if args.ship:
             write_measured_catalogue("smollm2", rows, provenance, CATALOGUE_DIR, markdown=False)
-        save_measured_plot(rows, out / "smollm2.png")
+        save_measured_plot(
+            rows, out / "smollm2.png", title="Measured compressed variants of SmolLM2-135M-Instruct"
+        )
 
     save(complete=False)
     build_variants(
