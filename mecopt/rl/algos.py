@@ -1,7 +1,8 @@
 """The learners by name and their default hyperparameters (one place, CleanRL-style).
 
-- ``ppo``: :class:`~mecopt.rl.slot_ppo.SlotPPO`, reward only (the multipliers stay 0, so
-  the constraints are not seen);
+- ``ppo``: :class:`~mecopt.rl.slot_ppo.SlotPPO`, reward only: the multipliers stay 0 and
+  its decoder has neither the quality feedback nor the energy guard, so the constraints
+  are not seen (the unconstrained reference);
 - ``ppo-lag``: :class:`~mecopt.rl.lagrange.PPOLag` (PID multipliers);
 - ``wm-ppo``: :class:`~mecopt.rl.wm_ppo.WorldModelPPO` (PPO-Lagrangian plus the world
   model), with the ablations ``wm-ppo-mve`` (value targets only) and ``wm-ppo-imag``
@@ -19,7 +20,8 @@ from mecopt.errors import UnknownNameError
 
 #: name -> (module, class, extra constructor options).
 ALGOS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "ppo": ("mecopt.rl.slot_ppo", "SlotPPO", {}),
+    "ppo": ("mecopt.rl.slot_ppo", "SlotPPO",
+            {"policy_kwargs": {"net_arch": [64, 64], "queue_gain": 0.0, "energy_guard": False}}),
     "ppo-lag": ("mecopt.rl.lagrange", "PPOLag", {}),
     "wm-ppo": ("mecopt.rl.wm_ppo", "WorldModelPPO", {}),
     "wm-ppo-mve": ("mecopt.rl.wm_ppo", "WorldModelPPO", {"imagination": False}),

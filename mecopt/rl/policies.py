@@ -18,12 +18,12 @@ device, each choice seeing the choices before it:
   ``kappa_u`` times the backlog it leaves for the next slot, and the Lagrangian price of its
   energy, accuracy and hallucination (the multipliers times the slot's constraint rates,
   :mod:`mecopt.rl.features`; each quality multiplier plus ``queue_gain`` times the
-  catch-up the trace still needs, its running deficit over the queries still expected:
-  a feedback that raises the price on a trace that falls behind, most near its end, and
-  lowers it on a trace ahead). An energy guard forbids a local answer once the device's
-  whole-horizon budget no longer affords one (offloading costs the device only its upload
-  energy). ``beta_u`` and ``kappa_u`` are ``score_scale`` and
-  ``backlog_weight`` times a learned per-device factor. The log-probability of a joint
+  catch-up the trace still needs (its running deficit over the queries still expected),
+  divided by the share of the horizon left: a one-sided feedback that raises the price on
+  a trace that falls behind, and a backstop in its last slots). An energy guard forbids a
+  local answer once the device's whole-horizon budget no longer affords one (offloading
+  costs the device only its upload energy). ``beta_u`` and ``kappa_u`` are ``score_scale``
+  and ``backlog_weight`` times a learned per-device factor. The log-probability of a joint
   action is the sum of the per-device conditional ones (teacher forced in training), so
   PPO sees per-device ratios (:mod:`mecopt.rl.slot_ppo`).
 
@@ -166,11 +166,15 @@ class SlotContext:
         c_hall = th.where(h_max < 1, (hall - h_max) / h_max.clamp(min=1e-9),
                           th.zeros_like(hall))
         # the multipliers plus a feedback on the catch-up the trace still needs (its
-        # running deficit over the queries still expected, relative to the target)
+        # running deficit over the queries still expected, relative to the target); one
+        # sided: a trace ahead keeps the multiplier's price, so it stays ahead
         acc_need = glob[:, 2 * m + ft.GLOB_ACC_NEED, None, None]
         hall_need = glob[:, 2 * m + ft.GLOB_HALL_NEED, None, None]
-        lam_acc = F.relu(lam[1] + queue_gain * acc_need)
-        lam_hall = F.relu(lam[2] + queue_gain * hall_need)
+        # ... weighted by 1 / (share of the horizon left): a backstop that makes the last
+        # slots of a trace still behind take whatever accuracy they can
+        left = (1.0 - glob[:, 2 * m + ft.GLOB_TIME, None, None]).clamp(min=1e-3)
+        lam_acc = lam[1] + queue_gain * F.relu(acc_need) / left
+        lam_hall = lam[2] + queue_gain * F.relu(hall_need) / left
         #: (N, U, M + 1) Lagrangian price of the quality constraints, in slots.
         self.quality = lam_acc * c_acc + lam_hall * c_hall
 
@@ -220,15 +224,18 @@ class SlotDecoder(MaskableDistribution):
     score_scale, backlog_weight
         ``beta`` and ``kappa`` at a zero network output (see the module docstring).
     queue_gain
-        Feedback of the trace's quality virtual queues on the prices (:class:`SlotContext`).
+        Feedback of the trace's quality deficits on the prices (:class:`SlotContext`).
+    energy_guard
+        Forbid a local answer the device's whole-horizon energy budget no longer affords.
     """
 
     def __init__(self, n: int, k: int, score_scale: float = 20.0,
-                 backlog_weight: float = 2.0, queue_gain: float = 10.0) -> None:
+                 backlog_weight: float = 2.0, queue_gain: float = 10.0,
+                 energy_guard: bool = True) -> None:
         super().__init__()
         self.n, self.k = int(n), int(k)
         self.score_scale, self.backlog_weight = float(score_scale), float(backlog_weight)
-        self.queue_gain = float(queue_gain)
+        self.queue_gain, self.energy_guard = float(queue_gain), bool(energy_guard)
         self.ctx: SlotContext | None = None
         self.masks: th.Tensor | None = None
         self.logits: th.Tensor | None = None
@@ -282,7 +289,8 @@ class SlotDecoder(MaskableDistribution):
         eye = th.eye(m, device=self.base.device)
         valid = th.ones_like(self.base, dtype=th.bool) if self.masks is None else self.masks
         valid = valid.clone()
-        valid[..., 0] &= ~ctx.no_local
+        if self.energy_guard:
+            valid[..., 0] &= ~ctx.no_local
         logit = self._logits(option_scores(ctx, assigned, counts, self.kappa), valid)
         with th.no_grad():  # decide first the devices that gain most from offloading
             gain = logit[..., 1:].max(dim=-1).values - logit[..., 0]
@@ -358,20 +366,20 @@ class OffloadPolicy(MaskableActorCriticPolicy):
     """MaskablePPO's actor-critic with :class:`DeviceExtractor`, :class:`SlotDecoder` and a
     cost critic (``cost_net``: one value per constraint cost).
 
-    Extra keyword arguments (in ``policy_kwargs``): ``score_scale``, ``backlog_weight`` and
-    ``queue_gain`` of the decoder.
+    Extra keyword arguments (in ``policy_kwargs``): ``score_scale``, ``backlog_weight``,
+    ``queue_gain`` and ``energy_guard`` of the decoder.
     """
 
     def __init__(self, *args: Any, score_scale: float = 20.0, backlog_weight: float = 2.0,
-                 queue_gain: float = 10.0, **kwargs: Any) -> None:
+                 queue_gain: float = 10.0, energy_guard: bool = True, **kwargs: Any) -> None:
         self.score_scale, self.backlog_weight = float(score_scale), float(backlog_weight)
-        self.queue_gain = float(queue_gain)
+        self.queue_gain, self.energy_guard = float(queue_gain), bool(energy_guard)
         super().__init__(*args, **kwargs)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data.update(score_scale=self.score_scale, backlog_weight=self.backlog_weight,
-                    queue_gain=self.queue_gain)
+                    queue_gain=self.queue_gain, energy_guard=self.energy_guard)
         return data
 
     def _build_mlp_extractor(self) -> None:
@@ -385,7 +393,7 @@ class OffloadPolicy(MaskableActorCriticPolicy):
         if nvec.min() != nvec.max():
             raise ValueError("OffloadPolicy needs the same number of options on every device")
         self.action_dist = SlotDecoder(len(nvec), int(nvec[0]), self.score_scale,
-                                       self.backlog_weight, self.queue_gain)
+                                       self.backlog_weight, self.queue_gain, self.energy_guard)
         super()._build(lr_schedule)
         self.cost_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 3)
         # rebuild the optimiser so that it also trains the cost critic
