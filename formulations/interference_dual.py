@@ -113,16 +113,28 @@ class DualTables:
         rs = np.sort(rx, axis=0)
         imin = np.vstack([np.zeros((1, inst.n_servers)), np.cumsum(rs, axis=0)])
         positive = rx[rx > 0]
-        scale = float(np.mean(inst.local_delay)) * MS / (
-            float(np.median(positive)) if positive.size else 1.0)
+        scale = (
+            float(np.mean(inst.local_delay))
+            * MS
+            / (float(np.median(positive)) if positive.size else 1.0)
+        )
         grid = np.concatenate([[0.0], scale * np.geomspace(1e-3, 1e2, thetas - 1)])
-        return cls(inst=inst, rx=rx, total=total, upper=tuple(upper), costs=tuple(costs),
-                   imin=imin, stay=np.flatnonzero(~must_offload(inst)), thetas=grid,
-                   base=float(local_cost(inst).sum() * MS))
+        return cls(
+            inst=inst,
+            rx=rx,
+            total=total,
+            upper=tuple(upper),
+            costs=tuple(costs),
+            imin=imin,
+            stay=np.flatnonzero(~must_offload(inst)),
+            thetas=grid,
+            base=float(local_cost(inst).sum() * MS),
+        )
 
 
-def _es_values(t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _es_values(
+    t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(N + 1, N + 1) lower bounds ``V_j[n, T]`` and the interval of each."""
     n_users = t.inst.n_users
     th = t.thetas
@@ -133,8 +145,9 @@ def _es_values(t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
     counts = np.arange(n_users + 1)
     # Claimed-local part: g_l[g, m] = sum of the m smallest pi_kj - theta_g r_kj.
     base_claim = pi_j[None, :] - th[:, None] * r[None, :]  # (G, N)
-    g_l = np.concatenate([np.zeros((th.size, 1)), np.cumsum(np.sort(base_claim, axis=1),
-                                                             axis=1)], axis=1)
+    g_l = np.concatenate(
+        [np.zeros((th.size, 1)), np.cumsum(np.sort(base_claim, axis=1), axis=1)], axis=1
+    )
     claim = g_l[:, n_users - total]  # (G, T)
     m = total[None, :] - counts[:, None]
     valid = m >= 0
@@ -154,7 +167,7 @@ def _es_values(t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
             prefix = np.cumsum(ranked, axis=1)
         g_s = np.full((th.size, n_users + 1), big)
         g_s[:, 0] = 0.0
-        g_s[:, 1:top + 1] = prefix[:, diag, diag]
+        g_s[:, 1 : top + 1] = prefix[:, diag, diag]
         # Claimed locals disjoint from the own users: with nu_n the n-th smallest own
         # value, claiming user k costs pi_kj - theta r_kj - min(own_k - nu_n, 0) (an own
         # user gives up its surplus); any nu keeps this a bound of the disjoint choice.
@@ -167,13 +180,13 @@ def _es_values(t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
         claim_n[:, 0, :] = claim
         m_of_t = n_users - total
         has = m_of_t > 0
-        claim_n[:, 1:top + 1, :] = np.where(
+        claim_n[:, 1 : top + 1, :] = np.where(
             has[None, None, :],
             np.transpose(extra[:, np.clip(m_of_t - 1, 0, n_users - 1), :], (0, 2, 1)),
-            0.0)
+            0.0,
+        )
         with np.errstate(invalid="ignore"):
-            val = g_s[:, :, None] + claim_n + \
-                (th * (t.total[j] - t.upper[j][a]))[:, None, None]
+            val = g_s[:, :, None] + claim_n + (th * (t.total[j] - t.upper[j][a]))[:, None, None]
         # A theta whose value is undefined gives no bound: -inf, never +inf.
         v = np.where(np.isnan(val), -big, val).max(axis=0)
         v = np.where(ok, v, big)
@@ -186,8 +199,9 @@ def _es_values(t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
     return out, out_a
 
 
-def _theta_index(t: DualTables, j: int, a: int, n: int, total: int, u: np.ndarray,
-                 pi_j: np.ndarray) -> int:
+def _theta_index(
+    t: DualTables, j: int, a: int, n: int, total: int, u: np.ndarray, pi_j: np.ndarray
+) -> int:
     """The theta that attains ``V_j[n, total]`` in interval ``a`` (for the subgradient)."""
     n_users = t.inst.n_users
     th = t.thetas
@@ -208,8 +222,9 @@ def _theta_index(t: DualTables, j: int, a: int, n: int, total: int, u: np.ndarra
     return int(np.argmax(np.where(np.isnan(value), -np.inf, value)))
 
 
-def evaluate_dual(t: DualTables, u: np.ndarray, pi: np.ndarray
-                  ) -> tuple[float, np.ndarray, np.ndarray]:
+def evaluate_dual(
+    t: DualTables, u: np.ndarray, pi: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
     """The bound (total ms, absolute) at ``(u, pi)`` and a subgradient.
 
     Parameters
@@ -239,14 +254,14 @@ def evaluate_dual(t: DualTables, u: np.ndarray, pi: np.ndarray
         m = n_users - total
         if m > t.stay.size:
             continue
-        acc = per[0][0][:total + 1, total].copy()
+        acc = per[0][0][: total + 1, total].copy()
         picks = []
         for j in range(1, n_es):
-            vj = per[j][0][:total + 1, total]
+            vj = per[j][0][: total + 1, total]
             out = np.full(total + 1, big)
             pick = np.zeros(total + 1, np.int64)
             for b in np.flatnonzero(np.isfinite(vj)):
-                cand = acc[:total + 1 - b] + vj[b]
+                cand = acc[: total + 1 - b] + vj[b]
                 upd = cand < out[b:]
                 out[b:] = np.where(upd, cand, out[b:])
                 pick[b:] = np.where(upd, b, pick[b:])
@@ -279,7 +294,7 @@ def evaluate_dual(t: DualTables, u: np.ndarray, pi: np.ndarray
         if counts[j] > 0:
             col = t.costs[j][a][:, counts[j] - 1] + u - th * r
             ranked = np.argsort(col, kind="stable")
-            grad_u[ranked[:counts[j]]] += 1.0
+            grad_u[ranked[: counts[j]]] += 1.0
             with np.errstate(invalid="ignore"):
                 surplus = np.minimum(col - col[ranked[counts[j] - 1]], 0.0)
             claim = claim - np.where(np.isnan(surplus), 0.0, surplus)
@@ -288,8 +303,15 @@ def evaluate_dual(t: DualTables, u: np.ndarray, pi: np.ndarray
     return t.base - float(u.sum()) + best, grad_u, grad_pi
 
 
-def ascent(t: DualTables, u0: np.ndarray, target: float, *, deadline: float | None,
-           max_iter: int = 60, box: float = 1.0) -> tuple[float, np.ndarray, np.ndarray]:
+def ascent(
+    t: DualTables,
+    u0: np.ndarray,
+    target: float,
+    *,
+    deadline: float | None,
+    max_iter: int = 60,
+    box: float = 1.0,
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Raise the bound by a bundle method: cutting planes of the evaluated points,
     maximised in a box around the best point (grown on good steps, shrunk on poor ones).
 
@@ -344,17 +366,22 @@ def ascent(t: DualTables, u0: np.ndarray, target: float, *, deadline: float | No
         hi = x_best + box
         c = np.zeros(dim + 1)
         c[-1] = -1.0
-        res = linprog(c, A_ub=np.array(rows), b_ub=np.array(rhs),
-                      bounds=np.column_stack([np.append(lo, -np.inf), np.append(hi, np.inf)]),
-                      method="highs")
+        res = linprog(
+            c,
+            A_ub=np.array(rows),
+            b_ub=np.array(rhs),
+            bounds=np.column_stack([np.append(lo, -np.inf), np.append(hi, np.inf)]),
+            method="highs",
+        )
         if res.status != 0 or res.x is None:
             break
         x, predicted = res.x[:dim], -float(res.fun)
     return best, x_best[:n_users], x_best[n_users:].reshape(n_users, n_es)
 
 
-def dual_bound(inst: Instance, u0: np.ndarray, target: float, *, deadline: float | None,
-               max_iter: int = 60) -> float | None:
+def dual_bound(
+    inst: Instance, u0: np.ndarray, target: float, *, deadline: float | None, max_iter: int = 60
+) -> float | None:
     """Proven lower bound (mean objective, s) of an ``"other-cells"`` instance, or ``None``
     above ``MAX_USERS`` users.
 

@@ -27,8 +27,9 @@ RESERVE = 4.0
 MIN_LEFT = 8.0
 
 
-def bound(inst: Instance, assignment: np.ndarray, objective: float, gap: float,
-          deadline: float | None) -> float | None:
+def bound(
+    inst: Instance, assignment: np.ndarray, objective: float, gap: float, deadline: float | None
+) -> float | None:
     """Proven lower bound (mean objective, s), or ``None`` when it does not run.
 
     Parameters
@@ -52,5 +53,6 @@ def bound(inst: Instance, assignment: np.ndarray, objective: float, gap: float,
         return None
     budget = min(BUDGET, left - RESERVE)
     u0 = start_multipliers(LayerCosts.of(inst.replace(interference="none")), assignment)
-    return dual_bound(inst, u0, objective * (1.0 - gap),
-                      deadline=time.perf_counter() + budget, max_iter=200)
+    return dual_bound(
+        inst, u0, objective * (1.0 - gap), deadline=time.perf_counter() + budget, max_iter=200
+    )

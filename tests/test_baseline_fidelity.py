@@ -34,11 +34,15 @@ def _authors_min_delay(inst: mecopt.Instance) -> np.ndarray:
         best, pair = np.inf, None
         for i in left:
             for j in range(m):
-                interf = sum(plan.tx_power[k] * plan.gain[k, j] for k in range(n)
-                             if a[k] >= 0 and a[k] != j)
+                interf = sum(
+                    plan.tx_power[k] * plan.gain[k, j] for k in range(n) if a[k] >= 0 and a[k] != j
+                )
                 cnt = int(np.sum(a == j)) + 1
-                rate = plan.bandwidth[j] / cnt * np.log2(
-                    1 + plan.tx_power[i] * plan.gain[i, j] / (interf + plan.noise[j]))
+                rate = (
+                    plan.bandwidth[j]
+                    / cnt
+                    * np.log2(1 + plan.tx_power[i] * plan.gain[i, j] / (interf + plan.noise[j]))
+                )
                 share = min(plan.per_user_cap[j], plan.capacity[j] / cnt)
                 d = plan.prompt_bits[i] / rate + plan.edge_work[i] / share
                 if d - plan.local_delay[i] < best:
@@ -90,14 +94,17 @@ def test_kim2026_published_local_delay_is_scaled_by_the_device():
     # Device speeds U(0.5, 1.5) x reference; measured times U(0.75, 1.25) x their mean.
     ref = REFERENCE_DEVICE_FLOPS
     assert np.all((device >= 0.5 * ref) & (device <= 1.5 * ref))
-    assert np.all((measured >= 0.75 * mean_measured * (1 - 1e-12))
-                  & (measured <= 1.25 * mean_measured * (1 + 1e-12)))
+    assert np.all(
+        (measured >= 0.75 * mean_measured * (1 - 1e-12))
+        & (measured <= 1.25 * mean_measured * (1 + 1e-12))
+    )
     # GOA's estimate 8 t^L C^L is 8 x the measured time x the reference speed.
     assert np.allclose(inst.edge_work_plan, 8 * measured * REFERENCE_DEVICE_FLOPS)
     # Slow devices answer slowly: the local delay falls with the device speed.
     assert np.corrcoef(device, inst.local_delay)[0, 1] < -0.5
-    pooled = np.concatenate([mecopt.scenario("kim2026-published", 200, seed=s).local_delay
-                             for s in range(10)])
+    pooled = np.concatenate(
+        [mecopt.scenario("kim2026-published", 200, seed=s).local_delay for s in range(10)]
+    )
     assert pooled.mean() == pytest.approx(PUBLISHED_LOCAL_DELAY_S, rel=0.02)
 
 

@@ -26,14 +26,14 @@ def test_bound_never_exceeds_bruteforce(kind, seed):
     assert ref.status == "optimal"
     scale = MS * inst.n_users
     tables = DualTables.of(inst)
-    value, u, pi = ascent(tables, _start(inst, ref.assignment), np.inf, deadline=None,
-                          max_iter=25)
+    value, u, pi = ascent(tables, _start(inst, ref.assignment), np.inf, deadline=None, max_iter=25)
     assert value / scale <= ref.objective * (1 + 1e-9)
     # Any multipliers give a bound, not only the ascent's.
     rng = np.random.default_rng(seed)
     for _ in range(5):
-        v, _, _ = evaluate_dual(tables, u + rng.normal(0, 20, u.size),
-                                rng.exponential(5.0, pi.shape))
+        v, _, _ = evaluate_dual(
+            tables, u + rng.normal(0, 20, u.size), rng.exponential(5.0, pi.shape)
+        )
         assert v / scale <= ref.objective * (1 + 1e-9)
 
 
@@ -41,8 +41,7 @@ def test_bound_never_exceeds_bruteforce(kind, seed):
 def test_published_setting_bound_is_tight_and_valid_at_n7(seed):
     inst = mecopt.scenario("kim2026-published", 7, seed=seed)
     ref = mecopt.solve(inst, "bruteforce")
-    b = dual_bound(inst, _start(inst, ref.assignment), ref.objective, deadline=None,
-                   max_iter=40)
+    b = dual_bound(inst, _start(inst, ref.assignment), ref.objective, deadline=None, max_iter=40)
     assert b <= ref.objective * (1 + 1e-9)
     assert b >= ref.objective * (1 - 2e-3)
 
@@ -51,11 +50,9 @@ def test_published_setting_bound_is_tight_and_valid_at_n7(seed):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_bound_below_the_count_intervals_optimum(seed):
     inst = mecopt.scenario("kim2026-published", 14, seed=seed)
-    ref = mecopt.solve(inst, "highs", formulation="count-intervals", time_limit=120,
-                       threads=1)
+    ref = mecopt.solve(inst, "highs", formulation="count-intervals", time_limit=120, threads=1)
     assert ref.status == "optimal"
-    b = dual_bound(inst, _start(inst, ref.assignment), ref.objective, deadline=None,
-                   max_iter=30)
+    b = dual_bound(inst, _start(inst, ref.assignment), ref.objective, deadline=None, max_iter=30)
     assert b <= ref.objective * (1 + 1e-9)
 
 
@@ -73,10 +70,15 @@ def test_at_least_the_interference_aware_bound_at_zero_prices(seed):
     assert v / (MS * inst.n_users) >= old - 0.02 * abs(old)
 
 
-@pytest.mark.parametrize("spec", [("energy", 6, 3, 5, "processor-sharing"),
-                                  ("energy", 6, 3, 7, "md1"),
-                                  ("energy", 6, 3, 8, "processor-sharing"),
-                                  ("energy", 6, 3, 10, "md1")])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ("energy", 6, 3, 5, "processor-sharing"),
+        ("energy", 6, 3, 7, "md1"),
+        ("energy", 6, 3, 8, "processor-sharing"),
+        ("energy", 6, 3, 10, "md1"),
+    ],
+)
 def test_bound_with_energy_budgets_and_queues_never_exceeds_bruteforce(spec):
     from tests.test_energy_hallucination import build
 
@@ -85,8 +87,7 @@ def test_bound_with_energy_budgets_and_queues_never_exceeds_bruteforce(spec):
     assert ref.status == "optimal"
     scale = MS * inst.n_users
     tables = DualTables.of(inst)
-    value, u, pi = ascent(tables, _start(inst, ref.assignment), np.inf, deadline=None,
-                          max_iter=25)
+    value, u, pi = ascent(tables, _start(inst, ref.assignment), np.inf, deadline=None, max_iter=25)
     assert value / scale <= ref.objective * (1 + 1e-9)
     rng = np.random.default_rng(7)
     v, _, _ = evaluate_dual(tables, u + rng.normal(0, 20, u.size), rng.exponential(5.0, pi.shape))

@@ -31,32 +31,38 @@ def main() -> None:
     for r in rows:
         cell[(round(float(r["tau"]), 3), int(r["n_users"]))].append(r)
     commits = sorted({r["git_commit"] for r in rows})
-    lines = ["# Other-cells interference in the published setting: time to proof (measured)", "",
-             "`exact`, scenario `kim2026-published` (other-cells interference), time limit 60 s, "
-             f"2 threads, one solve at a time; commit(s) {', '.join(commits)}. Remake with "
-             "`mecopt bench run interference_proof.toml --db interference_proof.sqlite "
-             "--workers 1 && python report_interference.py`. Proven = status `optimal` "
-             "(relative gap <= 1e-4); its time to proof is its runtime. The machine is shared "
-             "(2 cores, several other jobs): timings are pessimistic; the 1-minute load average "
-             "of each row is given.", "",
-             "| tau | N | seeds | proven | time to proof, s (each seed) | gap at the end (each "
-             "seed) | median gap | worst gap | median wall, s | load |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Other-cells interference in the published setting: time to proof (measured)",
+        "",
+        "`exact`, scenario `kim2026-published` (other-cells interference), time limit 60 s, "
+        f"2 threads, one solve at a time; commit(s) {', '.join(commits)}. Remake with "
+        "`mecopt bench run interference_proof.toml --db interference_proof.sqlite "
+        "--workers 1 && python report_interference.py`. Proven = status `optimal` "
+        "(relative gap <= 1e-4); its time to proof is its runtime. The machine is shared "
+        "(2 cores, several other jobs): timings are pessimistic; the 1-minute load average "
+        "of each row is given.",
+        "",
+        "| tau | N | seeds | proven | time to proof, s (each seed) | gap at the end (each "
+        "seed) | median gap | worst gap | median wall, s | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for (tau, n), rs in sorted(cell.items()):
         rs = sorted(rs, key=lambda r: int(r["seed"]))
         proven = [r for r in rs if r["status"] == "optimal"]
-        times = ", ".join(f"{r['runtime']:.1f}" if r["status"] == "optimal" else "-"
-                          for r in rs)
+        times = ", ".join(f"{r['runtime']:.1f}" if r["status"] == "optimal" else "-" for r in rs)
         gaps = [r["gap"] for r in rs if r["gap"] is not None]
-        each = ", ".join(f"{100 * r['gap']:.2f} %" if r["gap"] is not None else "-"
-                         for r in rs)
+        each = ", ".join(f"{100 * r['gap']:.2f} %" if r["gap"] is not None else "-" for r in rs)
         loads = [r["load_avg"] for r in rs if r["load_avg"] is not None]
         lines.append(
             f"| {tau:g} | {n} | {len(rs)} | {len(proven)}/{len(rs)} | {times} | {each} | "
-            + (f"{100 * statistics.median(gaps):.2f} % | {100 * max(gaps):.2f} % | "
-               if gaps else "- | - | ")
+            + (
+                f"{100 * statistics.median(gaps):.2f} % | {100 * max(gaps):.2f} % | "
+                if gaps
+                else "- | - | "
+            )
             + f"{statistics.median(r['runtime'] for r in rs):.1f} | "
-            + (f"{min(loads):.1f}-{max(loads):.1f} |" if loads else "- |"))
+            + (f"{min(loads):.1f}-{max(loads):.1f} |" if loads else "- |")
+        )
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

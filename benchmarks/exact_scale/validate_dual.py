@@ -31,34 +31,39 @@ def main() -> None:
     parser.add_argument("--cases", default="20:0,20:1,24:0,26:1,30:0")
     parser.add_argument("--out", default="validate_dual.md")
     args = parser.parse_args()
-    lines = ["# The per-ES Lagrangian interference bound against proven optima (measured)", "",
-             "kim2026-published (tau 0.6); optimum: `highs`, `formulation=\"count-intervals\"`, "
-             "600 s limit, 1 thread; bound: `dual_bound` from the optimum's congestion prices, "
-             "60 bundle steps. Remake with `python validate_dual.py`.", "",
-             "| N | seed | count-intervals status | optimum (ms) | its gap | time (s) | dual bound "
-             "(ms) | bound <= optimum | bound below optimum | bound time (s) | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# The per-ES Lagrangian interference bound against proven optima (measured)",
+        "",
+        'kim2026-published (tau 0.6); optimum: `highs`, `formulation="count-intervals"`, '
+        "600 s limit, 1 thread; bound: `dual_bound` from the optimum's congestion prices, "
+        "60 bundle steps. Remake with `python validate_dual.py`.",
+        "",
+        "| N | seed | count-intervals status | optimum (ms) | its gap | time (s) | dual bound "
+        "(ms) | bound <= optimum | bound below optimum | bound time (s) | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for case in args.cases.split(","):
         n, seed = (int(x) for x in case.split(":"))
         inst = mecopt.scenario("kim2026-published", n, seed=seed)
         t0 = time.perf_counter()
-        ref = mecopt.solve(inst, "highs", formulation="count-intervals", time_limit=600,
-                           threads=1)
+        ref = mecopt.solve(inst, "highs", formulation="count-intervals", time_limit=600, threads=1)
         t_ref = time.perf_counter() - t0
-        u0 = start_multipliers(LayerCosts.of(inst.replace(interference="none")),
-                               ref.assignment)
+        u0 = start_multipliers(LayerCosts.of(inst.replace(interference="none")), ref.assignment)
         t0 = time.perf_counter()
         b = dual_bound(inst, u0, ref.objective, deadline=None, max_iter=60)
         t_b = time.perf_counter() - t0
         ok = b <= ref.objective * (1 + 1e-9)
-        lines.append(f"| {n} | {seed} | {ref.status} | {1e3 * ref.objective:.4f} | "
-                     f"{ref.gap:.1e} | {t_ref:.1f} | {1e3 * b:.4f} | {'yes' if ok else 'NO'} | "
-                     f"{100 * (ref.objective - b) / ref.objective:.3f} % | {t_b:.1f} | "
-                     f"{os.getloadavg()[0]:.1f} |")
+        lines.append(
+            f"| {n} | {seed} | {ref.status} | {1e3 * ref.objective:.4f} | "
+            f"{ref.gap:.1e} | {t_ref:.1f} | {1e3 * b:.4f} | {'yes' if ok else 'NO'} | "
+            f"{100 * (ref.objective - b) / ref.objective:.3f} % | {t_b:.1f} | "
+            f"{os.getloadavg()[0]:.1f} |"
+        )
         print(lines[-1], flush=True)
         if not ok:
-            raise SystemExit(f"bound {b} exceeds the optimum {ref.objective} (N = {n}, "
-                             f"seed {seed})")
+            raise SystemExit(
+                f"bound {b} exceeds the optimum {ref.objective} (N = {n}, seed {seed})"
+            )
     Path(args.out).write_text("\n".join(lines) + "\n")
 
 

@@ -44,8 +44,11 @@ def batch_objective(inst: Instance, assignments: np.ndarray) -> np.ndarray:
         interference = np.zeros((n_rows, n_es))
     else:
         model = INTERFERENCE.get(inst.interference)
-        interference = np.stack([model.interference(inst, row) for row in a]) \
-            if n_rows <= 8 else _other_cells(inst, a, off)
+        interference = (
+            np.stack([model.interference(inst, row) for row in a])
+            if n_rows <= 8
+            else _other_cells(inst, a, off)
+        )
     users = np.broadcast_to(np.arange(n_users), a.shape)
     n = np.take_along_axis(counts, es, axis=1)
     level = np.take_along_axis(interference, es, axis=1)
@@ -53,12 +56,20 @@ def batch_objective(inst: Instance, assignments: np.ndarray) -> np.ndarray:
         comm = comm_delay(inst, users, es, np.maximum(n, 1), level)
         delay = comm + QUEUE_MODELS.get(inst.queue).edge_delay(inst, users, es, np.maximum(n, 1))
         edge_cost = cost(inst, users, True, delay, offload_energy(inst, users, comm))
-    home = cost(inst, np.arange(n_users), False, inst.local_delay,
-                inst.local_energy if inst.local_energy is not None else np.zeros(n_users))
+    home = cost(
+        inst,
+        np.arange(n_users),
+        False,
+        inst.local_delay,
+        inst.local_energy if inst.local_energy is not None else np.zeros(n_users),
+    )
     per_user = np.where(off, edge_cost, home[None, :])
     total = per_user.mean(axis=1)
-    bad = (~off & ~local_allowed(inst)[None, :]).any(axis=1) | \
-        (counts > inst.count_limit[None, :]).any(axis=1) | ~np.isfinite(total)
+    bad = (
+        (~off & ~local_allowed(inst)[None, :]).any(axis=1)
+        | (counts > inst.count_limit[None, :]).any(axis=1)
+        | ~np.isfinite(total)
+    )
     return np.where(bad, np.inf, total)
 
 
@@ -94,7 +105,7 @@ def _best_neighbour(inst: Instance, a: np.ndarray, swaps: bool) -> tuple[np.ndar
         cand[np.arange(i.size), i] = t
     best, value = a, np.inf
     for start in range(0, cand.shape[0], BATCH):
-        chunk = cand[start:start + BATCH]
+        chunk = cand[start : start + BATCH]
         obj = batch_objective(inst, chunk)
         k = int(np.argmin(obj))
         if obj[k] < value:
@@ -102,8 +113,9 @@ def _best_neighbour(inst: Instance, a: np.ndarray, swaps: bool) -> tuple[np.ndar
     return best, value
 
 
-def improve_batched(inst: Instance, assignment: np.ndarray, *, time_budget: float = 2.0
-                    ) -> np.ndarray:
+def improve_batched(
+    inst: Instance, assignment: np.ndarray, *, time_budget: float = 2.0
+) -> np.ndarray:
     """Best-improvement local search over single moves, then swaps, each neighbourhood
     scored as one numpy batch (:func:`batch_objective`) and every step confirmed by the
     evaluator (feasible and lower). Falls back to :func:`improve` for a step the batch
@@ -123,14 +135,16 @@ def improve_batched(inst: Instance, assignment: np.ndarray, *, time_budget: floa
                     a, best, moved = cand, m, True
                     break
                 return _improve_sequential(
-                    inst, a, time_budget=max(deadline - time.perf_counter(), 0.0))
+                    inst, a, time_budget=max(deadline - time.perf_counter(), 0.0)
+                )
         if not moved:
             break
     return a
 
 
-def improve(inst: Instance, assignment: np.ndarray, *, time_budget: float = 2.0,
-            max_passes: int = 100) -> np.ndarray:
+def improve(
+    inst: Instance, assignment: np.ndarray, *, time_budget: float = 2.0, max_passes: int = 100
+) -> np.ndarray:
     """Local search under the full model: best-improvement moves and swaps scored in numpy
     batches (:func:`improve_batched`), then, where the batch does not see every constraint
     (side rows, energy budgets), first-improvement moves and swaps scored one by one by the
@@ -156,16 +170,21 @@ def improve(inst: Instance, assignment: np.ndarray, *, time_budget: float = 2.0,
     a = np.asarray(assignment, dtype=np.int64)
     if inst.interference in ("none", "other-cells"):
         a = improve_batched(inst, a, time_budget=time_budget)
-        exact_batch = inst.min_accuracy is None and inst.max_hallucination is None and \
-            inst.energy_budget is None
+        exact_batch = (
+            inst.min_accuracy is None
+            and inst.max_hallucination is None
+            and inst.energy_budget is None
+        )
         if exact_batch:
             return a
-    return _improve_sequential(inst, a, time_budget=max(deadline - time.perf_counter(), 0.0),
-                               max_passes=max_passes)
+    return _improve_sequential(
+        inst, a, time_budget=max(deadline - time.perf_counter(), 0.0), max_passes=max_passes
+    )
 
 
-def _improve_sequential(inst: Instance, assignment: np.ndarray, *, time_budget: float,
-                        max_passes: int = 100) -> np.ndarray:
+def _improve_sequential(
+    inst: Instance, assignment: np.ndarray, *, time_budget: float, max_passes: int = 100
+) -> np.ndarray:
     """Apply first-improvement single-user moves while they lower the objective, then
     swaps; every candidate scored by the evaluator. Parameters and return value as for
     :func:`improve`."""
@@ -197,8 +216,9 @@ def _improve_sequential(inst: Instance, assignment: np.ndarray, *, time_budget: 
     return a
 
 
-def _swap_pass(inst: Instance, a: np.ndarray, best: Metrics, deadline: float
-               ) -> tuple[Metrics, bool]:
+def _swap_pass(
+    inst: Instance, a: np.ndarray, best: Metrics, deadline: float
+) -> tuple[Metrics, bool]:
     """Apply improving swaps of two users' places in ``a`` (in place), one pass."""
     improved = False
     for i in range(inst.n_users):

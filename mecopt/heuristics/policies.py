@@ -23,8 +23,13 @@ def _tau(inst: Instance, tau: float | None) -> float:
     return np.inf if tau is None else float(tau)
 
 
-def goa(inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = greedy_fast,
-        tau: float | None = None) -> np.ndarray:
+def goa(
+    inst: Instance,
+    rng: np.random.Generator,
+    *,
+    engine: GreedyEngine = greedy_fast,
+    tau: float | None = None,
+) -> np.ndarray:
     """The greedy offloading algorithm (GOA).
 
     Step 1 offloads every user with ``alpha_i > tau``, smallest alpha-weighted delta first,
@@ -52,22 +57,25 @@ def goa(inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = gree
     return engine(inst, a, ~uncertain, inst.alpha, True)
 
 
-def local_all(inst: Instance, rng: np.random.Generator, *,
-              engine: GreedyEngine = greedy_fast) -> np.ndarray:
+def local_all(
+    inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = greedy_fast
+) -> np.ndarray:
     """Every user answers locally."""
     return np.full(inst.n_users, -1, dtype=np.int64)
 
 
-def edge_all(inst: Instance, rng: np.random.Generator, *,
-             engine: GreedyEngine = greedy_fast) -> np.ndarray:
+def edge_all(
+    inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = greedy_fast
+) -> np.ndarray:
     """Every user is offloaded, pairs chosen by the alpha-weighted delta, no stop rule."""
     inst = inst.planning_view()
     a = np.full(inst.n_users, -1, dtype=np.int64)
     return engine(inst, a, np.ones(inst.n_users, dtype=bool), inst.alpha, False)
 
 
-def min_delay_published(inst: Instance, rng: np.random.Generator, *,
-                        engine: GreedyEngine = greedy_fast) -> np.ndarray:
+def min_delay_published(
+    inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = greedy_fast
+) -> np.ndarray:
     """The published min-delay baseline, literally: greedy by the unweighted delta over all
     users; stop when the smallest delta is >= 0.
 
@@ -111,8 +119,9 @@ def send_home_slower(inst: Instance, assignment: np.ndarray) -> np.ndarray:
         a[slower[np.argmax(d[slower] - plan.local_delay[slower])]] = -1
 
 
-def min_delay(inst: Instance, rng: np.random.Generator, *,
-              engine: GreedyEngine = greedy_fast) -> np.ndarray:
+def min_delay(
+    inst: Instance, rng: np.random.Generator, *, engine: GreedyEngine = greedy_fast
+) -> np.ndarray:
     """Min delay: the published greedy (:func:`min_delay_published`), its stop rule checked
     at the end, and never a plan slower than Edge all's.
 
@@ -136,9 +145,13 @@ def min_delay(inst: Instance, rng: np.random.Generator, *,
     return a
 
 
-def random_offload(inst: Instance, rng: np.random.Generator, *,
-                   engine: GreedyEngine = greedy_fast,
-                   tau: float | None = None) -> np.ndarray:
+def random_offload(
+    inst: Instance,
+    rng: np.random.Generator,
+    *,
+    engine: GreedyEngine = greedy_fast,
+    tau: float | None = None,
+) -> np.ndarray:
     """Offload as many users as GOA does, drawn uniformly at random, greedily placed.
 
     The users are sampled with ``rng``; their ESs are chosen by the unweighted delta with no
