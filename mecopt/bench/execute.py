@@ -144,7 +144,6 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
     row = base_row(task)
     row["started_at"] = started
     row["load_avg"] = load_average()
-    row["start_rss_mb"] = start_memory()
     try:
         if task.kind != ONESHOT:
             send(("instance", dict(row)))
@@ -156,6 +155,9 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
             options = dict(task.solver_options)
             if "progress" in get_solver(task.solver)[0].options:
                 options.setdefault("progress", progress_logger(task))
+            # The peak from here on is the solve's (the instance already built; the per-user
+            # bound above, which can take more memory than a heuristic, excluded).
+            row["start_rss_mb"] = start_memory()
             cpu = time.process_time()
             res = mecopt.solve(inst, task.solver, time_limit=task.time_limit, seed=task.seed,
                                threads=task.threads, **options)
@@ -183,7 +185,8 @@ def solve_task(task: Task, send: Callable[[Message], None]) -> None:
         row.update({"status": "error", "message": tb[:500]})
     row["wall_time"] = time.perf_counter() - t0
     row["finished_at"] = now()
-    row["peak_rss_mb"] = _status_mb("VmHWM")
+    if row.get("start_rss_mb") is not None:
+        row["peak_rss_mb"] = _status_mb("VmHWM")
     send(("result", row))
 
 

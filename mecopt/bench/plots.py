@@ -136,7 +136,7 @@ def plot_memory(rows: Rows, ax: Any) -> Any:
         ax.plot(n, y, ls=":", color="k", lw=1, label=label)
     return _loglog(ax, "peak resident memory (MB)",
                    "Peak memory versus size (band: quartiles over seeds)",
-                   _seeds_note(series) + "; the whole solving process (instance built in it)")
+                   _seeds_note(series) + "; the solving process, instance included")
 
 
 def plot_gap(rows: Rows, ax: Any) -> Any:

@@ -60,8 +60,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     # Why the solve stopped (mecopt.result.STOPS) and the relative gap it was asked to prove.
     ("stop", "TEXT"),
     ("gap_tol", "REAL"),
-    # 1-minute load average when the solve started; resident memory (MB) of the solving
-    # process when it started and at its peak (Linux; NULL elsewhere).
+    # 1-minute load average when the task started; resident memory (MB) of the solving
+    # process right before the solve (instance built) and at its peak during the solve
+    # (Linux; NULL elsewhere).
     ("load_avg", "REAL"),
     # CPU seconds of the solving process (all its threads) during the solve: on a loaded
     # machine, closer than the wall time to what an idle one takes.
