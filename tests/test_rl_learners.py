@@ -180,3 +180,16 @@ def test_cli_train_help_and_bad_input(capsys):
     assert "--algo" in capsys.readouterr().out
     assert main(["train", "--out", "x", "--devices", "0"]) == 2
     assert "--devices 0" in capsys.readouterr().err
+
+
+def test_behavioural_cloning_imitates_hindsight_plans(tmp_path):
+    pytest.importorskip("highspy")
+    out = tmp_path / "bc"
+    result = train("bc", steps=1, seed=0, out=out, checkpoint_every=10_000, bc_traces=2,
+                   bc_epochs=3, bc_time_limit=30.0, **TINY)
+    assert np.isfinite(result["eval"]["mean_latency"])
+    pol = lt.make_policy(f"bc:{out / 'model.zip'}")
+    assert pol.meta["algo"] == "bc"
+    assert pol.model.expert_stats["status"] and len(pol.model.expert_stats["gap"]) == 2
+    lam = pol.model.policy.lam.numpy()
+    assert lam.shape == (3,) and (lam > 0).all()  # learned through a softplus
