@@ -94,7 +94,7 @@ DEFAULT_INCUMBENTS = ("greedy", "offload", "lyapunov")
 #: Share of the time limit the online incumbents may use together.
 INCUMBENT_SHARE = 0.25
 #: Share of the time left after the LP that the rollout at the LP prices may use.
-PRICED_SHARE = 0.5
+PRICED_SHARE = 0.8
 #: Share of the time limit after which the LP adds no more columns (the restricted LP's
 #: Lagrangian bound and prices are kept).
 LP_SHARE = 0.3
