@@ -95,6 +95,7 @@ def test_unknown_options_of_a_learned_policy(tmp_path):
     ({"clip_range": -1}, "clip_range = -1"),
     ({"ent_coef": float("nan")}, "ent_coef = nan"),
     ({"wm_hidden": 0}, "wm_hidden = 0"),
+    ({"n_steps": 4}, "n_steps = 4: the world-model learner looks imag_horizon = 4"),
     ({"learning_rate": "fast"}, "learning_rate = 'fast'"),
     ({"colour": 1}, "unknown option.*colour"),
     ({"seed": -1}, "seed = -1"),
@@ -106,7 +107,7 @@ def test_unknown_options_of_a_learned_policy(tmp_path):
 ])
 def test_training_settings_are_checked_before_any_work(tmp_path, kwargs, match):
     out = tmp_path / "run"
-    algo = "wm-ppo" if "wm_hidden" in kwargs else "ppo"
+    algo = "wm-ppo" if "wm_hidden" in kwargs or kwargs.get("n_steps") == 4 else "ppo"
     with pytest.raises(ValueError, match=match):
         train(algo, out=out, progress=False, **kwargs)
     assert not out.exists()  # nothing was made

@@ -320,8 +320,11 @@ def _jsonable(name: str, value: Any) -> None:
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: values must be numbers, strings, booleans, lists or tables "
-                         f"({exc})") from None
+        if isinstance(value, Mapping):  # name the offending key
+            for key, item in value.items():
+                _jsonable(f"{name}.{key}", item)
+        raise ValueError(f"{name} = {value!r}: values must be finite numbers, strings, "
+                         f"booleans, lists or tables ({exc})") from None
 
 
 def _check_instances(where: str, scenarios: list[str], names: list[str],

@@ -13,6 +13,11 @@ import math
 
 from mecopt.cli.common import nonempty_path, parse_pairs, quiet_numpy
 
+#: train() arguments whose command-line flag has another name.
+FLAGS = {"n_devices": "--devices", "n_envs": "--envs", "n_eval": "--eval-traces",
+         "eval_horizon": "--eval-horizon", "checkpoint_every": "--checkpoint-every",
+         "horizon": "--horizon", "steps": "--steps", "seed": "--seed"}
+
 ALGO_CHOICES = ("ppo", "ppo-lag", "wm-ppo", "wm-ppo-mve", "wm-ppo-imag")
 
 
@@ -77,13 +82,19 @@ def _run(args: argparse.Namespace) -> int:
     if reserved:
         raise ValueError(f"--set {reserved[0]}=...: a training setting with its own flag "
                          "(see mecopt train --help)")
-    with quiet_numpy():
-        result = train(args.algo, n_devices=args.devices, steps=args.steps, seed=args.seed,
-                       out=args.out, resume=args.resume, scenario=args.scenario,
-                       n_envs=args.envs, horizon=args.horizon,
-                       checkpoint_every=args.checkpoint_every, n_eval=args.eval_traces,
-                       eval_horizon=args.eval_horizon, progress=not args.no_progress,
-                       **options)
+    try:
+        with quiet_numpy():
+            result = train(args.algo, n_devices=args.devices, steps=args.steps, seed=args.seed,
+                           out=args.out, resume=args.resume, scenario=args.scenario,
+                           n_envs=args.envs, horizon=args.horizon,
+                           checkpoint_every=args.checkpoint_every, n_eval=args.eval_traces,
+                           eval_horizon=args.eval_horizon, progress=not args.no_progress,
+                           **options)
+    except ValueError as exc:  # name the flag of a setting the API calls otherwise
+        name = str(exc).partition(" = ")[0]
+        if name in FLAGS:
+            raise ValueError(f"{FLAGS[name]}: {exc}") from None
+        raise
     ev = result.get("eval")
     line = f"{args.algo}: {result['steps']} steps in {result['wall_clock_s']:.1f} s"
     if ev:

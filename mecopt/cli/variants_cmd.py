@@ -25,6 +25,13 @@ _SRC = {"measured": "X", "published": "P", "modelled": "M"}
 LEGEND = "sources: X = measured, P = published, M = modelled"
 
 
+def nonempty_name(text: str) -> str:
+    """An ``argparse`` type: a name that is not empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty name")
+    return text
+
+
 def _fig(f: Any, fmt: str = "{:.3f}") -> str:
     if f.value is None or not math.isfinite(f.value):
         return f"n/a [{_SRC[f.source]}]"
@@ -53,7 +60,10 @@ def _table(variants: list, dev: str) -> str:
 def _list(args: argparse.Namespace) -> int:
     import mecopt.variants as mv
 
-    if args.catalogue:
+    if args.device not in mv.devices():
+        raise ValueError(f"--device {args.device!r}: unknown device; valid: "
+                         + ", ".join(mv.devices()))
+    if args.catalogue is not None:
         variants = mv.catalogue(args.catalogue)
         if args.json:
             print(json.dumps([v.to_dict(args.device) for v in variants], indent=1))
@@ -225,6 +235,10 @@ def _deploy(args: argparse.Namespace) -> int:
             raise ValueError(f"--variants: not in catalogue {args.catalogue!r}: {missing}")
         variants = [by[w.lower()] for w in wanted]
     variants = [v for v in variants if math.isfinite(v.accuracy.value)]
+    if not variants:
+        raise ValueError(f"--catalogue {args.catalogue!r}"
+                         + (f" --variants {args.variants!r}" if args.variants else "")
+                         + ": no variant with an accuracy figure, which deploy needs")
     if args.time_limit is not None and not (math.isfinite(args.time_limit)
                                             and args.time_limit > 0):
         raise ValueError(f"--time-limit {args.time_limit}: must be a finite number > 0")
@@ -279,7 +293,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub.required = True
 
     p = sub.add_parser("list", help="list catalogues, base models, devices, presets")
-    p.add_argument("--catalogue", help="list this catalogue's variants as a table")
+    p.add_argument("--catalogue", type=nonempty_name,
+                   help="list this catalogue's variants as a table")
     p.add_argument("--device", default="phone", help="device of the latency/energy columns")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_list)

@@ -143,6 +143,23 @@ def learner_option_names(algo: str) -> set[str]:
     return names - set(RESERVED) - {"self"}
 
 
+def learner_defaults(algo: str) -> dict[str, Any]:
+    """The default of every keyword of the learner of ``algo`` (its signature and its
+    bases'), with the registry's extra options applied (imports the learner)."""
+    from mecopt.rl.algos import algo_class
+
+    cls, extra = algo_class(algo)
+    out: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        init = klass.__dict__.get("__init__")
+        try:
+            params = inspect.signature(init).parameters.values() if init else ()
+        except (TypeError, ValueError):
+            continue
+        out.update({p.name: p.default for p in params if p.default is not p.empty})
+    return {**out, **extra}
+
+
 def check_learner_options(algo: str, options: Mapping[str, Any], *, n_envs: int = 1) -> None:
     """Validate learner options (see :data:`LEARNER_CHECKS`).
 
@@ -177,6 +194,14 @@ def check_learner_options(algo: str, options: Mapping[str, Any], *, n_envs: int 
     if n_steps * int(n_envs) < 2:
         raise ValueError(f"n_steps = {n_steps} x n_envs = {n_envs}: a rollout needs at least "
                          "2 samples")
+    if algo.startswith("wm-ppo"):  # model rollouts run inside one rollout of n_steps slots
+        settings = {**learner_defaults(algo), **options}
+        for key, on in (("imag_horizon", "imagination"), ("wm_horizon", "value_expansion")):
+            ahead = settings.get(key)
+            if settings.get(on, True) and isinstance(ahead, int) and n_steps <= ahead:
+                raise ValueError(f"n_steps = {n_steps}: the world-model learner looks "
+                                 f"{key} = {ahead} slots ahead inside a rollout, so n_steps "
+                                 f"must be > {ahead}")
 
 
 #: Arguments of :func:`~mecopt.rl.train.train` and their checks.
