@@ -90,14 +90,14 @@ from mecopt.solvers.highs_matrix import highs_version, solve_matrix
 STATUSES = ("optimal", "feasible", "infeasible", "no_solution")
 
 #: Online policies tried as starting incumbents by default.
-DEFAULT_INCUMBENTS = ("greedy", "offload", "lyapunov")
+DEFAULT_INCUMBENTS = ("greedy", "offload")
 #: Share of the time limit the online incumbents may use together.
 INCUMBENT_SHARE = 0.25
 #: Share of the time left after the LP that the rollout at the LP prices may use.
 PRICED_SHARE = 0.8
 #: Share of the time limit after which the LP adds no more columns (the restricted LP's
 #: Lagrangian bound and prices are kept).
-LP_SHARE = 0.3
+LP_SHARE = 0.4
 #: Share of the time left that a HiGHS MILP round is given (the rest is a reserve for
 #: HiGHS overrunning its limit, measured at up to 13 s on 54,000 binaries under load).
 MILP_SHARE = 0.9
