@@ -140,7 +140,9 @@ def policy_table(recs: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str]:
 
 
 def plot_gaps(recs: list[dict[str, Any]], cells: list[str], path: Path) -> None:
-    """Box plot of the per-trace gap of every policy, one panel per cell."""
+    """Box plot of the per-trace gap of every policy on the traces where it meets every
+    constraint (a gap on a violating trace compares unlike things), one panel per cell;
+    each label says on how many traces it did."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -149,22 +151,20 @@ def plot_gaps(recs: list[dict[str, Any]], cells: list[str], path: Path) -> None:
     cells = [c for c in cells if any(r["cell"] == c and r["gap"] is not None for r in recs)]
     if not cells:
         return
-    fig, axes = plt.subplots(1, len(cells), figsize=(4.2 * len(cells), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(cells), figsize=(3.6 * len(cells), 4.4), squeeze=False)
     for ax, cell in zip(axes[0], cells, strict=True):
-        pols = sorted({r["policy"] for r in recs if r["cell"] == cell and r["gap"] is not None})
-        data = [
-            [
-                r["gap"]
-                for r in recs
-                if r["cell"] == cell and r["policy"] == p and r["gap"] is not None
-            ]
-            for p in pols
+        mine = [r for r in recs if r["cell"] == cell and r["gap"] is not None]
+        pols = sorted({r["policy"] for r in mine if r["feasible"]})
+        data = [[r["gap"] for r in mine if r["policy"] == p and r["feasible"]] for p in pols]
+        labels = [
+            f"{p} ({len(d)}/{sum(r['policy'] == p for r in mine)})"
+            for p, d in zip(pols, data, strict=True)
         ]
-        ax.boxplot(data, labels=pols, vert=True, showfliers=True)
+        ax.boxplot(data, tick_labels=labels, showfliers=True)
         ax.set_yscale("symlog", linthresh=10)
         ax.axhline(0, color="k", lw=0.5)
         ax.set_title(cell)
-        ax.set_ylabel("gap to hindsight, % (symlog)")
+        ax.set_ylabel("gap to hindsight on feasible traces, % (symlog)", fontsize=8)
         ax.tick_params(axis="x", rotation=60, labelsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -253,7 +253,7 @@ def plot_prices(
             ax.axhline(d["accuracy"], color=line.get_color(), ls="--", lw=0.8)
     ax.set_xlabel("slot")
     ax.set_ylabel("accuracy price, s per unit accuracy")
-    ax.set_title(f"priced: accuracy price over the horizon ({cell}); dashed: hindsight LP dual")
+    ax.set_title(f"priced, {cell}: accuracy price; dashed: hindsight LP dual", fontsize=10)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
