@@ -77,15 +77,40 @@ def per_task(profile: Profile) -> dict[str, dict[str, float]]:
     }
 
 
+def answer_forms(stem: Path) -> dict[str, dict[str, float]]:
+    """Per model: share of answers holding an answer word, and alpha's AUROC on those only."""
+    from mecopt.profiles.statistics import auroc
+
+    out = {}
+    for role in ("local", "edge"):
+        lines = (stem.parent / f"{stem.name}.{role}.jsonl").read_text().splitlines()[1:]
+        ans = [json.loads(line) for line in lines if line.strip()]
+        parsed = np.array([a["parsed"] != "" for a in ans])
+        one_word = np.array([len(a["text"].split()) == 1 for a in ans])
+        alpha = np.array([a["alpha"] for a in ans])
+        wrong = ~np.array([a["correct"] for a in ans], dtype=bool)
+        out[role] = {
+            "n": len(ans),
+            "share_with_answer_word": float(parsed.mean()),
+            "share_one_word": float(one_word.mean()),
+            "accuracy_when_answer_word": float((~wrong[parsed]).mean()) if parsed.any() else None,
+            "auroc_own_error_all": auroc(alpha, wrong),
+            "auroc_own_error_answer_word_only": auroc(alpha[parsed], wrong[parsed]),
+        }
+    return out
+
+
 def write_report(profile: Profile, out: Path) -> None:
     """Statistics of the profile (with babi-tiny beside it) as JSON and Markdown."""
     stats = profile.statistics().to_dict()
     tiny = load_profile("babi-tiny").statistics().to_dict()
     tasks = per_task(profile)
+    forms = answer_forms(out / NAME)
     doc = {
         "statistics": stats,
         "babi_tiny": tiny,
         "per_task": tasks,
+        "answer_forms": forms,
         "binned": profile.table(10).rows(),
         "provenance": profile.provenance.to_dict(),
     }
@@ -109,6 +134,12 @@ def write_report(profile: Profile, out: Path) -> None:
         f"| {t} | {v['n']} | {v['acc_local']:.3f} | {v['acc_edge']:.3f} | {v['alpha_mean']:.3f} |"
         for t, v in tasks.items()
     ]
+    lines += ["", "## Answer forms (alpha of each model at its own answer word)", "",
+              "| | device | edge |", "| --- | --- | --- |"]  # fmt: skip
+    for key in forms["local"]:
+        a, b = forms["local"][key], forms["edge"][key]
+        fmt2 = lambda x: "n/a" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))  # noqa: E731
+        lines.append(f"| {key} | {fmt2(a)} | {fmt2(b)} |")
     lines += ["", "## Accuracy by alpha bin (95 % Wilson intervals)", "", "```",
               profile.table(10).format(), "```", ""]  # fmt: skip
     (out / f"{NAME}-stats.md").write_text("\n".join(lines), encoding="utf-8")
