@@ -75,7 +75,16 @@ def plot_longterm_demo(demo: LongtermDemo, path: str | Path) -> list[Path]:
             continue
         axes[0].text(0.985 * right, k, words, va="center", ha="right", fontsize=8)
     if any(r["gap"] is not None for r in rows):
-        axes[0].text(0.985 * right, len(rows) - 0.45, "gap", ha="right", va="bottom", fontsize=8)
+        axes[0].set_ylim(-0.6, len(rows) - 0.05)  # room for the column's heading
+        axes[0].text(
+            0.985 * right,
+            len(rows) - 0.3,
+            "gap",
+            ha="right",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+        )
     axes[0].set_xlabel("mean latency per query (ms)")
     axes[0].set_title("(a) latency and gap to hindsight", fontsize=10)
 
