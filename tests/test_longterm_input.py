@@ -126,6 +126,11 @@ def test_sizes_are_limited_before_allocating():
         lt.trace(n_devices=2, horizon=MAX_TRACE_CELLS + 1)
 
 
+def test_extreme_physics_names_the_parameter():
+    with pytest.raises(ValueError, match="carrier_hz = 1e.300.*gain"):
+        lt.trace(n_devices=2, horizon=3, carrier_hz=1e300)
+
+
 @pytest.mark.parametrize("overrides, match", [
     ({"slot_s": True}, "slot_s = True"),
     ({"slot_s": "0.5"}, "slot_s = '0.5'"),

@@ -98,6 +98,8 @@ def test_unknown_options_of_a_learned_policy(tmp_path):
     ({"n_steps": 4}, "n_steps = 4: the world-model learner looks imag_horizon = 4"),
     ({"learning_rate": "fast"}, "learning_rate = 'fast'"),
     ({"colour": 1}, "unknown option.*colour"),
+    ({"wm_hidden": 8, "algo": "ppo"}, "unknown option.*wm_hidden"),  # was a TypeError
+    ({"clip_range": 1e300}, "clip_range = 1e"),  # overflowed float32 inside the update
     ({"seed": -1}, "seed = -1"),
     ({"n_eval": -1}, "n_eval = -1"),
     ({"horizon": 400}, "horizon = 400.*pool_length = 300"),
@@ -107,7 +109,8 @@ def test_unknown_options_of_a_learned_policy(tmp_path):
 ])
 def test_training_settings_are_checked_before_any_work(tmp_path, kwargs, match):
     out = tmp_path / "run"
-    algo = "wm-ppo" if "wm_hidden" in kwargs or kwargs.get("n_steps") == 4 else "ppo"
+    algo = kwargs.pop("algo", "wm-ppo" if "wm_hidden" in kwargs or kwargs.get("n_steps") == 4
+                      else "ppo")
     with pytest.raises(ValueError, match=match):
         train(algo, out=out, progress=False, **kwargs)
     assert not out.exists()  # nothing was made

@@ -67,3 +67,5 @@ def test_deploy_with_an_instance_file(tmp_path, capsys):
     assert doc[0]["method"] == "greedy"
     code, _, err = _cli(capsys, "deploy", "--instance", str(path), "--users", "5")
     assert code == 2 and "would be ignored" in err
+    code, _, err = _cli(capsys, "deploy", "--instance", str(path), "--seed", "-1")
+    assert code == 2 and "--seed -1" in err

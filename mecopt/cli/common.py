@@ -155,6 +155,8 @@ def instance_from_args(args: argparse.Namespace) -> Instance:
         if args.tau is not None:
             raise ValueError("--tau and --no-rule contradict each other: give one")
         overrides["tau"] = None
+    if args.seed is not None and args.seed < 0:
+        raise ValueError(f"--seed {args.seed}: must be >= 0")
     for key, value in parse_pairs(args.set, "--set").items():
         if key in overrides:
             raise ValueError(f"--set {key}: given by its own flag too")

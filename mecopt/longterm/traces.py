@@ -513,6 +513,12 @@ def make_trace(scenario: str | LongtermScenario = "default", *, n_devices: int, 
         raise ValueError("seed: give at least one seed")
     seeds = [_check_count("seed", s, 0) for s in seeds]
     check_trace_size(n_devices, horizon, len(seeds))
-    draws = [_draw(scen, n_devices, horizon, s) for s in seeds]
+    with np.errstate(all="ignore"):  # extreme parameters are reported below, by name
+        draws = [_draw(scen, n_devices, horizon, s) for s in seeds]
     stacked = {name: np.stack([d[name] for d in draws]) for name in ARRAY_FIELDS}
-    return Trace(scenario=scen, seeds=tuple(seeds), **stacked)
+    try:
+        return Trace(scenario=scen, seeds=tuple(seeds), **stacked)
+    except TraceFormatError as exc:  # e.g. a path loss that underflows to a zero gain
+        given = ", ".join(f"{k} = {v!r}" for k, v in overrides.items()) or "its parameters"
+        raise ValueError(f"scenario {scen.name!r} with {given} draws a trace outside the "
+                         f"physical range ({exc})") from None

@@ -86,6 +86,10 @@ def _cost_limits(key: str, value: Any) -> None:
         raise ValueError(f"{key} = {value!r}: must be a finite number or a list of them")
 
 
+#: Largest coefficient a learner option may take: the networks compute in float32, whose
+#: largest value is 3.4e38, and 1e300 overflowed inside the update.
+BIG = 1e6
+
 #: Learner options (PPO's, in SB3 names, and the learners' own) and their checks.
 LEARNER_CHECKS: dict[str, Check] = {
     "learning_rate": real(0.0, 1.0, low_open=True),
@@ -94,16 +98,16 @@ LEARNER_CHECKS: dict[str, Check] = {
     "n_epochs": whole(1, 10_000),
     "gamma": real(0.0, 1.0, low_open=True),
     "gae_lambda": real(0.0, 1.0),
-    "clip_range": real(0.0, low_open=True),
-    "clip_range_vf": real(0.0, low_open=True, none=True),
+    "clip_range": real(0.0, 10.0, low_open=True),
+    "clip_range_vf": real(0.0, 10.0, low_open=True, none=True),
     "normalize_advantage": flag,
-    "ent_coef": real(0.0),
-    "vf_coef": real(0.0),
-    "max_grad_norm": real(0.0, low_open=True),
-    "target_kl": real(0.0, low_open=True, none=True),
+    "ent_coef": real(0.0, BIG),
+    "vf_coef": real(0.0, BIG),
+    "max_grad_norm": real(0.0, BIG, low_open=True),
+    "target_kl": real(0.0, BIG, low_open=True, none=True),
     "stats_window_size": whole(1, 1_000_000),
     "policy_kwargs": _net_arch,
-    "lagrange_lr": real(0.0, low_open=True),
+    "lagrange_lr": real(0.0, BIG, low_open=True),
     "cost_limits": _cost_limits,
     "wm_hidden": whole(1, 65_536),
     "wm_lr": real(0.0, 1.0, low_open=True),
@@ -115,7 +119,7 @@ LEARNER_CHECKS: dict[str, Check] = {
     "imagination": flag,
     "imag_horizon": whole(1, 10_000),
     "imag_starts": whole(1, 10_000_000),
-    "imag_weight": real(0.0),
+    "imag_weight": real(0.0, BIG),
 }
 
 #: Constructor arguments :func:`~mecopt.rl.train.train` sets itself.
@@ -173,23 +177,21 @@ def check_learner_options(algo: str, options: Mapping[str, Any], *, n_envs: int 
 
     if algo not in ALGOS:
         raise UnknownNameError(f"unknown algorithm {algo!r}; valid: {', '.join(ALGOS)}")
-    unknown = []
     for key, value in options.items():
         if not isinstance(key, str) or not key:
             raise ValueError(f"learner option name {key!r}: must be a non-empty string")
         if key in RESERVED:
             raise ValueError(f"{key} = {value!r}: set by the training run itself, not an option")
-        check = LEARNER_CHECKS.get(key)
-        if check is None:
-            unknown.append(key)
-        else:
-            check(key, value)
-    if unknown:
+    if options:
         valid = learner_option_names(algo)
-        bad = sorted(k for k in unknown if k not in valid)
+        bad = sorted(k for k in options if k not in valid)
         if bad:
             raise ValueError(f"unknown option(s) for learner {algo!r}: {', '.join(bad)}; "
                              f"valid: {', '.join(sorted(valid))}")
+    for key, value in options.items():
+        check = LEARNER_CHECKS.get(key)
+        if check is not None:
+            check(key, value)
     n_steps = int(options.get("n_steps", 64))
     if n_steps * int(n_envs) < 2:
         raise ValueError(f"n_steps = {n_steps} x n_envs = {n_envs}: a rollout needs at least "
