@@ -21,7 +21,8 @@ from mecopt.errors import UnknownNameError
 #: name -> (module, class, extra constructor options).
 ALGOS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "ppo": ("mecopt.rl.slot_ppo", "SlotPPO",
-            {"policy_kwargs": {"net_arch": [64, 64], "queue_gain": 0.0, "energy_guard": False}}),
+            {"policy_kwargs": {"net_arch": [64, 64], "queue_gain": 0.0, "energy_guard": False,
+                               "target_slack": 0.0}}),
     "ppo-lag": ("mecopt.rl.lagrange", "PPOLag", {}),
     "wm-ppo": ("mecopt.rl.wm_ppo", "WorldModelPPO", {}),
     "wm-ppo-mve": ("mecopt.rl.wm_ppo", "WorldModelPPO", {"imagination": False}),

@@ -20,7 +20,8 @@ device, each choice seeing the choices before it:
   :mod:`mecopt.rl.features`; each quality multiplier plus ``queue_gain`` times the
   catch-up the trace still needs (its running deficit over the queries still expected),
   divided by the share of the horizon left: a one-sided feedback that raises the price on
-  a trace that falls behind, and a backstop in its last slots). An energy guard forbids a
+  a trace that falls behind, and a backstop in its last slots; it aims ``target_slack``
+  = 0.3 % inside the target so that a trace does not end a hair short). An energy guard forbids a
   local answer once the device's whole-horizon budget no longer affords one (offloading
   costs the device only its upload energy). ``beta_u`` and ``kappa_u`` are ``score_scale``
   and ``backlog_weight`` times a learned per-device factor. The log-probability of a joint
@@ -45,6 +46,8 @@ from torch.nn import functional as F
 from mecopt.rl import features as ft
 
 _NEG = -1e8
+#: Default ``target_slack`` of the decoder's catch-up feedback (see :class:`SlotContext`).
+TARGET_SLACK = 0.003
 #: Extra head outputs per device after the M + 1 logits: log-factors of beta and kappa.
 _EXTRA = 2
 
@@ -135,10 +138,13 @@ class SlotContext:
     queue_gain
         Weight of the catch-up each quality target still needs (features
         ``GLOB_ACC_NEED``, ``GLOB_HALL_NEED``) added to its multiplier.
+    target_slack
+        Relative distance inside each quality target that the catch-up feedback aims at
+        (the multipliers themselves are driven by the targets, with no margin).
     """
 
     def __init__(self, obs: th.Tensor, n_devices: int, n_servers: int, lam: th.Tensor,
-                 queue_gain: float = 10.0) -> None:
+                 queue_gain: float = 10.0, target_slack: float = 0.0) -> None:
         u, m = n_devices, n_servers
         f = ft.device_features(m)
         dev = obs[:, : u * f].view(-1, u, f)
@@ -172,9 +178,14 @@ class SlotContext:
         hall_need = glob[:, 2 * m + ft.GLOB_HALL_NEED, None, None]
         # ... weighted by 1 / (share of the horizon left): a backstop that makes the last
         # slots of a trace still behind take whatever accuracy they can
-        left = (1.0 - glob[:, 2 * m + ft.GLOB_TIME, None, None]).clamp(min=1e-3)
-        lam_acc = lam[1] + queue_gain * F.relu(acc_need) / left
-        lam_hall = lam[2] + queue_gain * F.relu(hall_need) / left
+        done = glob[:, 2 * m + ft.GLOB_TIME, None, None]
+        left = (1.0 - done).clamp(min=1e-3)
+        # the feedback aims ``target_slack`` (relative) inside each target: the deficit
+        # against the tighter target, with the queries so far estimated as done / left of
+        # the queries still expected
+        extra = target_slack * done / left
+        lam_acc = lam[1] + queue_gain * F.relu(acc_need + extra) / left
+        lam_hall = lam[2] + queue_gain * F.relu(hall_need + extra) / left
         #: (N, U, M + 1) Lagrangian price of the quality constraints, in slots.
         self.quality = lam_acc * c_acc + lam_hall * c_hall
 
@@ -227,15 +238,18 @@ class SlotDecoder(MaskableDistribution):
         Feedback of the trace's quality deficits on the prices (:class:`SlotContext`).
     energy_guard
         Forbid a local answer the device's whole-horizon energy budget no longer affords.
+    target_slack
+        See :class:`SlotContext`.
     """
 
     def __init__(self, n: int, k: int, score_scale: float = 20.0,
                  backlog_weight: float = 2.0, queue_gain: float = 10.0,
-                 energy_guard: bool = True) -> None:
+                 energy_guard: bool = True, target_slack: float = TARGET_SLACK) -> None:
         super().__init__()
         self.n, self.k = int(n), int(k)
         self.score_scale, self.backlog_weight = float(score_scale), float(backlog_weight)
         self.queue_gain, self.energy_guard = float(queue_gain), bool(energy_guard)
+        self.target_slack = float(target_slack)
         self.ctx: SlotContext | None = None
         self.masks: th.Tensor | None = None
         self.logits: th.Tensor | None = None
@@ -255,7 +269,8 @@ class SlotDecoder(MaskableDistribution):
         self.base = out[..., : self.k]
         self.beta = self.score_scale * th.exp(out[..., self.k].clamp(-5, 5))
         self.kappa = self.backlog_weight * th.exp(out[..., self.k + 1].clamp(-5, 5))
-        self.ctx = SlotContext(obs, self.n, self.k - 1, lam, self.queue_gain)
+        self.ctx = SlotContext(obs, self.n, self.k - 1, lam, self.queue_gain,
+                               self.target_slack)
         self.masks = None
         self.logits = None
         self._actions = None
@@ -367,19 +382,22 @@ class OffloadPolicy(MaskableActorCriticPolicy):
     cost critic (``cost_net``: one value per constraint cost).
 
     Extra keyword arguments (in ``policy_kwargs``): ``score_scale``, ``backlog_weight``,
-    ``queue_gain`` and ``energy_guard`` of the decoder.
+    ``queue_gain``, ``energy_guard`` and ``target_slack`` of the decoder.
     """
 
     def __init__(self, *args: Any, score_scale: float = 20.0, backlog_weight: float = 2.0,
-                 queue_gain: float = 10.0, energy_guard: bool = True, **kwargs: Any) -> None:
+                 queue_gain: float = 10.0, energy_guard: bool = True,
+                 target_slack: float = TARGET_SLACK, **kwargs: Any) -> None:
         self.score_scale, self.backlog_weight = float(score_scale), float(backlog_weight)
         self.queue_gain, self.energy_guard = float(queue_gain), bool(energy_guard)
+        self.target_slack = float(target_slack)
         super().__init__(*args, **kwargs)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data.update(score_scale=self.score_scale, backlog_weight=self.backlog_weight,
-                    queue_gain=self.queue_gain, energy_guard=self.energy_guard)
+                    queue_gain=self.queue_gain, energy_guard=self.energy_guard,
+                    target_slack=self.target_slack)
         return data
 
     def _build_mlp_extractor(self) -> None:
@@ -393,7 +411,8 @@ class OffloadPolicy(MaskableActorCriticPolicy):
         if nvec.min() != nvec.max():
             raise ValueError("OffloadPolicy needs the same number of options on every device")
         self.action_dist = SlotDecoder(len(nvec), int(nvec[0]), self.score_scale,
-                                       self.backlog_weight, self.queue_gain, self.energy_guard)
+                                       self.backlog_weight, self.queue_gain, self.energy_guard,
+                                       self.target_slack)
         super()._build(lr_schedule)
         self.cost_net = nn.Linear(self.mlp_extractor.latent_dim_vf, 3)
         # rebuild the optimiser so that it also trains the cost critic
