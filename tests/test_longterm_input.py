@@ -204,6 +204,8 @@ def _cli(capsys, *argv: str) -> tuple[int, str, str]:
       "--no-progress"], "policy file not found"),
     (["compare", "--devices", "2", "--horizon", "3", "--policies", "local", "--workers", "0"],
      "--workers 0"),
+    (["compare", "--devices", "2", "--horizon", "3", "--policies", "local", "--workers",
+      "1000000000"], "--workers 1000000000"),
     (["simulate", "--devices", "2", "--horizon", "3", "--set", "slot_s=1", "--set",
       "slot_s=2"], "given twice"),
 ])

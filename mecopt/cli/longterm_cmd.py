@@ -172,8 +172,8 @@ def _compare(args: argparse.Namespace) -> int:
         check_trace_size(u, horizon)
     if any(s < 0 for s in args.seeds):
         raise ValueError(f"--seeds {args.seeds}: seeds must be >= 0")
-    if args.workers < 1:
-        raise ValueError(f"--workers {args.workers}: must be >= 1")
+    if not 1 <= args.workers <= 1024:
+        raise ValueError(f"--workers {args.workers}: must lie in 1..1024")
     if args.db is not None:
         _check_store(args.db)
     if args.plot is not None:
