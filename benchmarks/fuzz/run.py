@@ -1,9 +1,14 @@
-"""Fuzz mecopt's inputs: mutated instance files, profile CSVs and bench specs.
+"""Fuzz mecopt's inputs: mutated instance files, profile CSVs and bench specs, and the newer
+surfaces (long-term CLI and API, training, variants, long-term/train specs: ``surfaces.py``).
 
 Usage::
 
     python benchmarks/fuzz/run.py [--instances 10000] [--csvs 1000] [--specs 1000]
-        [--subprocess 100] [--exact-every 50] [--seed 0] [--out benchmarks/fuzz]
+        [--surfaces 1000] [--subprocess 100] [--surface-subprocess 10] [--exact-every 50]
+        [--parts instances,csvs,specs,surfaces] [--seed 0] [--out benchmarks/fuzz]
+
+``--parts`` runs some parts only; the others keep their committed results. The newer
+surfaces are described in ``surfaces.py`` (outcomes and oracles); below, the instance part.
 
 Every mutated input goes through the API and the command line (in process, plus a sample
 through a real ``python -m mecopt`` subprocess). Each outcome is one of:
@@ -571,88 +576,186 @@ def fuzz_specs(count: int, rng: np.random.Generator, tmp: Path, record: Any) -> 
 # ----------------------------------------------------------------------------- main
 
 
+PARTS = ("instances", "csvs", "specs", "surfaces")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instances", type=int, default=10_000)
     parser.add_argument("--csvs", type=int, default=1_000)
     parser.add_argument("--specs", type=int, default=1_000)
+    parser.add_argument("--surfaces", type=int, default=1_000,
+                        help="cases per newer surface (longterm CLI, train, variants, "
+                             "longterm API, longterm/train specs)")
     parser.add_argument("--subprocess", type=int, default=100,
                         help="instance files also run through a real subprocess")
+    parser.add_argument("--surface-subprocess", type=int, default=10,
+                        help="cases per newer CLI surface also run through a real subprocess")
     parser.add_argument("--exact-every", type=int, default=50,
                         help="solve every k-th accepted instance with highs (0: never)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="parts to run (others keep their committed results): "
+                             + ", ".join(PARTS))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(Path(__file__).parent))
     args = parser.parse_args()
-
-    counts: dict[str, Counter] = {}
-    examples: dict[str, list[dict]] = {}
-    by_label: dict[str, Counter] = {}
-
-    def record(channel: str, label: str, outcome: str, message: str) -> None:
-        counts.setdefault(channel, Counter())[outcome] += 1
-        by_label.setdefault(f"{channel}:{outcome}", Counter())[label.split(":")[0]] += 1
-        if outcome not in ("accepted", "rejected", "exact_ok") or \
-                len(examples.get(f"{channel}:{outcome}", [])) < 3:
-            examples.setdefault(f"{channel}:{outcome}", []).append(
-                {"mutation": label, "message": message})
-
-    warnings.simplefilter("ignore", RuntimeWarning)  # overflow in extreme-but-valid physics
-    rng = np.random.default_rng(args.seed)
-    start = time.perf_counter()
-    load0 = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        fuzz_instances(args.instances, rng, tmp, args.subprocess, args.exact_every, record)
-        fuzz_csvs(args.csvs, rng, tmp, record)
-        fuzz_specs(args.specs, rng, tmp, record)
-    elapsed = time.perf_counter() - start
-    bad = ("internal_error", "traceback", "silent_coercion")
-    totals = {b: sum(c[b] for c in counts.values()) for b in bad}
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        parser.error(f"--parts: unknown {unknown}; valid: {', '.join(PARTS)}")
+    out = Path(args.out)
+    previous = json.loads((out / "results.json").read_text()) \
+        if (out / "results.json").is_file() else {}
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=Path(__file__).parent).stdout.strip()
-    result = {
-        "command": "python benchmarks/fuzz/run.py " + " ".join(sys.argv[1:]),
-        "seed": args.seed, "commit": commit, "mecopt": mecopt.__version__,
-        "python": platform.python_version(), "elapsed_s": round(elapsed, 1),
-        "loadavg_start": load0, "loadavg_end": os.getloadavg(),
-        "inputs": {"instances": args.instances, "csvs": args.csvs, "specs": args.specs},
-        "totals": totals,
-        "counts": {k: dict(v) for k, v in counts.items()},
-        "by_mutation": {k: dict(v) for k, v in sorted(by_label.items())},
-        "examples": examples,
-    }
-    out = Path(args.out)
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True,
+                                cwd=Path(__file__).parent).stdout.strip())
+    warnings.simplefilter("ignore", RuntimeWarning)  # overflow in extreme-but-valid physics
+    rng = np.random.default_rng(args.seed)
+    result = dict(previous) if set(parts) != set(PARTS) else {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        if {"instances", "csvs", "specs"} & set(parts):
+            old = [p for p in ("instances", "csvs", "specs") if p in parts]
+            recorder = Recorder()
+            start, load0 = time.perf_counter(), os.getloadavg()
+            if "instances" in parts:
+                fuzz_instances(args.instances, rng, tmp, args.subprocess, args.exact_every,
+                               recorder)
+            if "csvs" in parts:
+                fuzz_csvs(args.csvs, rng, tmp, recorder)
+            if "specs" in parts:
+                fuzz_specs(args.specs, rng, tmp, recorder)
+            result.update(recorder.summary(("internal_error", "traceback", "silent_coercion")))
+            result.update({
+                "command": "python benchmarks/fuzz/run.py " + " ".join(sys.argv[1:]),
+                "seed": args.seed, "commit": commit, "mecopt": mecopt.__version__,
+                "python": platform.python_version(),
+                "elapsed_s": round(time.perf_counter() - start, 1),
+                "loadavg_start": load0, "loadavg_end": os.getloadavg(),
+                "inputs": {"instances": args.instances, "csvs": args.csvs, "specs": args.specs},
+            })
+            del old
+        if "surfaces" in parts:
+            from surfaces import BAD, fuzz_surfaces
+
+            recorder = Recorder()
+            start, load0 = time.perf_counter(), os.getloadavg()
+            counts = dict.fromkeys(("longterm_cli", "train", "variants", "longterm_api",
+                                    "specs"), args.surfaces)
+            fuzz_surfaces(counts, rng, tmp, args.surface_subprocess, recorder,
+                          log=lambda m: print(m, file=sys.stderr, flush=True))
+            result["surfaces"] = {
+                "command": "python benchmarks/fuzz/run.py " + " ".join(sys.argv[1:]),
+                "seed": args.seed, "commit": commit, "uncommitted_changes": dirty,
+                "mecopt": mecopt.__version__, "python": platform.python_version(),
+                "elapsed_s": round(time.perf_counter() - start, 1),
+                "loadavg_start": load0, "loadavg_end": os.getloadavg(),
+                "cases_per_surface": args.surfaces,
+                "subprocess_per_surface": args.surface_subprocess,
+                **recorder.summary(BAD + ("unclear", "rejected_valid")),
+            }
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
-    lines = [
-        "# Fuzz results (measured)",
-        "",
-        f"Command: `{result['command']}` (seed {args.seed}, commit {commit}, "
-        f"{elapsed:.0f} s, load average {load0[0]:.2f} at start).",
-        "",
-        f"Inputs: {args.instances} mutated instance files (API and CLI in process, "
-        f"{args.subprocess} through `python -m mecopt`), {args.csvs} profile CSVs, "
-        f"{args.specs} bench specs.",
-        "",
-        "**Totals: " + ", ".join(f"{v} {k.replace('_', ' ')}s" if not k.endswith("n") else
-                                 f"{v} {k.replace('_', ' ')}s" for k, v in totals.items())
-        + ".**",
-        "",
-        "| channel | accepted | rejected | internal error | traceback | silent coercion |",
-        "|---|---|---|---|---|---|",
-    ]
-    for ch, c in counts.items():
-        if ch == "exact":
-            continue
-        lines.append(f"| {ch} | {c['accepted']} | {c['rejected']} | {c['internal_error']} | "
-                     f"{c['traceback']} | {c['silent_coercion']} |")
-    if "exact" in counts:
-        lines += ["", "Solver side (every k-th accepted instance solved by `highs`, 2 s limit): "
-                  + ", ".join(f"{k} {v}" for k, v in sorted(counts["exact"].items())) + "."]
-    lines += ["", "Examples of every outcome other than accepted/rejected are in "
-              "`results.json` (`examples`)."]
-    (out / "results.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    text = markdown(result)
+    (out / "results.md").write_text(text)
+    print(text)
+
+
+class Recorder:
+    """Counts outcomes per channel and mutation, keeps examples of the non-clean ones."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter] = {}
+        self.examples: dict[str, list[dict]] = {}
+        self.by_label: dict[str, Counter] = {}
+
+    def __call__(self, channel: str, label: str, outcome: str, message: str) -> None:
+        self.counts.setdefault(channel, Counter())[outcome] += 1
+        self.by_label.setdefault(f"{channel}:{outcome}", Counter())[label.split(":")[0]] += 1
+        key = f"{channel}:{outcome}"
+        clean = outcome in ("accepted", "rejected", "exact_ok")
+        if len(self.examples.get(key, [])) < (3 if clean else 20):
+            self.examples.setdefault(key, []).append({"mutation": label, "message": message})
+
+    def summary(self, bad: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            "totals": {b: sum(c[b] for c in self.counts.values()) for b in bad},
+            "counts": {k: dict(v) for k, v in self.counts.items()},
+            "by_mutation": {k: dict(v) for k, v in sorted(self.by_label.items())},
+            "examples": self.examples,
+        }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """``results.md`` from ``results.json``."""
+    lines = ["# Fuzz results (measured)", ""]
+    if "counts" in result:
+        totals = result["totals"]
+        inputs = result["inputs"]
+        lines += [
+            "## Instances, profile CSVs, bench specs", "",
+            f"Command: `{result['command']}` (seed {result['seed']}, commit {result['commit']}, "
+            f"{result['elapsed_s']:.0f} s, load average {result['loadavg_start'][0]:.2f} at "
+            "start).", "",
+            f"Inputs: {inputs['instances']} mutated instance files (API and CLI in process, "
+            "a sample through `python -m mecopt`), "
+            f"{inputs['csvs']} profile CSVs, {inputs['specs']} bench specs.", "",
+            "**Totals: " + ", ".join(f"{v} {k.replace('_', ' ')}s" for k, v in totals.items())
+            + ".**", "",
+            "| channel | accepted | rejected | internal error | traceback | silent coercion |",
+            "|---|---|---|---|---|---|",
+        ]
+        for ch, c in result["counts"].items():
+            if ch == "exact":
+                continue
+            lines.append(f"| {ch} | {c.get('accepted', 0)} | {c.get('rejected', 0)} | "
+                         f"{c.get('internal_error', 0)} | {c.get('traceback', 0)} | "
+                         f"{c.get('silent_coercion', 0)} |")
+        if "exact" in result["counts"]:
+            lines += ["", "Solver side (every k-th accepted instance solved by `highs`, 2 s "
+                      "limit): " + ", ".join(f"{k} {v}" for k, v in
+                                             sorted(result["counts"]["exact"].items())) + "."]
+        lines.append("")
+    if "surfaces" in result:
+        r = result["surfaces"]
+        t = r["totals"]
+        lines += [
+            "## Newer surfaces: longterm CLI, train, variants, longterm API, longterm/train "
+            "specs (issue 22)", "",
+            f"Command: `{r['command']}` (seed {r['seed']}, commit {r['commit']}"
+            + (" plus uncommitted changes of sessions working at the same time"
+               if r.get("uncommitted_changes") else "")
+            + f", {r['elapsed_s']:.0f} s, load average {r['loadavg_start'][0]:.2f} at start, "
+            f"{r['loadavg_end'][0]:.2f} at the end; a shared machine).", "",
+            f"{r['cases_per_surface']} cases per surface, in process under a wall-clock "
+            f"alarm; {r['subprocess_per_surface']} per CLI surface also through "
+            "`python -m mecopt` with a timeout. Each case knows from an independent oracle "
+            "(`oracles.py`) whether its input is valid. Outcomes: *rejected* = a clean error "
+            "naming the mutated field; *unclear* = a clean error that does not name it; "
+            "*accepted* = ran, valid (or undecidable) input, sane output (strict JSON, "
+            "figures finite and in range, the asked values used, no warning); "
+            "*rejected valid* = refused although the oracle calls it valid; *internal* = "
+            "exit 3, traceback or a stray exception; *hang* = the alarm or timeout fired; "
+            "*silent nonsense* = accepted although invalid, or nonsense output.", "",
+            f"**Totals: {t['internal_error']} internal errors, {t['hang']} hangs, "
+            f"{t['silent_nonsense']} silent acceptances of nonsense** "
+            f"({t['unclear']} unclear errors, {t['rejected_valid']} valid inputs rejected).", "",
+            "| surface | cases | accepted | rejected | unclear | rejected valid | internal "
+            "| hang | silent nonsense |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for ch, c in r["counts"].items():
+            n = sum(c.values())
+            lines.append(f"| {ch} | {n} | {c.get('accepted', 0)} | {c.get('rejected', 0)} | "
+                         f"{c.get('unclear', 0)} | {c.get('rejected_valid', 0)} | "
+                         f"{c.get('internal_error', 0)} | {c.get('hang', 0)} | "
+                         f"{c.get('silent_nonsense', 0)} |")
+        lines.append("")
+    lines += ["Examples of every outcome other than accepted/rejected are in `results.json` "
+              "(`examples`)."]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
