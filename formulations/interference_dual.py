@@ -49,8 +49,11 @@ from mecopt.formulations.count_indexed import MS, local_cost, must_offload
 from mecopt.formulations.interference_intervals import interval_costs, received
 from mecopt.instance import Instance
 
-#: Geometric intervals per ES (besides ``[0, b_1]``).
-INTERVALS = 48
+#: Geometric intervals per ES over its whole range (besides ``[0, b_1]``).
+INTERVALS = 24
+#: Extra interval ends near a focus level (the incumbent's interference) and their span.
+FOCUS_INTERVALS = 48
+FOCUS_SPAN = 4.0
 #: Values of theta tried per interval (one of them 0).
 THETAS = 8
 #: Largest N the bound is computed for.
@@ -96,8 +99,20 @@ class DualTables:
     base: float
 
     @classmethod
-    def of(cls, inst: Instance, intervals: int = INTERVALS, thetas: int = THETAS) -> DualTables:
-        """Tables of ``inst`` (read as ``"other-cells"``)."""
+    def of(
+        cls,
+        inst: Instance,
+        intervals: int = INTERVALS,
+        thetas: int = THETAS,
+        focus: np.ndarray | None = None,
+        focus_intervals: int = FOCUS_INTERVALS,
+    ) -> DualTables:
+        """Tables of ``inst`` (read as ``"other-cells"``).
+
+        ``focus`` (M,), e.g. the incumbent's interference, adds ``focus_intervals``
+        geometric interval ends within a factor ``FOCUS_SPAN`` of it at every ES, where
+        the bound needs the finest grid (any ends keep it a bound).
+        """
         rx = received(inst)
         total = rx.sum(axis=0)
         upper, costs = [], []
@@ -105,6 +120,11 @@ class DualTables:
             if total[j] > 0:
                 low = max(float(inst.noise[j]) * 1e-2, float(total[j]) * 1e-6)
                 ends = np.concatenate([[0.0], np.geomspace(low, total[j], intervals)])
+                if focus is not None and focus[j] > 0 and focus_intervals > 1:
+                    near = np.geomspace(
+                        focus[j] / FOCUS_SPAN, focus[j] * FOCUS_SPAN, focus_intervals
+                    )
+                    ends = np.concatenate([ends, near[near < total[j]]])
                 ends = np.unique(ends)
             else:
                 ends = np.zeros(1)
@@ -380,7 +400,13 @@ def ascent(
 
 
 def dual_bound(
-    inst: Instance, u0: np.ndarray, target: float, *, deadline: float | None, max_iter: int = 60
+    inst: Instance,
+    u0: np.ndarray,
+    target: float,
+    *,
+    deadline: float | None,
+    max_iter: int = 60,
+    focus: np.ndarray | None = None,
 ) -> float | None:
     """Proven lower bound (mean objective, s) of an ``"other-cells"`` instance, or ``None``
     above ``MAX_USERS`` users.
@@ -395,10 +421,13 @@ def dual_bound(
         The incumbent's objective (mean, s); the ascent stops when the bound reaches it.
     deadline, max_iter
         As for :func:`ascent`.
+    focus
+        (M,) interference levels (W) to grid finely (:meth:`DualTables.of`), e.g. the
+        incumbent's.
     """
     if inst.n_users > MAX_USERS:
         return None
-    t = DualTables.of(inst)
+    t = DualTables.of(inst, focus=focus)
     scale = MS * inst.n_users
     value, _, _ = ascent(t, u0, target * scale, deadline=deadline, max_iter=max_iter)
     if not np.isfinite(value):

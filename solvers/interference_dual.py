@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from mecopt.channel import INTERFERENCE
 from mecopt.formulations.interference_dual import MAX_USERS, dual_bound
 from mecopt.formulations.layers import LayerCosts
 from mecopt.formulations.pricing import start_multipliers
@@ -53,6 +54,12 @@ def bound(
         return None
     budget = min(BUDGET, left - RESERVE)
     u0 = start_multipliers(LayerCosts.of(inst.replace(interference="none")), assignment)
+    focus = INTERFERENCE.get("other-cells").interference(inst, np.asarray(assignment))
     return dual_bound(
-        inst, u0, objective * (1.0 - gap), deadline=time.perf_counter() + budget, max_iter=200
+        inst,
+        u0,
+        objective * (1.0 - gap),
+        deadline=time.perf_counter() + budget,
+        max_iter=200,
+        focus=focus,
     )

@@ -92,3 +92,22 @@ def test_bound_with_energy_budgets_and_queues_never_exceeds_bruteforce(spec):
     rng = np.random.default_rng(7)
     v, _, _ = evaluate_dual(tables, u + rng.normal(0, 20, u.size), rng.exponential(5.0, pi.shape))
     assert v / scale <= ref.objective * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("plain", 0), ("tau", 4), ("max-users", 5)])
+def test_bound_with_a_focused_grid_never_exceeds_bruteforce(kind, seed):
+    from mecopt.channel import INTERFERENCE
+
+    inst = _case(kind, seed)
+    ref = mecopt.solve(inst, "bruteforce")
+    rng = np.random.default_rng(seed)
+    # A focus anywhere (the optimum's interference, or a random level) keeps it a bound.
+    for focus in (
+        INTERFERENCE.get("other-cells").interference(inst, ref.assignment),
+        rng.uniform(0, 1, inst.n_servers) * (inst.tx_power[:, None] * inst.gain).sum(axis=0),
+    ):
+        tables = DualTables.of(inst, focus=focus)
+        value, _, _ = ascent(
+            tables, _start(inst, ref.assignment), np.inf, deadline=None, max_iter=20
+        )
+        assert value / (MS * inst.n_users) <= ref.objective * (1 + 1e-9)
