@@ -71,16 +71,26 @@ SCENARIO_RULES: dict[str, Any] = {
 }
 
 
-def scenario_valid(overrides: dict[str, Any]) -> bool | None:
-    """Validity of scenario overrides (False if any is invalid, None if any is unsure)."""
+def judge(rules: dict[str, Any], values: dict[str, Any], unknown: bool | None = False
+          ) -> bool | None:
+    """False if any value breaks its rule (a key without a rule counts as ``unknown``),
+    else None if any is undecidable, else True."""
     verdict: bool | None = True
-    for key, value in overrides.items():
-        rule = SCENARIO_RULES.get(key)
-        v = False if rule is None else rule(value)
+    for key, value in values.items():
+        rule = rules.get(key)
+        v = unknown if rule is None else rule(value)
         if v is False:
             return False
         if v is None:
             verdict = None
+    return verdict
+
+
+def scenario_valid(overrides: dict[str, Any]) -> bool | None:
+    """Validity of scenario overrides (False if any is invalid, None if any is unsure)."""
+    verdict = judge(SCENARIO_RULES, overrides)
+    if verdict is False:
+        return False
     # the hallucination share, profile and device move what the quality targets can reach
     if verdict and set(overrides) & {"edge_hallucination_share", "profile", "device"}:
         verdict = None
@@ -118,17 +128,7 @@ POLICY_OPTIONS: dict[str, dict[str, Any]] = {
 
 def policy_valid(policy: str, options: dict[str, Any]) -> bool | None:
     table = POLICY_OPTIONS.get(policy)
-    if table is None:
-        return False
-    verdict: bool | None = True
-    for key, value in options.items():
-        rule = table.get(key)
-        v = False if rule is None else rule(value)
-        if v is False:
-            return False
-        if v is None:
-            verdict = None
-    return verdict
+    return False if table is None else judge(table, options)
 
 
 def _finite32(rule: Any) -> Any:
@@ -170,15 +170,7 @@ def learner_valid(options: dict[str, Any], known: set[str]) -> bool | None:
     for key in options:
         if key not in known and key not in ("pool_length", "pool_size"):
             return False
-    verdict: bool | None = True
-    for key, value in options.items():
-        rule = LEARNER_RULES.get(key)
-        v = None if rule is None else rule(value)
-        if v is False:
-            return False
-        if v is None:
-            verdict = None
-    return verdict
+    return judge(LEARNER_RULES, options, unknown=None)
 
 
 # ---------------------------------------------------------------- trace cells

@@ -55,6 +55,7 @@ from oracles import (
     policy_valid,
     scenario_valid,
 )
+from run import to_toml
 
 from mecopt.cli import main as cli_main
 from mecopt.errors import MecoptError
@@ -1128,17 +1129,9 @@ def _load_case(rng: np.random.Generator, files: LongtermFiles, tmp: Path) -> Cas
     elif kind == "dtype":
         name = pick(rng, list(lt.traces.ARRAY_FIELDS))
         arr = np.array(getattr(base, name))
-        op = pick(rng, ["str", "float", "int", "bool", "object_free_complex"])
-        if op == "str":
-            new = arr.astype(str)
-        elif op == "float":
-            new = arr.astype(float)
-        elif op == "int":
-            new = arr.astype(np.int64)
-        elif op == "bool":
-            new = arr.astype(bool)
-        else:
-            new = arr.astype(complex)
+        op = pick(rng, ["str", "float", "int", "bool", "complex"])
+        new = arr.astype({"str": str, "float": float, "int": np.int64, "bool": bool,
+                          "complex": complex}[op])
         is_flag = name in lt.traces.FLAG_FIELDS
         if op == "float":
             valid = not is_flag
@@ -1260,23 +1253,6 @@ def _has(path: Path, name: str) -> bool:
 # ================================================================ specs
 
 
-def _toml(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return "nan" if math.isnan(v) else ("inf" if v == math.inf else
-                                            "-inf" if v == -math.inf else repr(v))
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml(x)}" for k, x in v.items()) + "}"
-    raise TypeError(v)
-
-
 def spec_case(rng: np.random.Generator, tmp: Path, files: LongtermFiles) -> Case:
     kind = pick(rng, ["longterm", "longterm", "train"])
     if kind == "longterm":
@@ -1364,8 +1340,7 @@ def spec_case(rng: np.random.Generator, tmp: Path, files: LongtermFiles) -> Case
     spec = {"sweep": {"name": "fuzz", "hard_limit": 60}, "grid": [grid]}
     path = tmp / f"spec{int(rng.integers(20))}.toml"
     try:
-        text = "[sweep]\n" + "\n".join(f"{k} = {_toml(v)}" for k, v in spec["sweep"].items())
-        text += "\n[[grid]]\n" + "\n".join(f"{k} = {_toml(v)}" for k, v in grid.items()) + "\n"
+        text = to_toml({"sweep": spec["sweep"], "grid": [grid]})
     except TypeError:
         text = "sweep = 5\n"
         verdicts.append(False)
