@@ -170,3 +170,12 @@ def test_score_assignments_matches_the_evaluator_and_the_exact_slot(tiny):
     actions = np.full((1, tiny.n_devices), -1)
     actions[0, users] = best + 1
     assert score_assignments(obs, 0, actions, **w)[0] == scores[0]
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import mecopt.longterm.priced as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
