@@ -57,9 +57,9 @@ def report(rows: list[dict]) -> str:
         g = [r for r in rows if r["n_users"] == n and r["solver"] == solver]
         t = [r["runtime"] for r in g if r["runtime"] is not None]
         cpu = [r["cpu_time"] for r in g if r["cpu_time"] is not None]
-        gaps = [r["gap"] for r in g if r["gap"] is not None]
+        gaps = [r["gap"] for r in g if r["gap"] is not None] or [float("nan")]
         stops = Counter(r["stop"] or r["status"] for r in g)
-        mem = [r["peak_rss_mb"] for r in g if r["peak_rss_mb"] is not None]
+        mem = [r["peak_rss_mb"] for r in g if r["peak_rss_mb"] is not None] or [float("nan")]
         ld = [r["load_avg"] for r in g if r["load_avg"] is not None]
         lines.append(
             f"| {n:,} | {solver} | {len(g)} | "
@@ -76,9 +76,15 @@ def report(rows: list[dict]) -> str:
         gap = "-" if r["gap"] is None else f"{r['gap']:.1e}"
         lines.append(f"| {r['n_users']:,} | {r['seed']} | {r['solver']} | {r['status']} | "
                      f"{r['stop']} | "
-                     f"{r['runtime']:.1f} | {r['cpu_time']:.1f} | {gap} | {_bound_source(r)} | "
-                     f"{r['peak_rss_mb'] or 0:.0f} | {r['load_avg']:.1f} |")
+                     f"{_f(r['runtime'], '.1f')} | {_f(r['cpu_time'], '.1f')} | {gap} | "
+                     f"{_bound_source(r)} | {_f(r['peak_rss_mb'], '.0f')} | "
+                     f"{_f(r['load_avg'], '.1f')} |")
     return "\n".join(lines) + "\n"
+
+
+def _f(value: float | None, fmt: str) -> str:
+    """``value`` formatted, ``-`` when missing (a solve killed at the hard limit)."""
+    return "-" if value is None else format(value, fmt)
 
 
 def _bound_source(row: dict) -> str:
