@@ -47,6 +47,7 @@ N_TRAIN = 4000
 #: Generator settings of the harder (generalisation) split: longer stories.
 HARD_SPLIT = {"min_sentences": 7, "max_sentences": 10, "n_people": 4}
 PRUNE = 0.25
+TITLE = "Measured compressed variants of SmolLM2-135M-Instruct"
 MEASURE = {"chat": True, "max_new_tokens": 8, "batch_size": 8, "latency_n": 4}
 
 
@@ -152,19 +153,28 @@ def stage_catalogue(args) -> None:
     shipped = model_file("smollm2-135m")
     info = json.loads((DEVICE_GGUF.parent / "variant.json").read_text(encoding="utf-8"))
     kd, _ = load_variant(MODEL_DIR / "prune-kd-f32")
-    print("reference: the shipped model", flush=True)
-    ref = measure_model(teacher[0], teacher[1], test, hard, **MEASURE)
-    rows = [{
-        "name": "smollm2-135m", "origin": "teacher", "prune": 0.0, "bits": 4,
-        "recipe": "reference (shipped Q4_1 GGUF)", "container": "gguf",
-        "parameters": int(sum(p.numel() for p in teacher[0].parameters())),
-        "storage_bytes": shipped.stat().st_size, "group_size": 32, "format": "Q4_1", **ref,
-        "training": None,
-    }]  # fmt: skip
+    name = "smollm2" if args.part is None else f"smollm2-part-{args.part}"
+    rows = []
+    if args.part is None:
+        print("reference: the shipped model", flush=True)
+        ref = measure_model(teacher[0], teacher[1], test, hard, **MEASURE)
+        rows = [{
+            "name": "smollm2-135m", "origin": "teacher", "prune": 0.0, "bits": 4,
+            "recipe": "reference (shipped Q4_1 GGUF)", "container": "gguf",
+            "parameters": int(sum(p.numel() for p in teacher[0].parameters())),
+            "storage_bytes": shipped.stat().st_size, "group_size": 32, "format": "Q4_1", **ref,
+            "training": None,
+        }]  # fmt: skip
     from mecopt.variants.build import GGUF_BITS
 
     out = HERE / "results"
-    planned = [p for p in plan(info["prune"]) if args.only is None or p.name in args.only]
+    planned = list(plan(info["prune"]))
+    if args.only is not None:  # in the order given
+        by_name = {p.name: p for p in planned}
+        unknown = [n for n in args.only if n not in by_name]
+        if unknown:
+            raise ValueError(f"--only: unknown variants {unknown}; valid: {sorted(by_name)}")
+        planned = [by_name[n] for n in args.only]
 
     def save(complete: bool) -> None:
         for r in rows:
@@ -206,12 +216,11 @@ def stage_catalogue(args) -> None:
             "date": time.strftime("%Y-%m-%d", time.gmtime()),
             "command": "python benchmarks/variants/smollm2/build_smollm2.py --stage catalogue",
         }  # fmt: skip
-        write_measured_catalogue("smollm2", rows, provenance, out)
-        if args.ship:
-            write_measured_catalogue("smollm2", rows, provenance, CATALOGUE_DIR, markdown=False)
-        save_measured_plot(
-            rows, out / "smollm2.png", title="Measured compressed variants of SmolLM2-135M-Instruct"
-        )
+        write_measured_catalogue(name, rows, provenance, out)
+        if args.ship and args.part is None:
+            write_measured_catalogue(name, rows, provenance, CATALOGUE_DIR, markdown=False)
+        if rows:
+            save_measured_plot(rows, out / f"{name}.png", title=TITLE)
 
     save(complete=False)
     build_variants(
@@ -229,12 +238,41 @@ def stage_catalogue(args) -> None:
         on_row=lambda row: (rows.append(row), save(complete=False)),
     )  # fmt: skip
     save(complete=True)
+    print((out / f"{name}.md").read_text(encoding="utf-8"))
+
+
+def stage_merge(args) -> None:
+    """Merge rows measured by ``--part`` runs into the ``smollm2`` catalogue (plan order)."""
+    from mecopt.variants.catalogue_io import (
+        CATALOGUE_DIR,
+        read_measured_catalogue,
+        write_measured_catalogue,
+    )  # fmt: skip
+    from mecopt.variants.plot import save_measured_plot
+
+    out = HERE / "results"
+    main_doc = read_measured_catalogue(out / "smollm2.json")
+    rows = {r["name"]: r for r in main_doc["rows"]}
+    parts = sorted(out.glob("smollm2-part-*.json"))
+    for part in parts:
+        for r in read_measured_catalogue(part)["rows"]:
+            rows.setdefault(r["name"], r)
+    prov = main_doc["provenance"]
+    order = ["smollm2-135m", *prov["planned"]]
+    merged = [rows[n] for n in order if n in rows]
+    prov["parts"] = [p.name for p in parts]
+    prov["complete"] = all(n in rows for n in order)
+    prov["missing"] = [n for n in order if n not in rows]
+    write_measured_catalogue("smollm2", merged, prov, out)
+    if args.ship:
+        write_measured_catalogue("smollm2", merged, prov, CATALOGUE_DIR, markdown=False)
+    save_measured_plot(merged, out / "smollm2.png", title=TITLE)
     print((out / "smollm2.md").read_text(encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--stage", choices=("device", "catalogue", "all"), default="all")
+    parser.add_argument("--stage", choices=("device", "catalogue", "merge", "all"), default="all")
     parser.add_argument("--prune", type=float, default=PRUNE)
     parser.add_argument("--steps", type=int, default=10, help="distillation steps")
     parser.add_argument("--batch", type=int, default=8)
@@ -246,6 +284,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gguf-check", type=int, default=4, help="questions of the file check")
     parser.add_argument("--only", nargs="*", help="build only these variants")
     parser.add_argument("--ship", action="store_true", help="also write the shipped catalogue")
+    parser.add_argument(
+        "--part",
+        help="measure --only these rows in a second process, into results/smollm2-part-PART; "
+        "--stage merge joins the parts",
+    )
     args = parser.parse_args(argv)
     import torch
 
@@ -254,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         stage_device(args)
     if args.stage in ("catalogue", "all"):
         stage_catalogue(args)
+    if args.stage == "merge":
+        stage_merge(args)
     return 0
 
 
