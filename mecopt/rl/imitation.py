@@ -6,9 +6,11 @@ decoder as the PPO learners (:class:`~mecopt.rl.policies.OffloadPolicy`) to repr
 hindsight plans of training traces (seeds >= 1,000,000, never the evaluation seeds):
 
 1. each training trace (``bc_traces`` windows of the run's pool, ``horizon`` slots, the
-   same windows for every run of a training seed) is solved in hindsight (``time_limit``
-   seconds, ``lp_only``: the LP-priced incumbent with its proven bound, close to the
-   optimum and fast; the plan's status and gap are recorded);
+   same windows for every run of a training seed) is solved in hindsight
+   (``bc_time_limit`` seconds, ``lp_only``: the LP-priced incumbent with its proven
+   bound, close to the optimum and fast); plans whose proven gap exceeds ``bc_max_gap``
+   (a solve stopped early on a loaded machine returns a poor incumbent) are left out, and
+   every plan's status and gap are recorded in ``expert_stats``;
 2. the plan is replayed through the simulator; each slot gives the observation, the masks
    and the expert's joint action;
 3. the network maximises the log-probability of the expert's joint action under the slot
@@ -66,12 +68,15 @@ class BehaviourCloning(SlotPPO):
         Passes over the expert data.
     bc_time_limit
         Seconds per hindsight solve.
+    bc_max_gap
+        Largest proven relative gap of a plan that is imitated.
     """
 
     def __init__(self, *args: Any, bc_traces: int = 16, bc_epochs: int = 30,
-                 bc_time_limit: float = 60.0, **kwargs: Any) -> None:
+                 bc_time_limit: float = 60.0, bc_max_gap: float = 0.02,
+                 **kwargs: Any) -> None:
         self.bc_traces, self.bc_epochs = int(bc_traces), int(bc_epochs)
-        self.bc_time_limit = float(bc_time_limit)
+        self.bc_time_limit, self.bc_max_gap = float(bc_time_limit), float(bc_max_gap)
         self.expert_stats: dict[str, Any] = {}
         super().__init__(*args, **kwargs)
 
@@ -87,9 +92,16 @@ class BehaviourCloning(SlotPPO):
         starts = rng.integers(0, pool.horizon - horizon + 1, size=self.bc_traces)
         tr = window(pool, members, starts, horizon)
         res = solve_hindsight(tr, time_limit=self.bc_time_limit, lp_only=True)
-        self.expert_stats = {"status": list(res.status), "gap": [float(g) for g in res.gap],
-                             "mean_latency": [float(x) for x in res.objective]}
-        return expert_data(tr, np.asarray(res.actions))
+        gaps = np.array([float(g) for g in res.gap])
+        keep = np.flatnonzero(gaps <= self.bc_max_gap)
+        self.expert_stats = {"status": list(res.status), "gap": gaps.tolist(),
+                             "mean_latency": [float(x) for x in res.objective],
+                             "kept": keep.tolist()}
+        if keep.size == 0:
+            raise RuntimeError(f"no hindsight plan within bc_max_gap = {self.bc_max_gap} "
+                               f"(gaps {np.round(gaps, 4).tolist()}); raise bc_time_limit")
+        sub = window(tr, keep, np.zeros(keep.size, dtype=int), horizon)
+        return expert_data(sub, np.asarray(res.actions)[keep])
 
     def learn(self, total_timesteps: int, callback: Any = None, log_interval: int = 1,
               tb_log_name: str = "bc", reset_num_timesteps: bool = True,
