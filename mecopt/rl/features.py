@@ -71,7 +71,7 @@ _REF_SEED = 2**31 - 7
 DEV_Q, DEV_ACC_L, DEV_ACC_E, DEV_HALL_L, DEV_HALL_E = 0, 2, 3, 4, 5
 DEV_LOCAL, DEV_E_LOCAL, DEV_Z, DEV_AFFORD, DEV_POWER, DEV_PER_ES = 6, 7, 11, 14, 15, 16
 #: Offsets of the global fields the decoder reads, after the 2 M ES fields.
-GLOB_A_MIN, GLOB_H_MAX, GLOB_INV_LOAD, GLOB_ACC_NEED, GLOB_HALL_NEED = 6, 7, 8, 9, 10
+GLOB_TIME, GLOB_A_MIN, GLOB_H_MAX, GLOB_INV_LOAD, GLOB_ACC_NEED, GLOB_HALL_NEED = 5, 6, 7, 8, 9, 10
 
 
 @functools.cache

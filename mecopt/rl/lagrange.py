@@ -18,10 +18,10 @@ accuracy and hallucination constraints or not), so ``J_c`` is the ``cost_quantil
 quantile, over the episodes of the rollout (each a whole trace window), of each
 episode's signed violation (:func:`mecopt.rl.features.violations`: the worst device's
 relative energy excess, the relative accuracy shortfall, the relative hallucination
-excess). With the default 0.9 the multiplier rises while more than a tenth of the
-rollout's traces miss the constraint and falls when nine tenths have slack: the
-multiplier targets feasibility on (almost) every trace, not on average, without adding
-a margin to the limit.
+excess). With the default 1.0 (the worst episode) the multiplier rises while any of the
+rollout's traces misses the constraint and falls once all have slack: the multiplier
+targets feasibility on every trace, not on average, without adding a margin to the
+limit.
 
 Defaults (our cost scale, not OmniSafe's, whose costs are counts per episode): Kp 5,
 Ki 5, Kd 0.5, ema 0.9; the violations are relative (0.01 = 1 % short of the target), so
@@ -101,7 +101,7 @@ class PPOLag(SlotPPO):
     """
 
     def __init__(self, *args: Any, pid_kp: float = 5.0, pid_ki: float = 5.0,
-                 pid_kd: float = 0.5, pid_ema: float = 0.9, cost_quantile: float = 0.9,
+                 pid_kd: float = 0.5, pid_ema: float = 0.9, cost_quantile: float = 1.0,
                  **kwargs: Any) -> None:
         if not 0.0 < float(cost_quantile) <= 1.0:
             raise ValueError(f"cost_quantile = {cost_quantile!r}: must lie in (0, 1]")
