@@ -55,7 +55,7 @@ class DemoSettings:
     lt_scenario: str = "default"
     lt_horizon: int = 100
     lt_seed: int = 20
-    lt_policies: tuple[str, ...] = ("greedy", "goa", "lyapunov")
+    lt_policies: tuple[str, ...] = ("greedy", "goa", "lyapunov", "priced")
     learned: tuple[str, ...] = ("ppo-lag", "wm-ppo")
     hindsight_limit: float = 60.0
     run_limit: float = 300.0
