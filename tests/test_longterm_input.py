@@ -5,8 +5,10 @@ kind ``longterm``. Each test failed before its fix.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
+import warnings
 import zipfile
 
 import numpy as np
@@ -66,6 +68,18 @@ def test_damaged_files_are_format_errors(small, tmp_path):
                          compress_type=zipfile.ZIP_DEFLATED)
     with pytest.raises(TraceFormatError):
         lt.Trace.load(broken)
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_damaged_file_is_closed(small, tmp_path):
+    good = small.save(tmp_path / "good.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(good.read_bytes()[:100])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        with pytest.raises(TraceFormatError):
+            lt.Trace.load(bad)
+        gc.collect()  # an unclosed file warned here (on standard error, in the CLI)
 
 
 @pytest.mark.parametrize("meta, match", [

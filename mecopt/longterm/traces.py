@@ -230,8 +230,9 @@ class Trace:
             raise ValueError("trace file: empty path")
         if not path.is_file():
             raise FileNotFoundError(f"trace file not found: {path}")
-        try:
-            with np.load(path, allow_pickle=False) as data:
+        try:  # the file opened here, so that a damaged one is closed too
+            with open(path, "rb") as fh:
+                data = np.load(fh, allow_pickle=False)
                 if not hasattr(data, "files"):
                     raise TraceFormatError(f"{path}: not a mecopt trace file (a single array, "
                                            "not an .npz archive)")
