@@ -752,6 +752,12 @@ def markdown(result: dict[str, Any]) -> str:
                          f"{c.get('unclear', 0)} | {c.get('rejected_valid', 0)} | "
                          f"{c.get('internal_error', 0)} | {c.get('hang', 0)} | "
                          f"{c.get('silent_nonsense', 0)} |")
+        odd = [(k, e) for k, v in r["examples"].items()
+               if not k.endswith((":accepted", ":rejected")) for e in v]
+        if odd:
+            lines += ["", "Every case that was not cleanly accepted or rejected:", ""]
+            lines += [f"- `{k}` ({e['mutation']}): " + " ".join(e['message'].split())[:300]
+                      for k, e in odd]
         lines.append("")
     lines += ["Examples of every outcome other than accepted/rejected are in `results.json` "
               "(`examples`)."]
