@@ -74,6 +74,7 @@ def longterm_demo():
     return run_longterm(settings, progress=False)
 
 
+@pytest.mark.slow
 def test_longterm_rows_match_direct_runs(longterm_demo):
     demo = longterm_demo
     online = ["greedy", "goa", "lyapunov", "priced"]
@@ -101,6 +102,7 @@ def test_longterm_rows_match_direct_runs(longterm_demo):
     assert "hindsight: " in table and "accuracy >= 0.52" in table
 
 
+@pytest.mark.slow
 def test_longterm_figure(longterm_demo, tmp_path):
     written = plot_longterm_demo(longterm_demo, tmp_path / "lt.png")
     assert [p.suffix for p in written] == [".png", ".pdf"]
