@@ -23,7 +23,7 @@ from typing import Any
 
 from mecopt import __version__
 from mecopt.errors import UnknownNameError
-from mecopt.longterm.policy import LEARNED_KINDS, POLICIES
+from mecopt.longterm.policy import LEARNED_KINDS, POLICIES, _lazy
 from mecopt.longterm.scenario import SCENARIOS, LongtermScenario, make_scenario
 from mecopt.longterm.traces import check_trace_size
 
@@ -40,7 +40,7 @@ class LongtermKind:
         return {f.name for f in dataclasses.fields(LongtermScenario)} - {"name"}
 
     def check_solver(self, where: str, name: str, options: Mapping[str, Any]) -> None:
-        from mecopt.longterm.run import build_policy
+        from mecopt.longterm.run import build_policy, check_options
 
         if name not in POLICIES and name.partition(":")[0] not in LEARNED_KINDS:
             raise UnknownNameError(f"{where}: unknown long-term policy {name!r}; valid names: "
@@ -48,8 +48,15 @@ class LongtermKind:
         if "seed" in options:
             raise ValueError(f"{where}.options.seed: a task's policy seed is its trace seed "
                              "(the grid's seeds), not an option")
+        kind, sep, path = name.partition(":")
         try:  # option names, types and ranges; a learned policy's file is read
-            build_policy(name, **dict(options))
+            if sep and kind in LEARNED_KINDS:
+                # metadata only: a network loaded here would start torch's thread pool in
+                # the parent, and the forked workers would hang in their first torch call
+                check_options(name, dict(options))
+                _check_learned(kind, path, dict(options))
+            else:
+                build_policy(name, **dict(options))
         except (ValueError, TypeError, FileNotFoundError) as exc:
             raise ValueError(f"{where}: {exc}") from None
 
@@ -98,6 +105,13 @@ class LongtermKind:
             "message": "; ".join(r.violations)[:500],
             "metrics": json.dumps(summary, default=str),
         }
+
+
+def _check_learned(kind: str, path: str, options: dict[str, Any]) -> None:
+    """A saved learned policy's file and options, checked by :mod:`mecopt.rl` without
+    loading the network (imported lazily: ``longterm`` sits below ``rl``)."""
+    _lazy("mecopt.rl.policy", "check_policy", kind, "learned policies")(
+        path=path, algo=kind, **options)
 
 
 def _first(value: Any) -> Any:

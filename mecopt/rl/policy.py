@@ -89,6 +89,13 @@ def _family(algo: str) -> str:
     return {"wm-ppo-mve": "wm-ppo", "wm-ppo-imag": "wm-ppo"}.get(algo, algo)
 
 
+def _check_family(path: str | Path, meta: dict[str, Any], algo: str) -> None:
+    """Refuse a file saved by another algorithm family than the registry prefix ``algo``."""
+    if _family(meta["algo"]) != _family(algo):
+        raise PolicyFileError(f"{path} holds a {meta['algo']!r} policy; load it as "
+                              f"'{_family(meta['algo'])}:{path}'")
+
+
 def _load(cls: type, path: Path, **kwargs: Any) -> Any:
     """``cls.load`` with every failure of a damaged file as a :class:`PolicyFileError`."""
     try:
@@ -103,9 +110,8 @@ def read_model(path: str | Path, algo: str | None = None) -> Any:
     """Load the SB3 model saved at ``path`` (checking its metadata against ``algo``)."""
     meta = saved_meta(path)
     path = Path(path)
-    if algo is not None and _family(meta["algo"]) != _family(algo):
-        raise PolicyFileError(f"{path} holds a {meta['algo']!r} policy; load it as "
-                              f"'{_family(meta['algo'])}:{path}'")
+    if algo is not None:
+        _check_family(path, meta, algo)
     cls, _ = algo_class(meta["algo"])
     model = _load(cls, path)
     if not isinstance(getattr(model, "mecopt_meta", None), dict):
@@ -187,13 +193,26 @@ class LearnedPolicy:
 POLICY_OPTIONS = ("deterministic",)
 
 
-def load_policy(path: str | Path, algo: str = "ppo", **options: Any) -> LearnedPolicy:
-    """The policy saved at ``path`` (``algo`` is the registry prefix: ppo, ppo-lag, wm-ppo).
+def check_policy(path: str | Path, algo: str = "ppo", **options: Any) -> dict[str, Any]:
+    """Check a saved policy's options and file without loading its network.
+
+    Reads only the zip's metadata, so it runs no torch operation: a sweep can check its
+    learned policies in the parent process before forking its workers (a torch thread pool
+    started before a fork deadlocks the child's first torch call).
+
+    Returns
+    -------
+    dict
+        The file's ``mecopt_meta``.
 
     Raises
     ------
     PolicyFileError
         Missing or foreign file, or a file of another algorithm.
+    UnknownNameError
+        For an option a learned policy does not take.
+    ValueError
+        For an option value of the wrong type.
     """
     if algo not in ALGOS:
         raise PolicyFileError(f"unknown learned-policy kind {algo!r}; valid: ppo, ppo-lag, "
@@ -205,5 +224,19 @@ def load_policy(path: str | Path, algo: str = "ppo", **options: Any) -> LearnedP
     if not isinstance(options.get("deterministic", False), bool):
         raise ValueError(f"option deterministic = {options['deterministic']!r}: must be true "
                          "or false")
+    meta = saved_meta(path)
+    _check_family(path, meta, algo)
+    return meta
+
+
+def load_policy(path: str | Path, algo: str = "ppo", **options: Any) -> LearnedPolicy:
+    """The policy saved at ``path`` (``algo`` is the registry prefix: ppo, ppo-lag, wm-ppo).
+
+    Raises
+    ------
+    PolicyFileError
+        Missing or foreign file, or a file of another algorithm.
+    """
+    check_policy(path, algo, **options)
     model = read_model(path, algo)
     return LearnedPolicy(model, name=f"{algo}:{path}", **options)
