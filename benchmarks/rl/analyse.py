@@ -41,7 +41,8 @@ HERE = Path(__file__).resolve().parent
 A_MIN = 0.52
 SLOTS = 100
 T975 = {2: 12.71, 3: 4.30, 4: 3.18, 5: 2.78}
-LEARNED = ("ppo-lag", "ppo-lag-greedy", "wm-ppo", "wm-ppo-greedy", "bc", "bc-greedy", "ppo")
+LEARNED = ("ppo-lag", "ppo-lag-greedy", "ppo-lag-zero-logits", "wm-ppo", "wm-ppo-greedy", "bc",
+           "bc-greedy", "ppo")
 REFERENCE = ("hindsight", "priced", "lyapunov", "goa", "local")
 
 
