@@ -25,8 +25,8 @@ limit.
 
 Defaults (our cost scale, not OmniSafe's, whose costs are counts per episode): Kp 5,
 Ki 5, Kd 0.5, ema 0.9; the violations are relative (0.01 = 1 % short of the target), so
-a rollout 1 % short raises the multiplier by 0.05 through the integral; the accuracy
-multiplier settles near 1.5-2 in the default scenario.
+a rollout 1 % short raises the multiplier by 0.05 through the integral; in the default
+scenario at U = 20 the accuracy multiplier reaches 0.9-1.3 in 64 000 steps.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ the environment in ``collect_rollouts``); the rollout loop, buffer and GAE of th
 stay SB3's. The policy must be :class:`~mecopt.rl.policies.OffloadPolicy`.
 
 - **Reward and cost normalisation** (as SB3's ``VecNormalize``): the environment's reward
-  (``-latency / Delta`` per slot) is divided by the running standard deviation of its
+  (minus the slot's total latency over ``U rate Delta``) is divided by the running
+  standard deviation of its
   discounted return before SB3 stores it; the costs likewise (per cost) for the cost
   critic. Advantages are turned back into raw units before they are
   combined, so the multipliers keep the meaning of :mod:`mecopt.rl.features`.
