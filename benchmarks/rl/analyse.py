@@ -112,13 +112,16 @@ def plot(curves: dict[str, list[dict[str, np.ndarray]]], table: list[dict]) -> N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 3.6))
     for i, (algo, cs) in enumerate(curves.items()):
         for j, c in enumerate(cs):
             kw = {"color": f"C{i}", "alpha": 0.8, "lw": 1.0,
                   "label": algo if j == 0 else None}
             ax1.plot(c["steps"], c["latency_ms"], **kw)
             ax2.plot(c["steps"], c["feasible_share"], **kw)
+            ax3.plot(c["steps"], c["lambda_accuracy"], **kw)
+    ax3.set_xlabel("environment steps")
+    ax3.set_ylabel("accuracy multiplier (PID)")
     ax1.set_xlabel("environment steps")
     ax1.set_ylabel("training latency (ms per query)")
     ax2.set_xlabel("environment steps")
