@@ -15,7 +15,6 @@ from mecopt.longterm.policy import (
     EnvInfo,
     FixedActions,
     OfflinePolicy,
-    Policy,
     available_policies,
     make_policy,
 )
@@ -116,7 +115,8 @@ def check_options(policy: Any, options: dict[str, Any]) -> None:
         (:data:`OPTION_CHECKS`), or options given to a policy object.
     """
     if not isinstance(policy, str):
-        if not isinstance(policy, Policy | OfflinePolicy):
+        online = all(callable(getattr(policy, m, None)) for m in ("reset", "act"))
+        if not online and not callable(getattr(policy, "plan", None)):
             raise ValueError(f"policy = {policy!r}: must be a policy name or a policy object "
                              "(reset and act, or plan)")
         if options:
