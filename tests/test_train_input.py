@@ -106,6 +106,13 @@ def test_unknown_options_of_a_learned_policy(tmp_path):
     ({"n_devices": 100_000_000}, "n_devices = 100000000"),
     ({"n_devices": 50_000}, "trace too large"),
     ({"device": "cuda"}, "set by the training run"),
+    # the PID multipliers' and the cloning learner's settings
+    ({"pid_kp": float("nan"), "algo": "ppo-lag"}, "pid_kp = nan"),
+    ({"pid_ema": 1.0, "algo": "ppo-lag"}, "pid_ema = 1.0"),
+    ({"cost_quantile": 0, "algo": "ppo-lag"}, "cost_quantile = 0"),
+    ({"device_credit": 2, "algo": "ppo-lag"}, "device_credit = 2"),
+    ({"bc_epochs": 0, "algo": "bc"}, "bc_epochs = 0"),
+    ({"bc_time_limit": -1, "algo": "bc"}, "bc_time_limit = -1"),
 ])
 def test_training_settings_are_checked_before_any_work(tmp_path, kwargs, match):
     out = tmp_path / "run"

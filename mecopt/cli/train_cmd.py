@@ -18,7 +18,7 @@ FLAGS = {"n_devices": "--devices", "n_envs": "--envs", "n_eval": "--eval-traces"
          "eval_horizon": "--eval-horizon", "checkpoint_every": "--checkpoint-every",
          "horizon": "--horizon", "steps": "--steps", "seed": "--seed"}
 
-ALGO_CHOICES = ("ppo", "ppo-lag", "wm-ppo", "wm-ppo-mve", "wm-ppo-imag")
+ALGO_CHOICES = ("ppo", "ppo-lag", "wm-ppo", "wm-ppo-mve", "wm-ppo-imag", "bc")
 
 
 def _steps(text: str) -> int:
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-horizon", type=int, default=200, metavar="T",
                    help="slots per evaluation trace (default 200)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="learner option, VALUE as JSON (e.g. lagrange_lr=0.5, wm_horizon=5)")
+                   help="learner option, VALUE as JSON (e.g. pid_ki=2.0, wm_horizon=5)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 

@@ -80,12 +80,6 @@ def _net_arch(key: str, value: Any) -> None:
                          "widths in 1..65536")
 
 
-def _cost_limits(key: str, value: Any) -> None:
-    values = value if isinstance(value, list | tuple) else [value]
-    if not values or not all(_number(v) for v in values):
-        raise ValueError(f"{key} = {value!r}: must be a finite number or a list of them")
-
-
 #: Largest coefficient a learner option may take: the networks compute in float32, whose
 #: largest value is 3.4e38, and 1e300 overflowed inside the update.
 BIG = 1e6
@@ -107,8 +101,17 @@ LEARNER_CHECKS: dict[str, Check] = {
     "target_kl": real(0.0, BIG, low_open=True, none=True),
     "stats_window_size": whole(1, 1_000_000),
     "policy_kwargs": _net_arch,
-    "lagrange_lr": real(0.0, BIG, low_open=True),
-    "cost_limits": _cost_limits,
+    "pid_kp": real(0.0, BIG),
+    "pid_ki": real(0.0, BIG),
+    "pid_kd": real(0.0, BIG),
+    "pid_ema": real(0.0, 0.999999),
+    "cost_quantile": real(0.0, 1.0, low_open=True),
+    "device_credit": real(0.0, 1.0),
+    "normalize_reward": flag,
+    "bc_traces": whole(1, 100_000),
+    "bc_epochs": whole(1, 100_000),
+    "bc_time_limit": real(0.0, BIG, low_open=True),
+    "bc_max_gap": real(0.0, BIG),
     "wm_hidden": whole(1, 65_536),
     "wm_lr": real(0.0, 1.0, low_open=True),
     "wm_updates": whole(1, 100_000),
