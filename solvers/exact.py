@@ -918,7 +918,11 @@ def _decomposition_path(inst: Instance, free_inst: Instance, backend: Backend,
         return finish("feasible", message)
     upper = free_best[2].objective
     now_gap = relative_gap(upper, bounds.get("lagrangian"))
-    if state.u is None or (now_gap is not None and now_gap <= gap):
+    if state.u is None:
+        # No ascent step finished (a time limit shorter than the heuristic seeds, e.g.
+        # kim2026 N = 100,000 on a busy machine): no bound to report, nothing closed.
+        return finish("feasible", "decomposition: stopped before the first Lagrangian bound")
+    if now_gap is not None and now_gap <= gap:
         return finish("feasible", "decomposition: closed by the Lagrangian bound")
     if _time_left(deadline) <= 0:
         return finish("feasible", "decomposition: time limit")

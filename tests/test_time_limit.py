@@ -125,3 +125,12 @@ def test_solve_result_refuses_infeasible_assignment_as_feasible(hand):
     res = _result(hand, status="violates", assignment=a, metrics=m, gap=None, bound=None,
                   stop="heuristic")
     assert not res.success and res.to_dict()["violations"] == list(m.violations)
+
+
+def test_decomposition_stopped_before_its_first_bound_says_so():
+    # Regression: at N = 100,000 on a busy machine the heuristic seeds took the whole time
+    # limit and the message read "closed by the Lagrangian bound" with no bound at all.
+    res = mecopt.solve(large(20000), "exact", time_limit=0.5, threads=1)
+    assert res.status == "feasible" and res.stop == "time_limit"
+    assert res.bound is None and "closed" not in res.message
+    assert res.message.startswith("decomposition: stopped before the first Lagrangian bound")
