@@ -83,8 +83,8 @@ def per_trace(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[dict[str,
 def hindsight_table(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str]:
     lines = [
         "| cell | traces | proven (gap <= 1e-4) | median gap | worst gap | median time (s) "
-        "| worst time (s) | median load |",
-        "|---|---|---|---|---|---|---|---|",
+        "| worst time (s) | median load | commit |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for cell in cfg["order"]:
         g = [r for r in rows if r["cell"] == cell and r["solver"] == HINDSIGHT]
@@ -96,7 +96,9 @@ def hindsight_table(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str
         lines.append(
             f"| {cell} | {len(g)} | {sum(r['status'] == 'optimal' for r in g)} | "
             f"{np.median(gaps):.3f} % | {np.max(gaps):.3f} % | {np.median(times):.1f} "
-            f"| {np.max(times):.1f} | {np.median(loads) if loads else np.nan:.1f} |"
+            f"| {np.max(times):.1f} | {np.median(loads) if loads else np.nan:.1f} | "
+            + ", ".join(sorted({(r.get("git_commit") or "?")[:7] for r in g}))
+            + " |"
         )
     return lines
 
