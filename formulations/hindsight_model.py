@@ -258,7 +258,7 @@ def build(trace: Trace, b: int = 0, wbar: np.ndarray | None = None) -> Hindsight
     # ---- x columns: (cell, j, n), n = 1..q_t.
     per_cell = qt[cell_t] * m
     x_cell = np.repeat(np.arange(n_cells), per_cell)
-    start = np.concatenate([[0], np.cumsum(per_cell)[:-1]]).astype(np.int64)
+    start = (np.cumsum(per_cell) - per_cell).astype(np.int64)  # empty with no queries
     k = np.arange(x_cell.size) - np.repeat(start, per_cell)
     q_of = qt[cell_t][x_cell]
     x_es = k // q_of

@@ -178,3 +178,11 @@ def test_policy_rejects_unknown_option():
 def test_rejects_non_trace():
     with pytest.raises(TypeError, match="Trace"):
         solve_hindsight("not a trace")
+
+
+def test_a_trace_without_queries_is_solved_trivially():
+    # regression: the model builder failed on an empty column set
+    tr = lt.trace(n_devices=3, horizon=5, seed=0, arrival_rate=0.05)
+    assert not tr.has_query.any()
+    r = lt.run(tr, "hindsight")
+    assert r.info["status"] == ["optimal"] and r.mean_latency == 0.0 and r.feasible
