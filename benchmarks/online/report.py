@@ -143,18 +143,26 @@ def policy_table(recs: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str]:
 
 def plot_gaps(recs: list[dict[str, Any]], cells: list[str], path: Path) -> None:
     """Box plot of the per-trace gap of every policy on the traces where it meets every
-    constraint (a gap on a violating trace compares unlike things), one panel per cell;
-    each label says on how many traces it did."""
+    constraint (a gap on a violating trace compares unlike things), one panel per cell in a
+    grid of at most four columns; each label says on how many traces it did."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     cells = [c for c in cells if any(r["cell"] == c and r["gap"] is not None for r in recs)]
     if not cells:
         return
-    fig, axes = plt.subplots(1, len(cells), figsize=(3.6 * len(cells), 4.4), squeeze=False)
-    for ax, cell in zip(axes[0], cells, strict=True):
+    ncols = min(4, len(cells))
+    nrows = -(-len(cells) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 3.8 * nrows), squeeze=False)
+    plain = FuncFormatter(lambda v, _pos: f"{v:g}")
+    for i, ax in enumerate(axes.flat):
+        if i >= len(cells):
+            ax.set_visible(False)
+            continue
+        cell = cells[i]
         mine = [r for r in recs if r["cell"] == cell and r["gap"] is not None]
         pols = sorted({r["policy"] for r in mine if r["feasible"]})
         data = [[r["gap"] for r in mine if r["policy"] == p and r["feasible"]] for p in pols]
@@ -163,11 +171,19 @@ def plot_gaps(recs: list[dict[str, Any]], cells: list[str], path: Path) -> None:
             for p, d in zip(pols, data, strict=True)
         ]
         ax.boxplot(data, tick_labels=labels, showfliers=True)
-        ax.set_yscale("symlog", linthresh=10)
+        log = max((max(d) for d in data if d), default=0.0) > 10  # symlog only when needed
+        if log:
+            ax.set_yscale("symlog", linthresh=10)
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(FuncFormatter(lambda _v, _pos: ""))
         ax.axhline(0, color="k", lw=0.5)
-        ax.set_title(cell)
-        ax.set_ylabel("gap to hindsight on feasible traces, % (symlog)", fontsize=8)
-        ax.tick_params(axis="x", rotation=60, labelsize=7)
+        ax.set_title(cell, fontsize=10)
+        ax.set_ylabel("gap to hindsight, %" + (" (symlog)" if log else ""), fontsize=9)
+        ax.tick_params(axis="x", rotation=55, labelsize=7)
+        ax.tick_params(axis="y", labelsize=8)
+    fig.suptitle("Online policies against hindsight, per held-out trace (measured; traces "
+                 "where the policy meets every constraint; label: policy (feasible/all))",
+                 fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
