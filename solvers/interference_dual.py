@@ -1,10 +1,11 @@
 """The Lagrangian interference bound in the exact driver (see
 :mod:`mecopt.formulations.interference_dual`).
 
-The driver calls :func:`bound` on ``"other-cells"`` instances beyond the count-vector
-search when enough time is left: it starts from the incumbent's congestion prices and
-raises the bound by the bundle method until it meets the incumbent (less the requested
-gap) or the budget ends.
+The driver asks :func:`accepts` whether the method runs on an instance and then calls
+:func:`search`, which returns a better feasible assignment (or ``None``) and a proven
+lower bound; the driver re-evaluates the assignment and keeps the best. :func:`bound`
+starts from the incumbent's congestion prices and raises the bound by the bundle method
+until it meets the incumbent (less the requested gap) or the budget ends.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from mecopt.formulations.layers import LayerCosts
 from mecopt.formulations.pricing import start_multipliers
 from mecopt.instance import Instance
 
+#: Fewest users the method runs for (below, the count-intervals search is exact).
+MIN_USERS = 40
 #: Seconds (at most) of the bound's ascent without a time limit.
 BUDGET = 60.0
 #: Seconds of the time left kept for the local search and the report after the ascent.
@@ -26,6 +29,45 @@ RESERVE = 4.0
 #: The ascent does not start with fewer seconds left (a short limit keeps the driver's
 #: earlier figures: the replay's 10 s solves are unchanged).
 MIN_LEFT = 8.0
+
+
+def accepts(inst: Instance, left_seconds: float) -> bool:
+    """Whether :func:`search` runs on ``inst`` with ``left_seconds`` left.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    left_seconds
+        Seconds left before the driver's deadline (``inf`` without a limit).
+    """
+    return (
+        inst.interference == "other-cells"
+        and MIN_USERS <= inst.n_users <= MAX_USERS
+        and left_seconds >= MIN_LEFT
+    )
+
+
+def search(
+    inst: Instance, assignment: np.ndarray, objective: float, gap: float, deadline: float | None
+) -> tuple[np.ndarray | None, float | None]:
+    """A better feasible assignment (or ``None``) and a proven lower bound (mean
+    objective, s; or ``None``).
+
+    Parameters
+    ----------
+    inst
+        An ``"other-cells"`` instance :func:`accepts`.
+    assignment
+        The driver's incumbent (feasible).
+    objective
+        Its true objective (mean, s).
+    gap
+        The requested relative gap.
+    deadline
+        ``time.perf_counter()`` value the driver must stop at, or ``None``.
+    """
+    return None, bound(inst, assignment, objective, gap, deadline)
 
 
 def bound(
