@@ -114,7 +114,7 @@ def test_packaged_learned_policies_run():
     assert path.name == f"ppo-lag-u{LEARNED_DEVICES}.zip"
     if not HAS_RL:
         pytest.skip("the rl extra is not installed")
-    from mecopt.rl.policy import PolicyFileError
+    from mecopt.rl.saved import PolicyFileError
 
     tr = lt.trace("default", n_devices=LEARNED_DEVICES, horizon=5, seed=0)
     for algo in DemoSettings().learned:

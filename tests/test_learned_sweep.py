@@ -30,7 +30,7 @@ def test_compare_with_a_learned_policy_does_not_hang():
 
 
 def test_check_policy_reads_metadata_only():
-    from mecopt.rl.policy import PolicyFileError, check_policy
+    from mecopt.rl.saved import PolicyFileError, check_policy
 
     meta = check_policy(POLICY, "ppo-lag")
     assert meta["n_devices"] == 20 and meta["algo"] == "ppo-lag"

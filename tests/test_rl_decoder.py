@@ -14,9 +14,9 @@ import mecopt.longterm as lt  # noqa: E402
 from mecopt.longterm.traces import CELL_FIELDS, FLAG_FIELDS  # noqa: E402
 from mecopt.rl.features import Encoder, masks  # noqa: E402
 from mecopt.rl.lagrange import PPOLag  # noqa: E402
-from mecopt.rl.policies import OffloadPolicy, SlotContext, option_scores  # noqa: E402
-from mecopt.rl.policy import LearnedPolicy  # noqa: E402
+from mecopt.rl.network import OffloadPolicy, SlotContext, option_scores  # noqa: E402
 from mecopt.rl.pool import train_seeds  # noqa: E402
+from mecopt.rl.saved import LearnedPolicy  # noqa: E402
 from mecopt.rl.vec_env import OffloadVecEnv  # noqa: E402
 
 

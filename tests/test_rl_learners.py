@@ -11,9 +11,9 @@ th = pytest.importorskip("torch")
 import mecopt.longterm as lt  # noqa: E402
 from mecopt.cli import main  # noqa: E402
 from mecopt.rl.lagrange import PIDLagrangian, PPOLag  # noqa: E402
-from mecopt.rl.policies import OffloadPolicy  # noqa: E402
-from mecopt.rl.policy import PolicyFileError  # noqa: E402
+from mecopt.rl.network import OffloadPolicy  # noqa: E402
 from mecopt.rl.pool import train_seeds  # noqa: E402
+from mecopt.rl.saved import PolicyFileError  # noqa: E402
 from mecopt.rl.train import train  # noqa: E402
 from mecopt.rl.vec_env import OffloadVecEnv  # noqa: E402
 from mecopt.rl.world_model import WorldModel  # noqa: E402

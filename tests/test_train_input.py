@@ -18,7 +18,7 @@ import mecopt.longterm as lt  # noqa: E402
 from mecopt.bench import parse_spec  # noqa: E402
 from mecopt.cli import main  # noqa: E402
 from mecopt.rl.features import OBS_VERSION  # noqa: E402
-from mecopt.rl.policy import PolicyFileError, load_policy, read_model  # noqa: E402
+from mecopt.rl.saved import PolicyFileError, load_policy, read_model  # noqa: E402
 from mecopt.rl.train import train  # noqa: E402
 
 

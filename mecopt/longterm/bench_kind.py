@@ -110,7 +110,7 @@ class LongtermKind:
 def _check_learned(kind: str, path: str, options: dict[str, Any]) -> None:
     """A saved learned policy's file and options, checked by :mod:`mecopt.rl` without
     loading the network (imported lazily: ``longterm`` sits below ``rl``)."""
-    _lazy("mecopt.rl.policy", "check_policy", kind, "learned policies")(
+    _lazy("mecopt.rl.saved", "check_policy", kind, "learned policies")(
         path=path, algo=kind, **options)
 
 

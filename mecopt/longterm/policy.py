@@ -276,7 +276,7 @@ def make_policy(policy: str | Policy | OfflinePolicy, **options: Any) -> Any:
         return policy
     kind, sep, path = policy.partition(":")
     if sep and kind in LEARNED_KINDS:  # a saved learned policy, loaded by mecopt.rl
-        return _lazy("mecopt.rl.policy", "load_policy", kind, "learned policies")(
+        return _lazy("mecopt.rl.saved", "load_policy", kind, "learned policies")(
             path=path, algo=kind, **options)
     factory = POLICIES.get(policy)
     try:

@@ -3,7 +3,7 @@ sb3-contrib, torch).
 
 - :class:`~mecopt.rl.env.OffloadEnv`, registered as ``mecopt/Offload-v0``, and the
   natively batched :class:`~mecopt.rl.vec_env.OffloadVecEnv` over the long-term simulator;
-- the joint slot decision (:mod:`mecopt.rl.policies`: one network shared by every device
+- the joint slot decision (:mod:`mecopt.rl.network`: one network shared by every device
   and a decoder scoring each device's choice by its exact marginal latency given the
   choices before it, plus the Lagrangian prices);
 - the learners: ``ppo`` (:class:`~mecopt.rl.slot_ppo.SlotPPO`, reward only), ``ppo-lag``
@@ -12,7 +12,7 @@ sb3-contrib, torch).
   for value expansion and imagination rollouts) and ``bc``
   (:class:`~mecopt.rl.imitation.BehaviourCloning`, imitation of hindsight plans);
 - :func:`~mecopt.rl.train.train` (the ``mecopt train`` command) and
-  :func:`~mecopt.rl.policy.load_policy`, which makes a saved model a ``mecopt.longterm``
+  :func:`~mecopt.rl.saved.load_policy`, which makes a saved model a ``mecopt.longterm``
   policy (``ppo:PATH``, ``ppo-lag:PATH``, ``wm-ppo:PATH``, ``bc:PATH``).
 """
 

@@ -16,7 +16,7 @@ upload ``P_u Delta / b_u``; then per ES j (M values each) the single-query uploa
 ``D / (B_j log2(1 + SNR)) / Delta``, the processing time alone
 ``W / min(C^max_j, C_j) / Delta`` and the processing time per sharer ``W / C_j / Delta``
 (with n queries on ES j it takes ``max(alone, n x per sharer)``): what the slot decoder
-of :mod:`mecopt.rl.policies` needs to score a joint assignment exactly.
+of :mod:`mecopt.rl.network` needs to score a joint assignment exactly.
 
 Globally (``G = 2 M + 11``): each ES backlog wait ``Q_j / C_j`` (slots), ES capacity /
 mean capacity, the accuracy and hallucination virtual queues per device, the running

@@ -2,7 +2,7 @@
 
 mecopt can compute the full-horizon optimum of a trace (:mod:`mecopt.formulations.hindsight`)
 and so has an expert to imitate. :class:`BehaviourCloning` trains the same network and slot
-decoder as the PPO learners (:class:`~mecopt.rl.policies.OffloadPolicy`) to reproduce the
+decoder as the PPO learners (:class:`~mecopt.rl.network.OffloadPolicy`) to reproduce the
 hindsight plans of training traces (seeds >= 1,000,000, never the evaluation seeds):
 
 1. each training trace (``bc_traces`` windows of the run's pool, ``horizon`` slots, the

@@ -11,7 +11,7 @@ every rollout by :class:`PIDLagrangian`, one PID controller per constraint (Stoo
 
 The integral term is plain dual ascent; the smoothed proportional and derivative terms
 damp its overshoot and oscillation. The multipliers are kept apart from the policy
-optimiser, observed by the network and used by its decoder (:mod:`mecopt.rl.policies`).
+optimiser, observed by the network and used by its decoder (:mod:`mecopt.rl.network`).
 
 **What ``J_c`` measures.** The constraints are per trace (a trace meets its energy,
 accuracy and hallucination constraints or not), so ``J_c`` is the ``cost_quantile``

@@ -2,7 +2,7 @@
 
 :class:`SlotPPO` subclasses sb3-contrib's ``MaskablePPO`` and overrides ``train`` (and wraps
 the environment in ``collect_rollouts``); the rollout loop, buffer and GAE of the reward
-stay SB3's. The policy must be :class:`~mecopt.rl.policies.OffloadPolicy`.
+stay SB3's. The policy must be :class:`~mecopt.rl.network.OffloadPolicy`.
 
 - **Reward and cost normalisation** (as SB3's ``VecNormalize``): the environment's reward
   (minus the slot's total latency over ``U rate Delta``) is divided by the running
