@@ -53,26 +53,20 @@ noted: ``latency`` with its parts ``upload``, ``queue_wait`` (ES backlog),
 ``hallucination`` (effective), ``correct``, ``hallucinated`` (realised); ``counts``,
 ``work``, ``backlog`` (B, M) after the slot; the virtual queues after the slot.
 
-Policies (:data:`~mecopt.longterm.policy.POLICIES`): ``local``, ``offload`` (nearest ES),
+Policies (:data:`~mecopt.longterm.policy_registry.POLICIES`): ``local``, ``offload`` (nearest ES),
 ``random``, ``greedy`` (myopic delay greedy), ``goa`` (GOA per slot), ``myopic-optimal``
 (exact per slot), ``lyapunov`` (drift-plus-penalty, per-slot problem solved exactly) and
 ``hindsight`` (the full-horizon optimum, when :mod:`mecopt.formulations.hindsight` is
-installed). A policy implements :class:`~mecopt.longterm.policy.Policy`
+installed). A policy implements :class:`~mecopt.longterm.protocol.Policy`
 (``reset(info, rng)``, ``act(obs) -> actions``) or, seeing the whole trace,
-:class:`~mecopt.longterm.policy.OfflinePolicy` (``offline = True``,
+:class:`~mecopt.longterm.protocol.OfflinePolicy` (``offline = True``,
 ``plan(trace, rng) -> (B, T, U) actions``).
 """
 
+from mecopt.longterm.baselines import FixedActions
 from mecopt.longterm.devices import BUILTIN_DEVICES, DeviceModel, device_model
-from mecopt.longterm.policy import (
-    POLICIES,
-    EnvInfo,
-    FixedActions,
-    OfflinePolicy,
-    Policy,
-    available_policies,
-    make_policy,
-)
+from mecopt.longterm.policy_registry import POLICIES, available_policies, make_policy
+from mecopt.longterm.protocol import EnvInfo, OfflinePolicy, Policy
 from mecopt.longterm.rollout import Rollout, SlotRecords
 from mecopt.longterm.run import replay, run, run_batch
 from mecopt.longterm.scenario import (

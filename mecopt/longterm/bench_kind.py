@@ -23,7 +23,7 @@ from typing import Any
 
 from mecopt import __version__
 from mecopt.errors import UnknownNameError
-from mecopt.longterm.policy import LEARNED_KINDS, POLICIES, _lazy
+from mecopt.longterm.policy_registry import LEARNED_KINDS, POLICIES, _lazy
 from mecopt.longterm.scenario import SCENARIOS, LongtermScenario, make_scenario
 from mecopt.longterm.traces import check_trace_size
 

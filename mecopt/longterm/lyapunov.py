@@ -44,9 +44,9 @@ import time
 import numpy as np
 
 from mecopt.heuristics import goa
+from mecopt.longterm.per_slot import SlotPolicy, check_solver, exact_solve
 from mecopt.longterm.simulator import Observation
 from mecopt.longterm.slot_instance import scatter, slot_instance
-from mecopt.longterm.slot_policies import SlotPolicy, check_solver, exact_solve
 
 #: Default trade-off parameter V (1/s); see the module docstring.
 DEFAULT_V = 3.0

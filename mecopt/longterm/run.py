@@ -11,13 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from mecopt.longterm.policy import (
-    EnvInfo,
-    FixedActions,
-    OfflinePolicy,
-    available_policies,
-    make_policy,
-)
+from mecopt.longterm.baselines import FixedActions
+from mecopt.longterm.policy_registry import available_policies, make_policy
+from mecopt.longterm.protocol import EnvInfo, OfflinePolicy
 from mecopt.longterm.rollout import Rollout, SlotRecords
 from mecopt.longterm.simulator import Simulator
 from mecopt.longterm.traces import Trace
@@ -152,7 +148,7 @@ def run_batch(trace: Trace, policy: Any = "local", *, seed: int = 0,
     trace
         The trace (B members).
     policy
-        A registered name (see :func:`~mecopt.longterm.policy.available_policies`) or a
+        A registered name (see :func:`~mecopt.longterm.policy_registry.available_policies`) or a
         policy object.
     seed
         Seed of the policy's own random stream (>= 0).
