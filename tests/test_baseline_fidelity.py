@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mecopt
-from mecopt.heuristics.policies import (
+from mecopt.heuristics.goa_baselines import (
     edge_all,
     min_delay,
     min_delay_published,

@@ -14,7 +14,7 @@ POLICY = Path(__file__).resolve().parents[1] / "benchmarks" / "rl" / "policies" 
 
 SCRIPT = f"""
 import json
-from mecopt.longterm.compare import compare
+from mecopt.longterm.policy_comparison import compare
 rows = compare(["ppo-lag:{POLICY}"], devices=[20], horizon=3, hard_limit=120)
 print(json.dumps([r["status"] for r in rows]))
 """

@@ -7,7 +7,7 @@ import pytest
 
 from mecopt.bench import ResultStore, parse_spec, run_sweep
 from mecopt.cli import main
-from mecopt.longterm.compare import compare, summarise, to_markdown
+from mecopt.longterm.policy_comparison import compare, summarise, to_markdown
 
 
 def test_simulate_json(capsys, tmp_path):

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import mecopt.longterm.plots as plots  # noqa: E402
-from mecopt.longterm.compare import summarise  # noqa: E402
+from mecopt.longterm.policy_comparison import summarise  # noqa: E402
 from mecopt.plotting import plain_log_ticks  # noqa: E402
 
 

@@ -176,7 +176,7 @@ def test_mobility_moves_devices_inside_the_area():
 
 
 def test_gauss_markov_correlation():
-    from mecopt.longterm.channel import gauss_markov_fading
+    from mecopt.longterm.propagation import gauss_markov_fading
 
     g = gauss_markov_fading(np.random.default_rng(0), 4000, (8,), 0.9)
     assert g.mean() == pytest.approx(1.0, abs=0.08)          # |h|^2 ~ Exp(1)

@@ -127,7 +127,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     import mecopt.longterm as lt
-    from mecopt.longterm.compare import compare, summarise, to_markdown
+    from mecopt.longterm.policy_comparison import compare, summarise, to_markdown
     from mecopt.longterm.run import build_policy
     from mecopt.longterm.traces import check_trace_size
 

@@ -1,10 +1,10 @@
 """The demo's long-term part: online and learned policies against hindsight on one trace.
 
 Every policy runs on the same trace (common random numbers) through
-:func:`mecopt.longterm.compare.compare`, i.e. as a :mod:`mecopt.bench` sweep; the rows keep
-each long-term constraint separately (worst device's energy / budget, mean effective
-accuracy against A_min, mean hallucination against H_max) and the gap to the hindsight
-optimum (to its proven bound when the time limit stopped it).
+:func:`mecopt.longterm.policy_comparison.compare`, i.e. as a :mod:`mecopt.bench` sweep; the
+rows keep each long-term constraint separately (worst device's energy / budget, mean
+effective accuracy against A_min, mean hallucination against H_max) and the gap to the
+hindsight optimum (to its proven bound when the time limit stopped it).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from mecopt.demo.learned import LEARNED_DEVICES, learned_entries
 from mecopt.demo.settings import DemoSettings
-from mecopt.longterm.compare import HINDSIGHT, compare
+from mecopt.longterm.policy_comparison import HINDSIGHT, compare
 from mecopt.longterm.rollout import CONSTRAINT_TOL
 from mecopt.longterm.scenario import LongtermScenario, make_scenario
 

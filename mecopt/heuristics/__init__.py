@@ -1,8 +1,9 @@
-"""Heuristic policies: GOA and the baselines, on a shared greedy engine."""
+"""Single-slot heuristics: GOA and the baselines of the published system, on a shared greedy
+engine."""
 
+from mecopt.heuristics.goa_baselines import edge_all, goa, local_all, min_delay, random_offload
 from mecopt.heuristics.greedy import greedy_loop, greedy_vectorised
 from mecopt.heuristics.greedy_fast import greedy_fast
-from mecopt.heuristics.policies import edge_all, goa, local_all, min_delay, random_offload
 
 __all__ = [
     "edge_all",

@@ -68,7 +68,7 @@ def plot_latency_vs_devices(
     error bars are the spread (min to max) over seeds; a filled marker means every seed
     met every constraint, a hollow one that some seed violated one. Middle (when the
     summary has hindsight rows): the gap to hindsight, ``(latency - H) / latency`` with H
-    the hindsight optimum or its proven bound (:func:`mecopt.longterm.compare.summarise`),
+    the hindsight optimum or its proven bound (:func:`mecopt.longterm.policy_comparison.summarise`),
     on a linear axis where differences of a few per cent stay visible; a negative gap means
     the policy beats the optimum by breaking a constraint. Right: the share of seeds
     meeting every constraint.
@@ -76,7 +76,7 @@ def plot_latency_vs_devices(
     Parameters
     ----------
     summary
-        Output of :func:`mecopt.longterm.compare.summarise`.
+        Output of :func:`mecopt.longterm.policy_comparison.summarise`.
     path
         Output file (PNG, PDF, SVG); a PNG also gets a vector PDF beside it.
     title

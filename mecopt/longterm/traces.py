@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from mecopt.errors import MecoptError
-from mecopt.longterm.channel import gauss_markov_fading, path_gains, random_walk
+from mecopt.longterm.propagation import gauss_markov_fading, path_gains, random_walk
 from mecopt.longterm.scenario import LongtermScenario, hallucination_probability, make_scenario
 
 TRACE_SCHEMA = "mecopt.longterm.trace"

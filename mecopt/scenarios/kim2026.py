@@ -14,7 +14,7 @@ Synthetic parts, documented until measured data replace them:
 - device work ``t_i^L C_i^L`` and edge work 8x that (an 8B edge model vs a 1B device model);
 - prompt sizes ``U(150, 600)`` bytes, sent as 8 bits per byte. ``prompt_units="bytes-as-bits"``
   replays the published code's treatment of the byte count as a bit count;
-- alpha and accuracies from the synthetic curve of :mod:`mecopt.curves`, or from a measured
+- alpha and accuracies from the synthetic curve of :mod:`mecopt.accuracy_draws`, or from a measured
   profile with ``profile=NAME``.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from mecopt.curves import get_curve
+from mecopt.accuracy_draws import get_curve
 
 SPEED_OF_LIGHT = 3.0e8
 ES_POSITIONS = ((125.0, 125.0), (125.0, 375.0), (375.0, 125.0), (375.0, 375.0))

@@ -31,8 +31,8 @@ measured CPU ``latency_s`` and ``energy_j`` per query. The real compression pipe
 from mecopt.variants.architecture import BaseModel, base_model, base_models
 from mecopt.variants.catalogue import available_catalogues, catalogue
 from mecopt.variants.device_model import device_model, find_variant
-from mecopt.variants.devices import DEFAULT_POPULATION, Device, DevicePopulation, device, devices
 from mecopt.variants.formats import PRESETS, PUBLISHED_GGUF_GB, preset_storage_bytes
+from mecopt.variants.hardware import DEFAULT_POPULATION, Device, DevicePopulation, device, devices
 from mecopt.variants.pareto import pareto_front, pareto_mask
 from mecopt.variants.published import Figure
 from mecopt.variants.variant import ECLD_DEFAULT, MODEL_BITS, Variant, compress, ecld

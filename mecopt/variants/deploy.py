@@ -28,7 +28,7 @@ import numpy as np
 from mecopt.evaluate import Metrics, evaluate
 from mecopt.formulations.deployment import DeploymentProblem, build, solve_milp
 from mecopt.instance import Instance
-from mecopt.variants.devices import Device, device
+from mecopt.variants.hardware import Device, device
 from mecopt.variants.variant import Variant
 
 __all__ = ["METHODS", "DeploymentResult", "deployment_problem", "solve_deployment"]

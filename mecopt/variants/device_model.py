@@ -6,7 +6,7 @@ devices of the long-term system read this catalogue:
 
 - ``mean_latency_s``: the variant's modelled latency on the device for a short QA query
   (:data:`PROMPT_TOKENS` prompt tokens, :data:`OUTPUT_TOKENS` output tokens);
-- ``power_w`` and ``flops``: the device's (spec sheet, see :mod:`mecopt.variants.devices`);
+- ``power_w`` and ``flops``: the device's (spec sheet, see :mod:`mecopt.variants.hardware`);
 - ``hallucination_share``: the share of wrong answers that hallucinate,
   ``hallucination / (1 - accuracy)`` clipped to [0, 1] (the variant's sources). For the
   big-model catalogues the hallucination rate (1 - TruthfulQA) exceeds the MMLU error rate,
@@ -23,7 +23,7 @@ from typing import Any
 
 from mecopt.errors import UnknownNameError
 from mecopt.variants.catalogue import available_catalogues, catalogue
-from mecopt.variants.devices import device
+from mecopt.variants.hardware import device
 from mecopt.variants.variant import Variant
 
 __all__ = ["OUTPUT_TOKENS", "PROMPT_TOKENS", "device_model", "find_variant"]

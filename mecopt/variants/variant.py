@@ -3,7 +3,7 @@
 Storage is the weight file: each tensor's weights times its format's bits per weight
 (:mod:`mecopt.variants.formats`) plus the file metadata. Runtime memory adds the KV cache at a
 context length (float16 keys and values), activations and a modelled runtime overhead. On a
-:class:`~mecopt.variants.devices.Device`:
+:class:`~mecopt.variants.hardware.Device`:
 
 - prefill latency ``= 2 P prompt_tokens / (flops x flops_eff)`` (compute-bound);
 - decode latency per token ``= max(bytes read / (bandwidth x bandwidth_eff),
@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mecopt.variants.architecture import BaseModel, base_model
-from mecopt.variants.devices import DEFAULT_POPULATION, Device, DevicePopulation, device
 from mecopt.variants.formats import (
     BLOCK_BPW,
     METADATA_BYTES_PER_TOKEN,
@@ -30,6 +29,7 @@ from mecopt.variants.formats import (
     GroupFormat,
     preset_tensor_formats,
 )
+from mecopt.variants.hardware import DEFAULT_POPULATION, Device, DevicePopulation, device
 from mecopt.variants.published import BASE_SCORES, Figure, prune_retention, quant_retention
 
 __all__ = ["ECLD_DEFAULT", "MODEL_BITS", "Variant", "compress", "ecld"]
