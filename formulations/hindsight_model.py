@@ -1,7 +1,8 @@
 """The full-horizon (hindsight) MILP of one trace member, in matrix form.
 
 See the section "Hindsight (full-horizon) model" of ``README.md`` in this package and the
-docstring of :mod:`mecopt.formulations.hindsight`. Variables, per trace member:
+docstring of :mod:`mecopt.longterm.hindsight` (the solver and the policy). Variables, per
+trace member:
 
 - ``x[i, j, n]`` (binary): query cell i (slot t, device u) is offloaded to ES j, which
   holds exactly n queries in slot t (n = 1..q_t, q_t the queries of slot t);
@@ -15,7 +16,9 @@ docstring of :mod:`mecopt.formulations.hindsight`. Variables, per trace member:
 
 Every latency, energy, accuracy and hallucination figure is taken from the trace with the
 simulator's own formulas (:mod:`mecopt.longterm.simulator`), so the model is exact with
-respect to the simulator.
+respect to the simulator. The model reads the trace's arrays only (:class:`TraceArrays`,
+which :class:`mecopt.longterm.Trace` satisfies); this module does not import
+:mod:`mecopt.longterm` (a higher layer).
 """
 
 from __future__ import annotations
@@ -25,16 +28,32 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 
-from mecopt.longterm.traces import Trace
+from mecopt.formulations.hindsight_rows import (
+    MS,
+    ROW_NAMES,
+    ROW_SCALE,
+    RowBuffer,
+    ScenarioLevels,
+    TraceArrays,
+    backlog_rows,
+    column_layout,
+    count_rows,
+    longterm_rows,
+    wait_rows,
+)
 
-#: Objective and backlog unit: milliseconds (better scaled than seconds).
-MS = 1e3
-#: Energy rows in mJ and quality rows in thousandths of a query, so the solver's absolute
-#: feasibility tolerance (1e-7) is far below the simulator's relative check (1e-9).
-ROW_SCALE = 1e3
-
-ROW_NAMES = ("one_count", "count", "link", "assign", "accuracy", "hallucination", "energy",
-             "backlog", "split", "bucket")
+__all__ = [
+    "MS",
+    "ROW_NAMES",
+    "ROW_SCALE",
+    "HindsightModel",
+    "ScenarioLevels",
+    "TraceArrays",
+    "backlog_wait_bound",
+    "build",
+    "kept_work_bound",
+    "offload_terms",
+]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -116,8 +135,16 @@ class HindsightModel:
         empty = np.setdiff1d(np.arange(self.n_rows), rows)
         if np.any(self.row_lo[empty] > 0) or np.any(self.row_hi[empty] < 0):
             rows = np.arange(self.n_rows)  # an empty row that fails at 0: keep it visible
-        return (self.c[keep], a[rows], self.row_lo[rows], self.row_hi[rows],
-                self.col_lo[keep], self.col_hi[keep], self.integer[keep], rows)
+        return (
+            self.c[keep],
+            a[rows],
+            self.row_lo[rows],
+            self.row_hi[rows],
+            self.col_lo[keep],
+            self.col_hi[keep],
+            self.integer[keep],
+            rows,
+        )
 
     def decode(self, sol: np.ndarray) -> np.ndarray:
         """(T, U) actions of a solution vector (0 local, j + 1 ES j, -1 without query)."""
@@ -144,8 +171,7 @@ class HindsightModel:
         # x: the column of (cell, j, n = count of j in its slot).
         want = np.full(t.size, -1)
         want[off] = a[off] - 1
-        hit = (self.x_es == want[self.x_cell]) & (self.x_n == counts[t[self.x_cell],
-                                                                    self.x_es])
+        hit = (self.x_es == want[self.x_cell]) & (self.x_n == counts[t[self.x_cell], self.x_es])
         sol[np.flatnonzero(hit)] = 1.0
         for tt in range(self.horizon):
             yi = self.y_index[tt]
@@ -161,38 +187,14 @@ class HindsightModel:
         return sol
 
 
-class _Rows:
-    """Accumulates sparse rows as (row, col, value) triplets."""
-
-    def __init__(self) -> None:
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-        self.lo: list[np.ndarray] = []
-        self.hi: list[np.ndarray] = []
-        self.kind: list[np.ndarray] = []
-        self.n = 0
-
-    def add(self, kind: str, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
-            lo: np.ndarray, hi: np.ndarray) -> None:
-        """Add ``len(lo)`` rows; ``rows`` index them from 0."""
-        k = len(lo)
-        self.r.append(np.asarray(rows) + self.n)
-        self.c.append(np.asarray(cols))
-        self.v.append(np.asarray(vals, dtype=float))
-        self.lo.append(np.asarray(lo, dtype=float))
-        self.hi.append(np.asarray(hi, dtype=float))
-        self.kind.append(np.full(k, ROW_NAMES.index(kind)))
-        self.n += k
-
-    def matrix(self, n_cols: int) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
-        cat = np.concatenate
-        a = sp.csr_matrix((cat(self.v), (cat(self.r), cat(self.c))), shape=(self.n, n_cols))
-        return a, cat(self.lo), cat(self.hi), cat(self.kind)
-
-
-def offload_terms(trace: Trace, b: int, cell_t: np.ndarray, cell_u: np.ndarray,
-                  es: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def offload_terms(
+    trace: TraceArrays,
+    b: int,
+    cell_t: np.ndarray,
+    cell_u: np.ndarray,
+    es: np.ndarray,
+    n: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Latency without the backlog wait (s) and energy (J) of offloading cells to ES ``es``
     at count ``n``: the simulator's upload and processing-sharing formulas."""
     snr = trace.tx_power[b, cell_u] * trace.gain[b, cell_t, cell_u, es] / trace.noise[b, es]
@@ -204,7 +206,7 @@ def offload_terms(trace: Trace, b: int, cell_t: np.ndarray, cell_u: np.ndarray,
     return upload + proc, trace.tx_power[b, cell_u] * upload
 
 
-def backlog_wait_bound(trace: Trace, b: int, work: np.ndarray | None = None) -> np.ndarray:
+def backlog_wait_bound(trace: TraceArrays, b: int, work: np.ndarray | None = None) -> np.ndarray:
     """(M, T) upper bound of the backlog wait ``Q_j(t) / C_j`` (ms).
 
     ``work`` (M, T) bounds the work (FLOP) ES j can receive in slot t; by default every
@@ -212,7 +214,7 @@ def backlog_wait_bound(trace: Trace, b: int, work: np.ndarray | None = None) -> 
     """
     cap = trace.capacity[b]
     slot = trace.scenario.slot_s
-    horizon, m = trace.horizon, trace.n_servers
+    horizon, m = trace.has_query.shape[1], trace.capacity.shape[1]
     if work is None:
         work = np.broadcast_to(trace.edge_work[b].sum(axis=1), (m, horizon))
     out = np.zeros((m, horizon))
@@ -221,8 +223,9 @@ def backlog_wait_bound(trace: Trace, b: int, work: np.ndarray | None = None) -> 
     return out
 
 
-def kept_work_bound(model: HindsightModel, trace: Trace, b: int,
-                    keep: np.ndarray) -> np.ndarray:
+def kept_work_bound(
+    model: HindsightModel, trace: TraceArrays, b: int, keep: np.ndarray
+) -> np.ndarray:
     """(M, T) most work (FLOP) ES j can receive in slot t using only the ``keep`` columns:
     the largest kept count's worth of the heaviest queries that have a kept column there."""
     m, horizon = model.n_servers, model.horizon
@@ -241,173 +244,58 @@ def kept_work_bound(model: HindsightModel, trace: Trace, b: int,
     return out
 
 
-def build(trace: Trace, b: int = 0, wbar: np.ndarray | None = None) -> HindsightModel:
+def build(trace: TraceArrays, b: int = 0, wbar: np.ndarray | None = None) -> HindsightModel:
     """The full-horizon MILP of trace member ``b``.
 
     ``wbar`` (M, T) overrides the backlog-wait bounds (ms); it must bound the backlog of
     every solution the model is meant to contain (see :func:`kept_work_bound`).
     """
-    scen = trace.scenario
     hq = trace.has_query[b]
     horizon, n_dev = hq.shape
-    m = trace.n_servers
-    cell_t, cell_u = np.nonzero(hq)
-    n_cells = cell_t.size
-    qt = np.bincount(cell_t, minlength=horizon)
-
-    # ---- x columns: (cell, j, n), n = 1..q_t.
-    per_cell = qt[cell_t] * m
-    x_cell = np.repeat(np.arange(n_cells), per_cell)
-    start = (np.cumsum(per_cell) - per_cell).astype(np.int64)  # empty with no queries
-    k = np.arange(x_cell.size) - np.repeat(start, per_cell)
-    q_of = qt[cell_t][x_cell]
-    x_es = k // q_of
-    x_n = k % q_of + 1
-    n_x = x_cell.size
-
-    # ---- y columns: (t, j, n).
-    y_index: list[np.ndarray] = []
-    col = n_x
-    for t in range(horizon):
-        y_index.append(col + np.arange(m * qt[t]).reshape(m, qt[t]))
-        col += m * qt[t]
-    n_y = col - n_x
-    # ---- w columns: (j, t), t >= 1.
-    w_index = np.full((m, horizon), -1, dtype=np.int64)
-    w_index[:, 1:] = col + np.arange(m * (horizon - 1)).reshape(m, horizon - 1)
-    col += m * (horizon - 1)
-    # ---- v columns: (j, t, n), n = 0..q_t, for t >= 1 with queries.
-    v_index: list[np.ndarray | None] = [None]
-    for t in range(1, horizon):
-        if qt[t] == 0:
-            v_index.append(None)
-            continue
-        v_index.append(col + np.arange(m * (qt[t] + 1)).reshape(m, qt[t] + 1))
-        col += m * (qt[t] + 1)
-    n_cols = col
-
+    m = trace.capacity.shape[1]
+    lay = column_layout(hq, m)
+    n_x, n_cols = lay.n_x, lay.n_cols
+    cell_t, cell_u = lay.cell_t, lay.cell_u
     if wbar is None:
         wbar = backlog_wait_bound(trace, b)
     c = np.zeros(n_cols)
     col_lo = np.zeros(n_cols)
     col_hi = np.ones(n_cols)
     integer = np.zeros(n_cols, dtype=bool)
-    integer[: n_x + n_y] = True
+    integer[: n_x + sum(yi.size for yi in lay.y_index)] = True
 
-    t_x, u_x = cell_t[x_cell], cell_u[x_cell]
-    lat, e_off = offload_terms(trace, b, t_x, u_x, x_es, x_n.astype(float))
+    t_x, u_x = cell_t[lay.x_cell], cell_u[lay.x_cell]
+    lat, e_off = offload_terms(trace, b, t_x, u_x, lay.x_es, lay.x_n.astype(float))
     t_local = trace.local_delay[b, cell_t, cell_u]
-    c[:n_x] = MS * (lat - t_local[x_cell])
+    c[:n_x] = MS * (lat - t_local[lay.x_cell])
     constant = MS * float(t_local.sum() + trace.device_wait[b, cell_t, cell_u].sum())
 
-    rows = _Rows()
-    # one count per (t, j): sum_n y <= 1
-    yj = [y_index[t] for t in range(horizon) if qt[t] > 0]
-    if yj:
-        ycat = np.concatenate([yi.ravel() for yi in yj])
-        rid = np.concatenate([np.repeat(np.arange(m), yi.shape[1]) for yi in yj])
-        rid = rid + np.repeat(np.arange(len(yj)) * m, [yi.size for yi in yj])
-        rows.add("one_count", rid, ycat, np.ones(ycat.size), np.full(m * len(yj), -np.inf),
-                 np.ones(m * len(yj)))
-    # count: sum_i x[i, j, n] - n y[j, t, n] = 0, row per y column
-    y_of_x = np.empty(n_x, dtype=np.int64)
-    for t in range(horizon):
-        if qt[t] == 0:
-            continue
-        sel = t_x == t
-        y_of_x[sel] = y_index[t][x_es[sel], x_n[sel] - 1]
-    yrow = np.arange(n_y)
-    y_n = np.empty(n_y)
-    for t in range(horizon):
-        if qt[t]:
-            y_n[y_index[t] - n_x] = np.arange(1, qt[t] + 1)[None, :]
-    rows.add("count", np.concatenate([y_of_x - n_x, yrow]),
-             np.concatenate([np.arange(n_x), yrow + n_x]),
-             np.concatenate([np.ones(n_x), -y_n]), np.zeros(n_y), np.zeros(n_y))
-    # link: x - y <= 0
-    xr = np.arange(n_x)
-    rows.add("link", np.concatenate([xr, xr]), np.concatenate([xr, y_of_x]),
-             np.concatenate([np.ones(n_x), -np.ones(n_x)]), np.full(n_x, -np.inf),
-             np.zeros(n_x))
-    # assign: sum_{j, n} x[i, j, n] <= 1
-    rows.add("assign", x_cell, xr, np.ones(n_x), np.full(n_cells, -np.inf), np.ones(n_cells))
-    # quality rows
-    if scen.min_accuracy is not None and n_cells:
-        acc_l = trace.acc_local[b, cell_t, cell_u]
-        acc_e = trace.acc_edge[b, cell_t, cell_u]
-        rhs = ROW_SCALE * (scen.min_accuracy * n_cells - acc_l.sum())
-        rows.add("accuracy", np.zeros(n_x, dtype=np.int64), xr,
-                 ROW_SCALE * (acc_e - acc_l)[x_cell], [rhs], [np.inf])
-    if scen.max_hallucination is not None and n_cells:
-        h_l = trace.hall_local[b, cell_t, cell_u]
-        h_e = trace.hall_edge[b, cell_t, cell_u]
-        rhs = ROW_SCALE * (scen.max_hallucination * n_cells - h_l.sum())
-        rows.add("hallucination", np.zeros(n_x, dtype=np.int64), xr,
-                 ROW_SCALE * (h_e - h_l)[x_cell], [-np.inf], [rhs])
-    # energy per device: sum_t e <= T b_u
-    e_loc = trace.local_energy[b, cell_t, cell_u]
-    e_base = np.bincount(cell_u, weights=e_loc, minlength=n_dev)
-    rhs = ROW_SCALE * (horizon * trace.energy_budget[b] - e_base)
-    rows.add("energy", u_x, xr, ROW_SCALE * (e_off - e_loc[x_cell]), np.full(n_dev, -np.inf),
-             rhs)
-    # backlog: w[j, t+1] - w[j, t] - sum MS W/C x >= -MS Delta, t = 0..T-2
-    if horizon > 1:
-        cap = trace.capacity[b]
-        work = trace.edge_work[b, t_x, u_x]
-        sel = t_x < horizon - 1
-        r_x = x_es[sel] * (horizon - 1) + t_x[sel]
-        coef_x = -MS * work[sel] / cap[x_es[sel]]
-        jj, tt = np.meshgrid(np.arange(m), np.arange(horizon - 1), indexing="ij")
-        r_next = (jj * (horizon - 1) + tt).ravel()
-        c_next = w_index[:, 1:].ravel()
-        r_prev = (jj[:, 1:] * (horizon - 1) + tt[:, 1:]).ravel()
-        c_prev = w_index[:, 1:-1].ravel()
-        n_b = m * (horizon - 1)
-        rows.add("backlog", np.concatenate([r_x, r_next, r_prev]),
-                 np.concatenate([np.flatnonzero(sel), c_next, c_prev]),
-                 np.concatenate([coef_x, np.ones(r_next.size), -np.ones(r_prev.size)]),
-                 np.full(n_b, -MS * scen.slot_s), np.full(n_b, np.inf))
-        col_hi[w_index[:, 1:].ravel()] = wbar[:, 1:].ravel()
-    # split w[j, t] = sum_n v[j, t, n]; bucket v[j, t, n] <= wbar y (n >= 1),
-    # v[j, t, 0] + wbar sum_n y <= wbar.
-    s_r, s_c, s_v, b_r, b_c, b_v, b_hi = [], [], [], [], [], [], []
-    n_split = n_bucket = 0
-    for t in range(1, horizon):
-        vi = v_index[t]
-        if vi is None:
-            continue
-        for j in range(m):
-            cols = vi[j]
-            s_r.append(np.full(cols.size + 1, n_split))
-            s_c.append(np.concatenate([[w_index[j, t]], cols]))
-            s_v.append(np.concatenate([[1.0], -np.ones(cols.size)]))
-            n_split += 1
-            c[cols] = np.arange(cols.size, dtype=float)
-            bar = wbar[j, t]
-            col_hi[cols] = bar
-            yc = y_index[t][j]
-            # v[n] - bar y[n] <= 0 for n >= 1
-            k_n = yc.size
-            b_r.append(np.repeat(np.arange(k_n) + n_bucket, 2))
-            b_c.append(np.column_stack([cols[1:], yc]).ravel())
-            b_v.append(np.tile([1.0, -bar], k_n))
-            b_hi.append(np.zeros(k_n))
-            # v[0] + bar sum y <= bar
-            b_r.append(np.full(k_n + 1, n_bucket + k_n))
-            b_c.append(np.concatenate([[cols[0]], yc]))
-            b_v.append(np.concatenate([[1.0], np.full(k_n, bar)]))
-            b_hi.append([bar])
-            n_bucket += k_n + 1
-    if n_split:
-        rows.add("split", np.concatenate(s_r), np.concatenate(s_c), np.concatenate(s_v),
-                 np.zeros(n_split), np.zeros(n_split))
-        hi = np.concatenate(b_hi)
-        rows.add("bucket", np.concatenate(b_r), np.concatenate(b_c), np.concatenate(b_v),
-                 np.full(hi.size, -np.inf), hi)
+    rows = RowBuffer()
+    count_rows(rows, lay, m)
+    longterm_rows(rows, lay, trace, b, e_off)
+    backlog_rows(rows, lay, trace, b, col_hi, wbar)
+    wait_rows(rows, lay, c, col_hi, wbar)
     a, row_lo, row_hi, kind = rows.matrix(n_cols)
     return HindsightModel(
-        c=c, constant=constant, A=a, row_lo=row_lo, row_hi=row_hi, col_lo=col_lo,
-        col_hi=col_hi, integer=integer, row_kind=kind, n_queries=int(n_cells), x_cell=x_cell,
-        x_es=x_es, x_n=x_n, cell_t=cell_t, cell_u=cell_u, y_index=y_index, w_index=w_index,
-        v_index=v_index, horizon=horizon, n_devices=n_dev, n_servers=m,
+        c=c,
+        constant=constant,
+        A=a,
+        row_lo=row_lo,
+        row_hi=row_hi,
+        col_lo=col_lo,
+        col_hi=col_hi,
+        integer=integer,
+        row_kind=kind,
+        n_queries=int(cell_t.size),
+        x_cell=lay.x_cell,
+        x_es=lay.x_es,
+        x_n=lay.x_n,
+        cell_t=cell_t,
+        cell_u=cell_u,
+        y_index=lay.y_index,
+        w_index=lay.w_index,
+        v_index=lay.v_index,
+        horizon=horizon,
+        n_devices=n_dev,
+        n_servers=m,
     )

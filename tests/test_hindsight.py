@@ -9,20 +9,30 @@ import pytest
 
 import mecopt.longterm as lt
 from mecopt.errors import MissingDependencyError, UnknownNameError
-from mecopt.formulations.hindsight import HindsightPolicy, _trivial_bound, solve_hindsight
 from mecopt.formulations.hindsight_model import MS, build
 from mecopt.formulations.hindsight_pricing import price
+from mecopt.longterm.hindsight import HindsightPolicy, solve_hindsight
+from mecopt.longterm.hindsight_solve import trivial_bound as _trivial_bound
 from mecopt.solvers.highs_matrix import solve_matrix
 
 #: Tiny scenarios (U = 2, T = 3, M = 2): default constraints, an overloaded ES (backlog
 #: waits matter), Poisson arrivals (device-buffer waits) and no long-term constraints.
 TINY = {
     "default": {},
-    "loaded": {"es_capacity_flops": 3e14, "capacity_spread": 0.0, "arrival_rate": 1.0,
-               "min_accuracy": 0.5, "energy_budget_j": 0.12},
+    "loaded": {
+        "es_capacity_flops": 3e14,
+        "capacity_spread": 0.0,
+        "arrival_rate": 1.0,
+        "min_accuracy": 0.5,
+        "energy_budget_j": 0.12,
+    },
     "poisson": {"arrival": "poisson", "arrival_rate": 0.8, "min_accuracy": 0.5},
-    "free": {"min_accuracy": None, "max_hallucination": None, "energy_budget_j": 1.0,
-             "es_capacity_flops": 4e14},
+    "free": {
+        "min_accuracy": None,
+        "max_hallucination": None,
+        "energy_budget_j": 1.0,
+        "es_capacity_flops": 4e14,
+    },
 }
 SEEDS = (0, 1, 2, 3)
 
@@ -83,10 +93,13 @@ def test_model_values_every_plan_like_the_simulator(kind):
         r = lt.replay(tr, plan)
         wait = MS * (r.records.backlog[:-1] / tr.capacity[0]).T
         x = model.encode(plan, wait)
-        assert model.c @ x + model.constant == pytest.approx(MS * mean * model.n_queries,
-                                                             rel=1e-12, abs=1e-9)
-        viol = max(np.max(model.row_lo - model.A @ x, initial=0.0),
-                   np.max(model.A @ x - model.row_hi, initial=0.0))
+        assert model.c @ x + model.constant == pytest.approx(
+            MS * mean * model.n_queries, rel=1e-12, abs=1e-9
+        )
+        viol = max(
+            np.max(model.row_lo - model.A @ x, initial=0.0),
+            np.max(model.A @ x - model.row_hi, initial=0.0),
+        )
         assert (viol <= 1e-9) == ok, (plan, viol, r.violations)
         assert np.array_equal(model.decode(x), np.where(tr.has_query[0], plan, -1))
 
@@ -94,8 +107,16 @@ def test_model_values_every_plan_like_the_simulator(kind):
 def test_lagrangian_bound_equals_lp_and_keeps_the_optimum():
     tr = lt.trace(n_devices=6, horizon=8, seed=4, n_servers=2, min_accuracy=0.5)
     model = build(tr, 0)
-    lp = solve_matrix(model.c, model.constant, model.A, model.row_lo, model.row_hi,
-                      model.col_lo, model.col_hi, None)
+    lp = solve_matrix(
+        model.c,
+        model.constant,
+        model.A,
+        model.row_lo,
+        model.row_hi,
+        model.col_lo,
+        model.col_hi,
+        None,
+    )
     pricing = price(model, lp.duals)
     assert pricing.bound == pytest.approx(lp.objective, rel=1e-9)
     # Arbitrary multipliers still give a bound below the optimum.
@@ -119,8 +140,9 @@ def online_policies():
 def test_no_policy_beats_hindsight():
     beaten_by_none = 0
     for seed in range(4):
-        tr = lt.trace(n_devices=5, horizon=10, seed=seed, n_servers=2, min_accuracy=0.5,
-                      energy_budget_j=0.09)
+        tr = lt.trace(
+            n_devices=5, horizon=10, seed=seed, n_servers=2, min_accuracy=0.5, energy_budget_j=0.09
+        )
         res = solve_hindsight(tr, gap_tol=1e-9)
         assert res.status == ("optimal",)
         for name in online_policies():
@@ -161,9 +183,10 @@ def test_time_limit_returns_incumbent_with_bound():
         assert lt.replay(tr, res.actions[0]).mean_latency == pytest.approx(res.objective[0])
 
 
-@pytest.mark.parametrize(("option", "value"), [("time_limit", -1.0), ("threads", 0),
-                                               ("gap_tol", 2.0), ("margin", 0.0),
-                                               ("lp_counts", 0)])
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("time_limit", -1.0), ("threads", 0), ("gap_tol", 2.0), ("margin", 0.0), ("lp_counts", 0)],
+)
 def test_bad_options_name_the_field(option, value):
     tr = tiny_trace("default", 0)
     with pytest.raises(ValueError, match=option):

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import mecopt.longterm as lt
-from mecopt.formulations.hindsight import solve_hindsight
 from mecopt.formulations.hindsight_model import MS, ROW_NAMES, build
 from mecopt.formulations.hindsight_pricing import row_prices
+from mecopt.longterm.hindsight import solve_hindsight
 from mecopt.solvers.highs_matrix import solve_matrix
 
 

@@ -1,4 +1,4 @@
-"""Time to the hindsight optimum (``mecopt.formulations.hindsight``) and how it grows.
+"""Time to the hindsight optimum (``mecopt.longterm.hindsight``) and how it grows.
 
 Usage::
 
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 import mecopt.longterm as lt
-from mecopt.formulations.hindsight import solve_hindsight
+from mecopt.longterm.hindsight import solve_hindsight
 from mecopt.formulations.hindsight_model import MS, build
 from mecopt.solvers.highs_matrix import highs_version, solve_matrix
 
