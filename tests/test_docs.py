@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["mecopt.evaluate", "mecopt.scenarios", "mecopt.solve", "mecopt.formulations.hindsight"]
+MODULES = ["mecopt.evaluate", "mecopt.scenarios", "mecopt.solve", "mecopt.longterm.hindsight"]
 
 
 @pytest.mark.parametrize("name", MODULES)
