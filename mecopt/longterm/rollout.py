@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from mecopt.errors import MecoptError
+from mecopt.longterm.simulator import SlotArrays
 
 ROLLOUT_SCHEMA = "mecopt.longterm.rollout"
 ROLLOUT_VERSION = 1
@@ -25,48 +26,18 @@ class RolloutFormatError(MecoptError, ValueError):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class SlotRecords:
-    """The per-slot records of a rollout.
+class SlotRecords(SlotArrays):
+    """The per-slot records of a rollout: the :class:`~mecopt.longterm.simulator.SlotArrays`
+    of every slot of one trace member ((T, U), (T, M), (T,); the backlog (T + 1, M)), and
+    which devices had a query. Read-only.
 
     Attributes
     ----------
-    actions
-        (T, U) actions (0 local, j + 1 ES j, -1 no query).
     has_query
         (T, U) bool.
-    latency, upload, queue_wait, processing, device_wait
-        (T, U) per-query latency and its parts, s (0 without a query).
-    energy
-        (T, U) J spent by each device in each slot.
-    accuracy, hallucination
-        (T, U) effective accuracy and hallucination probability of the serving model.
-    correct, hallucinated
-        (T, U) bool realised outcomes.
-    counts
-        (T, M) queries offloaded to each ES per slot.
-    backlog
-        (T + 1, M) ES backlog at the start of each slot and after the last (FLOP).
-    energy_queue, accuracy_queue, hallucination_queue
-        (T, U), (T,), (T,) virtual queues after each slot.
     """
 
-    actions: np.ndarray
     has_query: np.ndarray
-    latency: np.ndarray
-    upload: np.ndarray
-    queue_wait: np.ndarray
-    processing: np.ndarray
-    device_wait: np.ndarray
-    energy: np.ndarray
-    accuracy: np.ndarray
-    hallucination: np.ndarray
-    correct: np.ndarray
-    hallucinated: np.ndarray
-    counts: np.ndarray
-    backlog: np.ndarray
-    energy_queue: np.ndarray
-    accuracy_queue: np.ndarray
-    hallucination_queue: np.ndarray
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

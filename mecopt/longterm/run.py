@@ -4,6 +4,7 @@ once) and :func:`replay` (re-evaluate fixed actions). All go through the one ste
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from mecopt.longterm.baselines import FixedActions
 from mecopt.longterm.policy_registry import available_policies, make_policy
 from mecopt.longterm.protocol import EnvInfo, OfflinePolicy
 from mecopt.longterm.rollout import Rollout, SlotRecords
-from mecopt.longterm.simulator import Simulator
+from mecopt.longterm.simulator import Simulator, SlotArrays, SlotOutcome
 from mecopt.longterm.traces import Trace
 
 
@@ -254,30 +255,30 @@ def replay(trace: Trace, actions: np.ndarray) -> Rollout:
 
 
 class _Recorder:
-    """Collects the slot outcomes of a batch into (B, T, ...) arrays."""
+    """Collects the slot outcomes of a batch into (B, T, ...) arrays, one per field of
+    :class:`SlotRecords` (the :class:`SlotArrays` of each slot, and ``has_query``)."""
 
     def __init__(self, b: int, t: int, u: int, m: int) -> None:
-        f, i = np.float64, np.int64
-        self.arr = {
-            "actions": np.zeros((b, t, u), i), "has_query": np.zeros((b, t, u), bool),
-            "latency": np.zeros((b, t, u), f), "upload": np.zeros((b, t, u), f),
-            "queue_wait": np.zeros((b, t, u), f), "processing": np.zeros((b, t, u), f),
-            "device_wait": np.zeros((b, t, u), f), "energy": np.zeros((b, t, u), f),
-            "accuracy": np.zeros((b, t, u), f), "hallucination": np.zeros((b, t, u), f),
-            "correct": np.zeros((b, t, u), bool), "hallucinated": np.zeros((b, t, u), bool),
-            "counts": np.zeros((b, t, m), i), "backlog": np.zeros((b, t + 1, m), f),
-            "energy_queue": np.zeros((b, t, u), f), "accuracy_queue": np.zeros((b, t), f),
-            "hallucination_queue": np.zeros((b, t), f),
-        }
+        self.horizon = t
+        self.arr: dict[str, np.ndarray] = {"has_query": np.zeros((b, t, u), bool),
+                                           "backlog": np.zeros((b, t + 1, m))}
 
-    def add(self, out: Any) -> None:
+    def add(self, out: SlotOutcome) -> None:
         t, a = out.t, self.arr
-        for name in ("actions", "latency", "upload", "queue_wait", "processing", "device_wait",
-                     "energy", "accuracy", "hallucination", "correct", "hallucinated",
-                     "counts", "energy_queue", "accuracy_queue", "hallucination_queue"):
-            a[name][:, t] = getattr(out, name)
+        for name in _SLOT_ARRAYS:
+            value = getattr(out, name)
+            if name not in a:
+                a[name] = np.zeros((value.shape[0], self.horizon, *value.shape[1:]),
+                                   _DTYPES.get(name, value.dtype))
+            a[name][:, t] = value
         a["has_query"][:, t] = out.actions >= 0
         a["backlog"][:, t + 1] = out.backlog
 
     def records(self, k: int) -> SlotRecords:
         return SlotRecords(**{name: arr[k].copy() for name, arr in self.arr.items()})
+
+
+#: The per-slot arrays recorded slot by slot (the backlog is recorded after each slot).
+_SLOT_ARRAYS = tuple(f.name for f in dataclasses.fields(SlotArrays) if f.name != "backlog")
+#: Record dtypes that differ from the simulator's arrays (counts are whole numbers).
+_DTYPES = {"actions": np.int64, "counts": np.int64}

@@ -115,33 +115,34 @@ class Observation:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class SlotOutcome:
-    """What slot t produced; (B, U) arrays hold 0 (False) where there is no query.
+class SlotArrays:
+    """The arrays a slot produces, shared by :class:`SlotOutcome` (one slot of a batch: a
+    leading batch axis B) and :class:`~mecopt.longterm.rollout.SlotRecords` (every slot of
+    one trace member: a leading slot axis T). Per-device arrays hold 0 (False) where there is
+    no query.
 
     Attributes
     ----------
-    t
-        Slot index.
     actions
-        (B, U) the actions, -1 where there is no query.
+        (., U) the actions (0 local, j + 1 ES j), -1 where there is no query.
     latency, upload, queue_wait, processing, device_wait
-        Per query, s: the latency and, for offloads, its upload, ES-backlog wait and
+        (., U) per query, s: the latency and, for offloads, its upload, ES-backlog wait and
         processing parts; the device-buffer wait is part of every latency.
     energy
-        (B, U) J spent by each device in the slot.
+        (., U) J spent by each device in the slot.
     accuracy, hallucination
-        (B, U) effective accuracy and hallucination probability of the serving model.
+        (., U) effective accuracy and hallucination probability of the serving model.
     correct, hallucinated
-        (B, U) bool realised outcomes.
-    counts, work
-        (B, M) queries and work (FLOP) offloaded to each ES.
+        (., U) bool realised outcomes.
+    counts
+        (., M) queries offloaded to each ES.
     backlog
-        (B, M) ES backlog after the slot, ``Q_j(t+1)``.
+        (., M) ES backlog (FLOP) after the slot; in :class:`SlotRecords` (T + 1, M), the
+        backlog at the start of each slot and after the last.
     energy_queue, accuracy_queue, hallucination_queue
-        The virtual queues after the slot.
+        (., U), (.,), (.,) the virtual queues after the slot.
     """
 
-    t: int
     actions: np.ndarray
     latency: np.ndarray
     upload: np.ndarray
@@ -154,11 +155,27 @@ class SlotOutcome:
     correct: np.ndarray
     hallucinated: np.ndarray
     counts: np.ndarray
-    work: np.ndarray
     backlog: np.ndarray
     energy_queue: np.ndarray
     accuracy_queue: np.ndarray
     hallucination_queue: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SlotOutcome(SlotArrays):
+    """What slot t produced: the :class:`SlotArrays` of the slot, (B, U) and (B, M), with the
+    slot index and the offloaded work.
+
+    Attributes
+    ----------
+    t
+        Slot index.
+    work
+        (B, M) work (FLOP) offloaded to each ES.
+    """
+
+    t: int
+    work: np.ndarray
 
 
 class Simulator:
