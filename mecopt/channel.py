@@ -34,6 +34,10 @@ class InterferenceModel(Protocol):
         """(M,) interference power (W) at each ES under ``assignment``."""
         ...
 
+    def interference_batch(self, inst: Instance, assignments: np.ndarray) -> np.ndarray:
+        """(B, M) interference power (W) at each ES under every row of ``assignments``."""
+        ...
+
 
 class NoInterference:
     """Orthogonal cells: no inter-cell interference."""
@@ -42,6 +46,9 @@ class NoInterference:
 
     def interference(self, inst: Instance, assignment: np.ndarray) -> np.ndarray:
         return np.zeros(inst.n_servers)
+
+    def interference_batch(self, inst: Instance, assignments: np.ndarray) -> np.ndarray:
+        return np.zeros((len(assignments), inst.n_servers))
 
 
 class OtherCells:
@@ -60,6 +67,18 @@ class OtherCells:
             assignment[off], weights=rx[np.arange(rx.shape[0]), assignment[off]],
             minlength=inst.n_servers,
         )
+        return np.maximum(total - own, 0.0)
+
+    def interference_batch(self, inst: Instance, assignments: np.ndarray) -> np.ndarray:
+        a = np.asarray(assignments, dtype=np.int64)
+        if len(a) <= 8:  # a few rows: one at a time is as fast
+            rows = [self.interference(inst, row) for row in a]
+            return np.stack(rows) if rows else np.zeros((0, inst.n_servers))
+        rx = inst.tx_power[:, None] * inst.gain  # (N, M)
+        total = (a >= 0).astype(float) @ rx  # (B, M)
+        own = np.zeros_like(total)
+        for j in range(inst.n_servers):
+            own[:, j] = (a == j).astype(float) @ rx[:, j]
         return np.maximum(total - own, 0.0)
 
 

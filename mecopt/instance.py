@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from mecopt import jsonio
+from mecopt.channel import INTERFERENCE
 from mecopt.errors import UnknownNameError
 
 #: Version of the JSON schema written by :meth:`Instance.to_json`. Version 2 added the
@@ -28,8 +29,6 @@ SCHEMA_VERSION = 2
 #: Every schema version :meth:`Instance.from_dict` reads.
 READABLE_VERSIONS = (1, 2)
 SCHEMA_NAME = "mecopt.instance"
-
-INTERFERENCE_MODELS = ("none", "other-cells")
 
 _USER_FIELDS = (
     "alpha",
@@ -234,10 +233,10 @@ class Instance:
             _first_bad(name, arr, arr <= 0, "must be > 0")
         _first_bad("gain", self.gain, self.gain < 0, "must be >= 0")
 
-        if self.interference not in INTERFERENCE_MODELS:
+        if self.interference not in INTERFERENCE:
             raise UnknownNameError(
                 f"Instance.interference: unknown interference model {self.interference!r}; "
-                "valid names: " + ", ".join(repr(m) for m in INTERFERENCE_MODELS)
+                "valid names: " + ", ".join(repr(m) for m in INTERFERENCE)
             )
         from mecopt.queues import QUEUE_MODELS
 

@@ -40,15 +40,7 @@ def batch_objective(inst: Instance, assignments: np.ndarray) -> np.ndarray:
     es = np.where(off, a, 0)
     counts = np.zeros((n_rows, n_es), dtype=np.int64)
     np.add.at(counts, (np.repeat(np.arange(n_rows), n_users)[off.ravel()], a[off]), 1)
-    if inst.interference == "none":
-        interference = np.zeros((n_rows, n_es))
-    else:
-        model = INTERFERENCE.get(inst.interference)
-        interference = (
-            np.stack([model.interference(inst, row) for row in a])
-            if n_rows <= 8
-            else _other_cells(inst, a, off)
-        )
+    interference = INTERFERENCE.get(inst.interference).interference_batch(inst, a)
     users = np.broadcast_to(np.arange(n_users), a.shape)
     n = np.take_along_axis(counts, es, axis=1)
     level = np.take_along_axis(interference, es, axis=1)
@@ -71,18 +63,6 @@ def batch_objective(inst: Instance, assignments: np.ndarray) -> np.ndarray:
         | ~np.isfinite(total)
     )
     return np.where(bad, np.inf, total)
-
-
-def _other_cells(inst: Instance, a: np.ndarray, off: np.ndarray) -> np.ndarray:
-    """(B, M) other-cells interference of every row of ``a``."""
-    rx = inst.tx_power[:, None] * inst.gain  # (N, M)
-    total = off.astype(float) @ rx  # (B, M)
-    own = np.zeros_like(total)
-    for j in range(inst.n_servers):
-        own[:, j] = (a == j).astype(float) @ rx[:, j]
-    if inst.interference != "other-cells":
-        raise ValueError(f"interference = {inst.interference!r}: no batch model")
-    return np.maximum(total - own, 0.0)
 
 
 def _best_neighbour(inst: Instance, a: np.ndarray, swaps: bool) -> tuple[np.ndarray, float]:
@@ -168,15 +148,12 @@ def improve(
     """
     deadline = time.perf_counter() + time_budget
     a = np.asarray(assignment, dtype=np.int64)
-    if inst.interference in ("none", "other-cells"):
-        a = improve_batched(inst, a, time_budget=time_budget)
-        exact_batch = (
-            inst.min_accuracy is None
-            and inst.max_hallucination is None
-            and inst.energy_budget is None
-        )
-        if exact_batch:
-            return a
+    a = improve_batched(inst, a, time_budget=time_budget)
+    exact_batch = (
+        inst.min_accuracy is None and inst.max_hallucination is None and inst.energy_budget is None
+    )
+    if exact_batch:
+        return a
     return _improve_sequential(
         inst, a, time_budget=max(deadline - time.perf_counter(), 0.0), max_passes=max_passes
     )
