@@ -247,50 +247,14 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
     for key in ("scenario", "n_users", "seeds", "solvers"):
         if key not in grid:
             raise ValueError(f"{where}: missing key {key!r}")
-    kind = _text(f"{where}.kind", grid.get("kind", ONESHOT))
-    plugin = None if kind == ONESHOT else task_kind(kind)
-    horizon = None
-    if plugin is not None:
-        if "horizon" not in grid:
-            raise ValueError(f"{where}: a {kind!r} grid needs 'horizon' (slots)")
-        horizon = grid["horizon"]
-        if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
-            raise ValueError(f"{where}.horizon = {horizon!r}: must be a whole number >= 1")
-    elif "horizon" in grid:
-        raise ValueError(f"{where}: 'horizon' belongs to long-term grids (kind = 'longterm')")
-    scenarios = grid["scenario"]
-    scenarios = [scenarios] if isinstance(scenarios, str) else scenarios
-    if not isinstance(scenarios, list) or not scenarios:
-        raise ValueError(f"{where}.scenario = {grid['scenario']!r}: must be a scenario name "
-                         "or a list of names")
-    for k, s in enumerate(scenarios):
-        if plugin is None:
-            SCENARIOS.get(_text(f"{where}.scenario[{k}]", s))
-        else:
-            plugin.check_scenario(_text(f"{where}.scenario[{k}]", s))
+    kind, plugin, horizon = _grid_kind(where, grid)
+    scenarios = _grid_scenarios(where, grid, plugin)
     sizes = _range(f"{where}.n_users", grid["n_users"], MAX_USERS)
     if any(n < 1 for n in sizes):
         raise ValueError(f"{where}.n_users: sizes must be >= 1")
     seeds = _range(f"{where}.seeds", grid["seeds"], MAX_SEED)
-    if not isinstance(grid["solvers"], list) or not grid["solvers"]:
-        raise ValueError(f"{where}.solvers = {grid['solvers']!r}: must be a non-empty list of "
-                         'solver names or tables, e.g. ["goa", "highs"]')
-    solvers = [_solver_entry(f"{where}.solvers[{k}]", s, plugin)
-               for k, s in enumerate(grid["solvers"])]
-    labels = [s.label for s in solvers]
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"{where}.solvers: labels must be unique, got {labels}")
-    options = _table(f"{where}.options", grid.get("options", {}))
-    _jsonable(f"{where}.options", options)
-    for s in scenarios:
-        valid = (set(scenario_parameters(s)) | set(_INSTANCE_OPTIONS) if plugin is None
-                 else plugin.scenario_options(s))
-        unknown = sorted(set(options) - valid)
-        if unknown:
-            raise ValueError(f"{where}.options: unknown option(s) {', '.join(unknown)} for "
-                             f"scenario {s!r}; valid: {', '.join(sorted(valid))}")
-    names = sorted(options)
-    values = [_dimension(k, options[k]) for k in names]
+    solvers = _grid_solvers(where, grid, plugin)
+    names, values = _grid_options(where, grid, scenarios, plugin)
     if plugin is None:
         _check_instances(where, scenarios, names, values)
     elif hasattr(plugin, "check_grid"):  # values, sizes and solver options of a plug-in kind
@@ -314,6 +278,68 @@ def _grid_tasks(sweep: str, where: str, grid: Mapping[str, Any], defaults: Mappi
                                   threads=threads, hard_limit=hard, kind=kind,
                                   horizon=horizon))
     return tasks
+
+
+def _grid_kind(where: str, grid: Mapping[str, Any]) -> tuple[str, Any, int | None]:
+    """The grid's task kind, its plug-in (``None`` for one-shot solves) and horizon."""
+    kind = _text(f"{where}.kind", grid.get("kind", ONESHOT))
+    if kind == ONESHOT:
+        if "horizon" in grid:
+            raise ValueError(f"{where}: 'horizon' belongs to long-term grids "
+                             "(kind = 'longterm')")
+        return kind, None, None
+    plugin = task_kind(kind)
+    if "horizon" not in grid:
+        raise ValueError(f"{where}: a {kind!r} grid needs 'horizon' (slots)")
+    horizon = grid["horizon"]
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+        raise ValueError(f"{where}.horizon = {horizon!r}: must be a whole number >= 1")
+    return kind, plugin, horizon
+
+
+def _grid_scenarios(where: str, grid: Mapping[str, Any], plugin: Any) -> list[str]:
+    """The grid's scenario names, each checked by its kind."""
+    scenarios = grid["scenario"]
+    scenarios = [scenarios] if isinstance(scenarios, str) else scenarios
+    if not isinstance(scenarios, list) or not scenarios:
+        raise ValueError(f"{where}.scenario = {grid['scenario']!r}: must be a scenario name "
+                         "or a list of names")
+    for k, s in enumerate(scenarios):
+        if plugin is None:
+            SCENARIOS.get(_text(f"{where}.scenario[{k}]", s))
+        else:
+            plugin.check_scenario(_text(f"{where}.scenario[{k}]", s))
+    return scenarios
+
+
+def _grid_solvers(where: str, grid: Mapping[str, Any], plugin: Any) -> list[SolverEntry]:
+    """The grid's solver (or policy) entries, with unique labels."""
+    if not isinstance(grid["solvers"], list) or not grid["solvers"]:
+        raise ValueError(f"{where}.solvers = {grid['solvers']!r}: must be a non-empty list of "
+                         'solver names or tables, e.g. ["goa", "highs"]')
+    solvers = [_solver_entry(f"{where}.solvers[{k}]", s, plugin)
+               for k, s in enumerate(grid["solvers"])]
+    labels = [s.label for s in solvers]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{where}.solvers: labels must be unique, got {labels}")
+    return solvers
+
+
+def _grid_options(where: str, grid: Mapping[str, Any], scenarios: list[str], plugin: Any,
+                  ) -> tuple[list[str], list[list[Any]]]:
+    """The swept option names (sorted) and each one's values, checked against every
+    scenario of the grid."""
+    options = _table(f"{where}.options", grid.get("options", {}))
+    _jsonable(f"{where}.options", options)
+    for s in scenarios:
+        valid = (set(scenario_parameters(s)) | set(_INSTANCE_OPTIONS) if plugin is None
+                 else plugin.scenario_options(s))
+        unknown = sorted(set(options) - valid)
+        if unknown:
+            raise ValueError(f"{where}.options: unknown option(s) {', '.join(unknown)} for "
+                             f"scenario {s!r}; valid: {', '.join(sorted(valid))}")
+    names = sorted(options)
+    return names, [_dimension(k, options[k]) for k in names]
 
 
 def _jsonable(name: str, value: Any) -> None:
