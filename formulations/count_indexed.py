@@ -34,6 +34,12 @@ a transportation problem. Two exact reductions shrink it:
   optimal solution, because moving it home does not raise its own cost and (delays and
   uplink energies being non-decreasing in n) no other user's cost or energy rises;
 - *empty counts*: ``y_jn`` is dropped when fewer than n users may sit on ES j at count n.
+
+The model is the union of **layers** ``(j, n)`` ("ES j holds exactly n users", columns
+``x_ijn`` and ``y_jn``). :func:`build` writes every layer from the cost table;
+:func:`build_layers` writes the same model over a chosen set of layers, costed one layer
+at a time by :class:`~mecopt.formulations.option_cost.LayerCosts` (the small models of
+count fixing, where the full table would not fit in memory).
 """
 
 from __future__ import annotations
@@ -42,65 +48,37 @@ import dataclasses
 
 import numpy as np
 
-from mecopt.channel import comm_delay
-from mecopt.formulations.milp import MatrixMILP, RowBlocks
+from mecopt.formulations.milp import (
+    MS,
+    QUALITY_ROWS,
+    ROW_ACCURACY,
+    ROW_ASSIGN,
+    ROW_COUNT,
+    ROW_HALLUCINATION,
+    ROW_INTERFERENCE,
+    ROW_LINK,
+    ROW_ONE_COUNT,
+    MatrixMILP,
+    RowBlocks,
+)
+from mecopt.formulations.option_cost import (
+    LayerCosts,
+    cost_table,
+    delay_table,
+    local_cost,
+    must_offload,
+    prunable,
+)
 from mecopt.instance import Instance
-from mecopt.objective import cost, local_allowed, local_energy, offload_energy, within_budget
-from mecopt.queues import QUEUE_MODELS
+from mecopt.objective import local_energy
 
-#: Objective unit: the MILP minimises the total delay in milliseconds (better scaled).
-MS = 1e3
-
-ROW_ONE_COUNT, ROW_COUNT, ROW_LINK, ROW_ASSIGN, ROW_ACCURACY, ROW_HALLUCINATION = range(6)
-#: Interference rows of :mod:`mecopt.formulations.interference_intervals` (fractional
-#: coefficients, in units of the noise power).
-ROW_INTERFERENCE = 6
-#: Row families with fractional (probability) coefficients.
-QUALITY_ROWS = (ROW_ACCURACY, ROW_HALLUCINATION)
-
-
-def _comm_edge(inst: Instance, n_max: int) -> tuple[np.ndarray, np.ndarray]:
-    users = np.arange(inst.n_users)[:, None, None]
-    es = np.arange(inst.n_servers)[None, :, None]
-    n = np.arange(1, n_max + 1)[None, None, :]
-    comm = comm_delay(inst, users, es, n)
-    return comm, QUEUE_MODELS.get(inst.queue).edge_delay(inst, users, es, n)
-
-
-def delay_table(inst: Instance, n_max: int) -> np.ndarray:
-    """Interference-free offload delays ``d[i, j, n-1]`` for n = 1..n_max, seconds.
-
-    ``inf`` where the ES cannot serve the user at that load.
-    """
-    comm, edge = _comm_edge(inst, n_max)
-    return comm + edge
-
-
-def cost_table(inst: Instance, n_max: int) -> np.ndarray:
-    """Interference-free offload costs ``c[i, j, n-1]`` for n = 1..n_max, seconds.
-
-    The weighted cost of :func:`mecopt.objective.cost` (the delay when no weight is set);
-    ``inf`` where the ES cannot serve the user at that load or the uplink energy exceeds
-    the user's budget. Non-decreasing in n.
-    """
-    comm, edge = _comm_edge(inst, n_max)
-    delay = comm + edge
-    users = np.arange(inst.n_users)[:, None, None]
-    energy = offload_energy(inst, users, comm)
-    out = cost(inst, users, True, delay, energy)
-    if inst.energy_budget is not None:
-        out = np.where(within_budget(inst, users, energy), out, np.inf)
-    return out
-
-
-def local_cost(inst: Instance) -> np.ndarray:
-    """(N,) cost of answering locally, seconds (finite even where local is not allowed)."""
-    return cost(inst, slice(None), False, inst.local_delay, local_energy(inst))
-
-
-def must_offload(inst: Instance) -> np.ndarray:
-    """(N,) bool: users that may not stay local (uncertainty rule or local energy budget)."""
-    return ~local_allowed(inst)
+# Names other modules import from here (the unit and row families live in ``milp``, the
+# option costs in ``option_cost``).
+__all__ = ["MS", "QUALITY_ROWS", "ROW_ACCURACY", "ROW_ASSIGN", "ROW_COUNT",
+           "ROW_HALLUCINATION", "ROW_INTERFERENCE", "ROW_LINK", "ROW_ONE_COUNT",
+           "CountIndexedModel", "LayerCosts", "add_layer_rows", "build", "build_layers",
+           "cost_table", "delay_table", "local_cost", "must_offload", "prunable",
+           "prune_assignment"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -175,16 +153,6 @@ class CountIndexedModel:
                 return None
             x[self.n_x + k] = 1.0
         return x
-
-
-def prunable(inst: Instance) -> np.ndarray:
-    """(N,) bool: users for which the dominated-offload reduction is exact."""
-    free = local_allowed(inst)
-    if inst.min_accuracy is not None:
-        free &= inst.acc_edge <= inst.acc_local
-    if inst.max_hallucination is not None:
-        free &= inst.hall_local <= inst.hall_edge
-    return free
 
 
 def prune_assignment(inst: Instance, assignment: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -315,3 +283,85 @@ def build(inst: Instance, *, link_rows: bool = True) -> CountIndexedModel:
                              x_es=xj.astype(np.int64), x_n=x_n.astype(np.int64),
                              y_es=yj.astype(np.int64), y_n=y_n.astype(np.int64),
                              infeasible_reason=reason)
+
+
+def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+def build_layers(costs: LayerCosts, counts: list[np.ndarray],
+                 must_use: np.ndarray | None = None) -> CountIndexedModel:
+    """The count-indexed MILP over the layers ``(j, n)`` with ``n`` in ``counts[j]``.
+
+    Parameters
+    ----------
+    costs
+        The instance's layer costs.
+    counts
+        Per ES, the counts ``n >= 1`` it may hold; a count whose layer has fewer than ``n``
+        columns is dropped.
+    must_use
+        (M,) bool: ES that may not stay empty (count 0 proven worse); default none.
+
+    Returns
+    -------
+    CountIndexedModel
+        Same variables, rows and maps as :func:`mecopt.formulations.count_indexed.build`.
+    """
+    inst = costs.inst
+    n_es = inst.n_servers
+    must = np.zeros(n_es, dtype=bool) if must_use is None else np.asarray(must_use, bool)
+    xi_l, xj_l, xn_l, c_l = [], [], [], []
+    yj_l, yn_l = [], []
+    for j in range(n_es):
+        for n in np.unique(np.asarray(counts[j], dtype=np.int64)):
+            if n < 1:
+                continue
+            r = costs.relative(j, int(n))
+            ok = np.flatnonzero(np.isfinite(r))
+            if ok.size < n:
+                continue
+            xi_l.append(ok)
+            xj_l.append(np.full(ok.size, j))
+            xn_l.append(np.full(ok.size, n))
+            c_l.append(r[ok])
+            yj_l.append(j)
+            yn_l.append(int(n))
+    xi, xj, xn = _cat(xi_l, np.int64), _cat(xj_l, np.int64), _cat(xn_l, np.int64)
+    c_x = _cat(c_l, float)
+    yj = np.asarray(yj_l, dtype=np.int64)
+    y_n = np.asarray(yn_l, dtype=np.int64)
+    n_x, n_y = xi.size, yj.size
+    # x columns come layer by layer, in the order of the y columns.
+    layer_of_x = np.repeat(np.arange(n_y), [p.size for p in xi_l]) if n_y else np.zeros(
+        0, dtype=np.int64)
+    c = np.concatenate([c_x, np.zeros(n_y)])
+
+    blocks = RowBlocks()
+    add = blocks.add
+
+    reason = ""
+    es_rows = np.arange(n_es)
+    add(yj, n_x + np.arange(n_y), np.ones(n_y), np.where(must, 1.0, -np.inf),
+        np.ones(n_es), ROW_ONE_COUNT)
+    if np.any(must & ~np.isin(es_rows, yj)):
+        reason = "no count left for an ES that must be used"
+    add_layer_rows(blocks, layer_of_x, y_n)
+    forced = costs.forced
+    n_users = inst.n_users
+    # One assignment row per user (rows of users without a column stay empty).
+    add(xi, np.arange(n_x), np.ones(n_x), np.where(forced, 1.0, -np.inf), np.ones(n_users),
+        ROW_ASSIGN)
+    stranded = np.setdiff1d(np.flatnonzero(forced), xi)
+    if stranded.size and not reason:
+        reason = (f"user {stranded[0]} may not stay local but no kept count of any ES can "
+                  "serve it")
+    for s in costs.side:
+        add(np.zeros(n_x, dtype=np.int64), np.arange(n_x), s.gain[xi], np.array([s.need]),
+            np.array([np.inf]), s.kind)
+        has = np.isin(np.arange(n_users), xi)
+        if s.need > float(np.maximum(s.gain, 0.0)[has].sum()) + 1e-9 and not reason:
+            reason = f"the {s.name} target cannot be reached with the kept counts"
+    milp = blocks.milp(c, costs.constant)
+    return CountIndexedModel(instance=inst, milp=milp, x_user=xi, x_es=xj, x_n=xn,
+                             y_es=yj, y_n=y_n, infeasible_reason=reason)

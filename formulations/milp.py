@@ -12,6 +12,18 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 
+#: Objective unit of every model here: the total cost in milliseconds (better scaled than
+#: the mean in seconds).
+MS = 1e3
+
+#: Row families (``MatrixMILP.row_kind``) shared by the count-indexed models.
+ROW_ONE_COUNT, ROW_COUNT, ROW_LINK, ROW_ASSIGN, ROW_ACCURACY, ROW_HALLUCINATION = range(6)
+#: Interference rows of :mod:`mecopt.formulations.intervals` (fractional coefficients, in
+#: units of the noise power).
+ROW_INTERFERENCE = 6
+#: Row families with fractional (probability) coefficients.
+QUALITY_ROWS = (ROW_ACCURACY, ROW_HALLUCINATION)
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class MatrixMILP:

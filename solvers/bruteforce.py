@@ -15,11 +15,10 @@ import time
 import numpy as np
 
 from mecopt import __version__
-from mecopt.channel import comm_delay
 from mecopt.evaluate import ACCURACY_TOL, HALLUCINATION_TOL, evaluate
+from mecopt.formulations.option_cost import local_cost, must_offload, option_cost
 from mecopt.instance import Instance
-from mecopt.objective import cost, hallucination, local_energy, offload_energy, within_budget
-from mecopt.queues import QUEUE_MODELS
+from mecopt.objective import hallucination
 from mecopt.result import SolveResult, check_gap
 
 #: Largest number of assignments enumerated unless ``max_assignments`` says otherwise.
@@ -44,16 +43,13 @@ def batch_scores(inst: Instance, assign: np.ndarray) -> tuple[np.ndarray, np.nda
         interference = 0.0
     users = np.arange(inst.n_users)[None, :]
     nn = np.maximum(n, 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        comm = comm_delay(inst, users, es, nn, interference)
-        d = comm + QUEUE_MODELS.get(inst.queue).edge_delay(inst, users, es, nn)
-    delay = np.where(off, d, inst.local_delay[None, :])
-    energy = np.where(off, offload_energy(inst, users, comm), local_energy(inst)[None, :])
-    mean = cost(inst, users, off, delay, energy).mean(axis=1)
-    ok = np.isfinite(delay).all(axis=1)
-    ok &= ~(inst.forced[None, :] & ~off).any(axis=1)
-    if inst.energy_budget is not None:
-        ok &= within_budget(inst, users, energy).all(axis=1)
+    # The option cost (inf when impossible or over the energy budget), the one every model
+    # uses; local users pay their local cost.
+    off_cost = option_cost(inst, users, es, nn, interference)
+    each = np.where(off, off_cost, local_cost(inst)[None, :])
+    mean = each.mean(axis=1)
+    ok = ~(off & ~np.isfinite(off_cost)).any(axis=1)
+    ok &= ~(must_offload(inst)[None, :] & ~off).any(axis=1)
     if inst.max_hallucination is not None:
         hall = hallucination(inst, users, off).mean(axis=1)
         ok &= hall <= inst.max_hallucination + HALLUCINATION_TOL

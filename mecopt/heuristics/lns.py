@@ -10,12 +10,11 @@ Two neighbourhoods alternate until neither improves (or the time budget is spent
    limits, side rows, budgets: an infinite cost) still holds, ``k`` doubling after a batch
    that delivers half its predicted saving and halving otherwise (``k = 1`` is plain
    best-improvement descent). Only the ESs involved are re-scored, so a batch costs
-   O(N M) whatever ``k``; at N = 10,000 the descent from GOA takes hundreds of batches
-   instead of thousands of single moves.
+   O(N M) whatever ``k``, and a large descent takes far fewer batches than single moves.
 2. **Fixed counts** (the whole neighbourhood of assignments with the current count vector):
-   a transportation problem, solved exactly as a min-cost flow
-   (:mod:`mecopt.heuristics.transport`) or, with a side row, as a linear program (HiGHS
-   through SciPy) whose few split users are then re-assigned exactly.
+   a transportation problem (:func:`mecopt.formulations.fixed_count.fixed_count_assignment`:
+   a min-cost flow, or with a side row a linear program whose few split users are then
+   re-assigned exactly).
 
 The batched descent runs first from the two best starts; with time left, plain descent
 (``k = 1``) runs from the same starts, since the two end in different local optima.
@@ -33,15 +32,16 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from mecopt.evaluate import evaluate
-from mecopt.formulations.layers import LayerCosts
+from mecopt.formulations.fixed_count import fixed_count_assignment
+from mecopt.formulations.option_cost import LayerCosts
 from mecopt.heuristics.local_search import improve
 from mecopt.heuristics.policies import edge_all, goa, min_delay
-from mecopt.heuristics.transport import transport_assignment
 from mecopt.instance import Instance
+
+# ``fixed_count_assignment`` is imported from here by older callers (kept until they move).
+__all__ = ["DEFAULT_BUDGET", "fixed_count_assignment", "lns", "side_prices"]
 
 #: Relative improvement below which a move is not taken.
 _EPS = 1e-12
@@ -264,101 +264,6 @@ def side_prices(costs: LayerCosts, assignment: np.ndarray) -> np.ndarray:
     return out
 
 
-def fixed_count_assignment(costs: LayerCosts, counts: np.ndarray,
-                           time_limit: float | None = None,
-                           exact: bool = False) -> np.ndarray | None:
-    """Best assignment with at most ``counts[j]`` users on ES j, each costed at ``counts[j]``.
-
-    Without side rows it is a min-cost flow
-    (:func:`mecopt.heuristics.transport.transport_assignment`), whose answer is the best
-    with those counts. With side rows (accuracy target, hallucination cap) it is a
-    transportation LP plus those rows; the few users a fractional vertex splits are
-    re-assigned exactly with the others fixed (:func:`_integral_side`), which is fast but
-    not always best (kim2026 N = 1,000 with a binding target: 1.7e-4 above). With
-    ``exact=True`` that problem is solved as a MILP instead (HiGHS; about 0.5 s at
-    N = 1,000), falling back to the fast answer when the MILP finds none in time.
-    Returns ``None`` when there is no (integral) answer.
-    """
-    if not costs.side:
-        return transport_assignment(costs, counts)
-    inst = costs.inst
-    n_users, n_es = inst.n_users, inst.n_servers
-    cols = [costs.offload(j, int(counts[j])) if counts[j] >= 1 else np.full(n_users, np.inf)
-            for j in range(n_es)]
-    c = np.column_stack(cols + [np.where(costs.forced, np.inf, costs.local)])  # (N, M+1)
-    ok = np.isfinite(c)
-    ui, ki = np.nonzero(ok)
-    n_var = ui.size
-    if n_var == 0:
-        return None
-    a_eq = sp.csr_matrix((np.ones(n_var), (ui, np.arange(n_var))), shape=(n_users, n_var))
-    es_var = ki < n_es
-    rows = [sp.csr_matrix((np.ones(int(es_var.sum())), (ki[es_var], np.flatnonzero(es_var))),
-                          shape=(n_es, n_var))]
-    rhs = [np.asarray(counts, dtype=float)]
-    for s in costs.side:
-        rows.append(sp.csr_matrix(np.where(es_var, -s.gain[ui], 0.0)[None, :]))
-        rhs.append(np.array([-s.need]))
-    start = time.perf_counter()
-    options = {} if time_limit is None else {"time_limit": max(time_limit, 1e-3)}
-    a_ub, b_ub = sp.vstack(rows).tocsr(), np.concatenate(rhs)
-    res = linprog(c[ui, ki], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(n_users),
-                  bounds=(0, 1), method="highs", options=options)
-    if res.status != 0 or res.x is None:
-        return None
-    x = res.x
-    frac = np.abs(x - np.round(x)) > 1e-6
-    if np.any(frac) and exact:
-        left = None if time_limit is None else time_limit - (time.perf_counter() - start)
-        whole = _integral_side(c[ui, ki], a_eq, a_ub, b_ub, x, np.ones(x.size, bool), ui,
-                               left)
-        if whole is not None:
-            x, frac = whole, np.zeros(x.size, bool)
-    if np.any(frac):
-        x = _integral_side(c[ui, ki], a_eq, a_ub, b_ub, x, frac, ui,
-                           None if time_limit is None
-                           else time_limit - (time.perf_counter() - start))
-        if x is None:
-            return None
-    on = x > 0.5
-    a = np.full(n_users, -1, dtype=np.int64)
-    target = ki[on]
-    a[ui[on]] = np.where(target < n_es, target, -1)
-    return a
-
-
-def _integral_side(c: np.ndarray, a_eq: sp.csr_matrix, a_ub: sp.csr_matrix,
-                   b_ub: np.ndarray, x: np.ndarray, frac: np.ndarray, ui: np.ndarray,
-                   time_limit: float | None) -> np.ndarray | None:
-    """An integral answer of the fixed-count LP whose vertex ``x`` is fractional.
-
-    With side rows a vertex has a few fractional users (at most one per side row plus the
-    count rows they touch). Users whose LP answer is integral keep it; the fractional users
-    are re-assigned by a MILP (HiGHS) over their own columns, against what is left of the
-    count and side rows. With every user marked in ``frac`` it is the whole fixed-count
-    MILP. Returns ``None`` when that MILP has no answer in time.
-    """
-    users = np.unique(ui[frac])
-    free = np.isin(ui, users)
-    fixed_x = np.where(free, 0.0, np.round(x))
-    b_left = b_ub - a_ub @ fixed_x
-    sub_eq = a_eq[users][:, free]
-    sub_ub = a_ub[:, free]
-    options: dict[str, float] = {}
-    if time_limit is not None:
-        if time_limit <= 0:
-            return None
-        options["time_limit"] = max(time_limit, 1e-3)
-    res = milp(c[free], integrality=np.ones(int(free.sum())), bounds=Bounds(0, 1),
-               constraints=[LinearConstraint(sub_eq, 1, 1),
-                            LinearConstraint(sub_ub, -np.inf, b_left)], options=options)
-    if res.x is None:
-        return None
-    out = fixed_x.copy()
-    out[free] = np.round(res.x)
-    return out
-
-
 def _descend(costs: LayerCosts, start: np.ndarray, deadline: float,
              tried: list[np.ndarray], batched: bool) -> np.ndarray:
     """Alternate relocation and fixed-count re-optimisation from ``start`` until neither
@@ -437,8 +342,7 @@ def lns(inst: Instance, rng: np.random.Generator, *, time_budget: float | None =
     for a in seeds:
         consider(a)
     # Search from the two best distinct starts: batched descent first (fast at any size),
-    # then plain descent, which ends in other local optima (kim2026 N = 1,000 seed 0: 6e-4
-    # better), while time is left.
+    # then plain descent, which ends in other local optima, while time is left.
     scores = [evaluate(free, s) for s in seeds]
     order = sorted(range(len(seeds)),
                    key=lambda k: scores[k].objective if scores[k].feasible else np.inf)
