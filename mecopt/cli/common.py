@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from mecopt.channel import INTERFERENCE
 from mecopt.instance import Instance
+from mecopt.queues import QUEUE_MODELS
 from mecopt.scenarios import available_scenarios, scenario
 
 #: Largest number of users an instance built from the command line may have.
@@ -130,11 +132,17 @@ def add_instance_arguments(parser: argparse.ArgumentParser, *, default_users: in
     g.add_argument("--tau", type=float, help="uncertainty rule threshold (alpha > tau offloads)")
     g.add_argument("--no-rule", action="store_true", help="disable the uncertainty rule")
     g.add_argument("--min-accuracy", type=float, help="mean served accuracy target in [0, 1]")
-    g.add_argument("--interference", help="'none' or 'other-cells'")
-    g.add_argument("--queue", help="'processor-sharing', 'mm1' or 'md1'")
+    g.add_argument("--interference", help=_one_of(INTERFERENCE))
+    g.add_argument("--queue", help=_one_of(QUEUE_MODELS))
     g.add_argument("--arrival-rate", type=float, help="queries/s per offloaded user (mm1, md1)")
     g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any other scenario parameter, VALUE as JSON (repeatable)")
+
+
+def _one_of(names: Any) -> str:
+    """``'a', 'b' or 'c'``: the names of a registry, for a help text."""
+    quoted = [repr(n) for n in names]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
 
 
 def instance_from_args(args: argparse.Namespace) -> Instance:
@@ -146,6 +154,23 @@ def instance_from_args(args: argparse.Namespace) -> Instance:
         If neither or both of ``--instance`` and ``--scenario`` are given, or an override is
         malformed.
     """
+    overrides = _overrides(args)
+    if args.instance:
+        return _instance_file(args, overrides)
+    defaults = getattr(args, "instance_defaults", {})
+    name = args.scenario if args.scenario is not None else defaults.get("scenario")
+    users = args.users if args.users is not None else defaults.get("users")
+    if not name:
+        raise ValueError("no instance: give --instance FILE or --scenario NAME --users N")
+    if users is None:
+        raise ValueError("--users N is required with --scenario")
+    if not 1 <= users <= MAX_USERS:
+        raise ValueError(f"--users {users}: must lie in 1..{MAX_USERS:,}")
+    return scenario(name, users, seed_of(args), **overrides)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The instance options the flags and ``--set`` give (the seed checked too)."""
     overrides: dict[str, Any] = {}
     for name in ("tau", "min_accuracy", "interference", "queue", "arrival_rate"):
         value = getattr(args, name)
@@ -161,33 +186,25 @@ def instance_from_args(args: argparse.Namespace) -> Instance:
         if key in overrides:
             raise ValueError(f"--set {key}: given by its own flag too")
         overrides[key] = value
-    if args.instance:
-        given = [flag for flag, value in (("--scenario", args.scenario), ("--users", args.users))
-                 if value is not None]
-        if given:
-            raise ValueError(f"--instance FILE fixes the instance; {' and '.join(given)} "
-                             "would be ignored: give either --instance or --scenario/--users")
-        inst = Instance.from_json(args.instance)
-        if not overrides:
-            return inst
-        fields = {f.name for f in dataclasses.fields(Instance)}
-        unknown = sorted(set(overrides) - fields)
-        if unknown:
-            raise ValueError(f"--set {', '.join(unknown)}: not a field of the instance file; "
-                             "scenario parameters need --scenario, not --instance")
-        return inst.replace(**overrides)
-    defaults = getattr(args, "instance_defaults", {})
-    name = args.scenario if args.scenario is not None else defaults.get("scenario")
-    users = args.users if args.users is not None else defaults.get("users")
-    if not name:
-        raise ValueError("no instance: give --instance FILE or --scenario NAME --users N")
-    if users is None:
-        raise ValueError("--users N is required with --scenario")
-    if not 1 <= users <= MAX_USERS:
-        raise ValueError(f"--users {users}: must lie in 1..{MAX_USERS:,}")
-    if args.seed is not None and args.seed < 0:
-        raise ValueError(f"--seed {args.seed}: must be >= 0")
-    return scenario(name, users, seed_of(args), **overrides)
+    return overrides
+
+
+def _instance_file(args: argparse.Namespace, overrides: dict[str, Any]) -> Instance:
+    """The instance of ``--instance FILE`` with ``overrides`` applied to its fields."""
+    given = [flag for flag, value in (("--scenario", args.scenario), ("--users", args.users))
+             if value is not None]
+    if given:
+        raise ValueError(f"--instance FILE fixes the instance; {' and '.join(given)} "
+                         "would be ignored: give either --instance or --scenario/--users")
+    inst = Instance.from_json(args.instance)
+    if not overrides:
+        return inst
+    fields = {f.name for f in dataclasses.fields(Instance)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ValueError(f"--set {', '.join(unknown)}: not a field of the instance file; "
+                         "scenario parameters need --scenario, not --instance")
+    return inst.replace(**overrides)
 
 
 def seed_of(args: argparse.Namespace) -> int:

@@ -127,9 +127,41 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     import mecopt.longterm as lt
-    from mecopt.longterm.policy_comparison import compare, summarise, to_markdown
+    from mecopt.longterm.policy_comparison import compare, summarise
+
+    entries = _compare_entries(args)
+    devices, horizon = _compare_sizes(args)
+    if not 1 <= args.workers <= 1024:
+        raise ValueError(f"--workers {args.workers}: must lie in 1..1024")
+    if args.db is not None:
+        _check_store(args.db)
+    if args.plot is not None:
+        check_output_file(args.plot, "--plot", (".png", ".pdf", ".svg"))
+    scenario = args.scenario or "default"
+    overrides = parse_pairs(args.set, "--set")
+    lt.make_scenario(scenario, **overrides)  # validate before the sweep starts
+    with quiet_numpy():
+        rows = compare(entries, devices=devices, horizon=horizon, seeds=args.seeds,
+                       scenario=scenario, overrides=overrides, store=args.db,
+                       workers=args.workers, progress=not args.no_progress)
+        summary = summarise(rows)
+    if args.plot:
+        from mecopt.longterm.plots import comparison_title, plot_latency_vs_devices
+
+        plot_latency_vs_devices(summary, args.plot,
+                                title=comparison_title(scenario, horizon, args.seeds))
+    if args.json:
+        print_json({"summary": summary, "rows": rows})
+    else:
+        _print_comparison(summary, rows, scenario, horizon, args.seeds)
+    return 0
+
+
+def _compare_entries(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The compared policies with their ``--option`` settings, each built once to check
+    its name, options and files before the sweep starts."""
+    import mecopt.longterm as lt
     from mecopt.longterm.run import build_policy
-    from mecopt.longterm.traces import check_trace_size
 
     if args.policies is not None:
         names = [s.strip() for s in args.policies.split(",") if s.strip()]
@@ -157,7 +189,13 @@ def _compare(args: argparse.Namespace) -> int:
             build_policy(name, **opts)
         except (ValueError, FileNotFoundError) as exc:
             raise ValueError(f"--policies {name}: {exc}") from None
-    entries = [{"name": n, "options": per_policy.get(n, {})} for n in names]
+    return [{"name": n, "options": per_policy.get(n, {})} for n in names]
+
+
+def _compare_sizes(args: argparse.Namespace) -> tuple[list[int], int]:
+    """The numbers of devices and the horizon of a comparison (the seeds checked too)."""
+    from mecopt.longterm.traces import check_trace_size
+
     if args.devices_list and args.devices is not None:
         raise ValueError("give --devices U or --devices-list U1 U2 ..., not both")
     devices = args.devices_list or ([args.devices] if args.devices is not None else None)
@@ -172,36 +210,21 @@ def _compare(args: argparse.Namespace) -> int:
         check_trace_size(u, horizon)
     if any(s < 0 for s in args.seeds):
         raise ValueError(f"--seeds {args.seeds}: seeds must be >= 0")
-    if not 1 <= args.workers <= 1024:
-        raise ValueError(f"--workers {args.workers}: must lie in 1..1024")
-    if args.db is not None:
-        _check_store(args.db)
-    if args.plot is not None:
-        check_output_file(args.plot, "--plot", (".png", ".pdf", ".svg"))
-    scenario = args.scenario or "default"
-    overrides = parse_pairs(args.set, "--set")
-    lt.make_scenario(scenario, **overrides)  # validate before the sweep starts
-    with quiet_numpy():
-        rows = compare(entries, devices=devices, horizon=horizon, seeds=args.seeds,
-                       scenario=scenario, overrides=overrides, store=args.db,
-                       workers=args.workers, progress=not args.no_progress)
-        summary = summarise(rows)
-    if args.plot:
-        from mecopt.longterm.plots import comparison_title, plot_latency_vs_devices
+    return devices, horizon
 
-        plot_latency_vs_devices(summary, args.plot,
-                                title=comparison_title(scenario, horizon, args.seeds))
-    if args.json:
-        print_json({"summary": summary, "rows": rows})
-    else:
-        print(f"scenario {scenario!r}, T = {horizon}, seeds {list(args.seeds)} "
-              "(measured on simulated traces; modelled scenario)")
-        print(to_markdown(summary), end="")
-        errors = [r for r in rows if r["status"] in ("error", "timeout", "crashed")]
-        for r in errors[:5]:
-            print(f"  {r['solver']} U={r['n_users']} seed={r['seed']}: {r['status']}: "
-                  f"{r['message']}", file=sys.stderr)
-    return 0
+
+def _print_comparison(summary: list[dict[str, Any]], rows: list[dict[str, Any]],
+                      scenario: str, horizon: int, seeds: list[int]) -> None:
+    """The comparison as a table, and the first failed runs on stderr."""
+    from mecopt.longterm.policy_comparison import to_markdown
+
+    print(f"scenario {scenario!r}, T = {horizon}, seeds {list(seeds)} "
+          "(measured on simulated traces; modelled scenario)")
+    print(to_markdown(summary), end="")
+    errors = [r for r in rows if r["status"] in ("error", "timeout", "crashed")]
+    for r in errors[:5]:
+        print(f"  {r['solver']} U={r['n_users']} seed={r['seed']}: {r['status']}: "
+              f"{r['message']}", file=sys.stderr)
 
 
 #: First bytes of every SQLite database file.
