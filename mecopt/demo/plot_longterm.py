@@ -48,45 +48,7 @@ def plot_longterm_demo(demo: LongtermDemo, path: str | Path) -> list[Path]:
         gridspec_kw={"width_ratios": [2, 1, 1, 1]},
     )
 
-    def bars(ax: Any, values: list[float], ok: list[bool]) -> None:
-        colors = [
-            _VIOLATED if not good else _HINDSIGHT if r["kind"] == "hindsight" else _MET
-            for r, good in zip(rows, ok, strict=True)
-        ]
-        drawn = ax.barh(y, values, color=colors, height=0.65)
-        for bar, good in zip(drawn, ok, strict=True):
-            if not good:
-                bar.set_hatch("//")
-                bar.set_edgecolor("white")
-
-    lat = [r["latency_ms"] for r in rows]
-    bars(axes[0], lat, [all(r["met"].values()) for r in rows])
-    hind = next((r for r in rows if r["kind"] == "hindsight"), None)
-    if hind is not None and hind["bound_ms"] is not None:
-        axes[0].axvline(hind["bound_ms"], color="k", ls="--", lw=1)
-    right = 1.3 * max(lat)
-    axes[0].set_xlim(0, right)
-    for k, r in enumerate(rows):
-        if r["kind"] == "hindsight" and r["status"] == "optimal":
-            words = "optimal"
-        elif r["gap"] is not None:
-            words = f"{100 * r['gap']:+.1f} %"
-        else:
-            continue
-        axes[0].text(0.985 * right, k, words, va="center", ha="right", fontsize=8)
-    if any(r["gap"] is not None for r in rows):
-        axes[0].set_ylim(-0.6, len(rows) - 0.05)  # room for the column's heading
-        axes[0].text(
-            0.985 * right,
-            len(rows) - 0.3,
-            "gap",
-            ha="right",
-            va="center",
-            fontsize=8,
-            fontweight="bold",
-        )
-    axes[0].set_xlabel("mean latency per query (ms)")
-    axes[0].set_title("(a) latency and gap to hindsight", fontsize=10)
+    _latency_panel(axes[0], rows, y)
 
     panels = [
         (
@@ -115,17 +77,7 @@ def plot_longterm_demo(demo: LongtermDemo, path: str | Path) -> list[Path]:
         ),
     ]
     for ax, key, con, limit, xlabel, title in panels:
-        for k, r in enumerate(rows):
-            good = r["met"][con]
-            color = _VIOLATED if not good else _HINDSIGHT if r["kind"] == "hindsight" else _MET
-            if limit is not None:  # a stem from the limit: the slack (or the excess)
-                ax.plot([limit, r[key]], [k, k], color=color, lw=2)
-            ax.plot(r[key], k, ls="none", marker="o" if good else "X", color=color, ms=8)
-        if limit is not None:
-            ax.axvline(limit, color="k", ls="--", lw=1)
-        ax.margins(x=0.15)
-        ax.set_xlabel(xlabel)
-        ax.set_title(title, fontsize=10)
+        _constraint_panel(ax, rows, key, con, limit, xlabel, title)
     for ax in axes:
         ax.grid(True, axis="x", alpha=0.3)
     axes[0].set_yticks(y, names)
@@ -143,6 +95,64 @@ def plot_longterm_demo(demo: LongtermDemo, path: str | Path) -> list[Path]:
         ),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    fig.suptitle(_title(demo), fontsize=10)
+    return save_figure(fig, path)
+
+
+def _color(row: dict[str, Any], good: bool) -> str:
+    return _VIOLATED if not good else _HINDSIGHT if row["kind"] == "hindsight" else _MET
+
+
+def _latency_panel(ax: Any, rows: list[dict[str, Any]], y: np.ndarray) -> None:
+    """(a): latency bars (hatched when a constraint is broken), hindsight's bound and the
+    gap column."""
+    lat = [r["latency_ms"] for r in rows]
+    ok = [all(r["met"].values()) for r in rows]
+    drawn = ax.barh(y, lat, color=[_color(r, good) for r, good in zip(rows, ok, strict=True)],
+                    height=0.65)
+    for bar, good in zip(drawn, ok, strict=True):
+        if not good:
+            bar.set_hatch("//")
+            bar.set_edgecolor("white")
+    hind = next((r for r in rows if r["kind"] == "hindsight"), None)
+    if hind is not None and hind["bound_ms"] is not None:
+        ax.axvline(hind["bound_ms"], color="k", ls="--", lw=1)
+    right = 1.3 * max(lat)
+    ax.set_xlim(0, right)
+    for k, r in enumerate(rows):
+        if r["kind"] == "hindsight" and r["status"] == "optimal":
+            words = "optimal"
+        elif r["gap"] is not None:
+            words = f"{100 * r['gap']:+.1f} %"
+        else:
+            continue
+        ax.text(0.985 * right, k, words, va="center", ha="right", fontsize=8)
+    if any(r["gap"] is not None for r in rows):
+        ax.set_ylim(-0.6, len(rows) - 0.05)  # room for the column's heading
+        ax.text(0.985 * right, len(rows) - 0.3, "gap", ha="right", va="center", fontsize=8,
+                fontweight="bold")
+    ax.set_xlabel("mean latency per query (ms)")
+    ax.set_title("(a) latency and gap to hindsight", fontsize=10)
+
+
+def _constraint_panel(ax: Any, rows: list[dict[str, Any]], key: str, con: str,
+                      limit: float | None, xlabel: str, title: str) -> None:
+    """One constraint: a point per policy with a stem from its limit."""
+    for k, r in enumerate(rows):
+        good = r["met"][con]
+        color = _color(r, good)
+        if limit is not None:  # a stem from the limit: the slack (or the excess)
+            ax.plot([limit, r[key]], [k, k], color=color, lw=2)
+        ax.plot(r[key], k, ls="none", marker="o" if good else "X", color=color, ms=8)
+    if limit is not None:
+        ax.axvline(limit, color="k", ls="--", lw=1)
+    ax.margins(x=0.15)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10)
+
+
+def _title(demo: LongtermDemo) -> str:
+    """The figure's title, saying which policies are not shown and why."""
     title = (
         f"Long-term offloading, {demo.title()}\nmeasured on a simulated trace "
         "(modelled scenario); gap = (latency - hindsight) / latency"
@@ -156,5 +166,4 @@ def plot_longterm_demo(demo: LongtermDemo, path: str | Path) -> list[Path]:
             + "; ".join(f"{', '.join(labels)} ({reason})" for reason, labels in by_reason.items()),
             170,
         )
-    fig.suptitle(title, fontsize=10)
-    return save_figure(fig, path)
+    return title
