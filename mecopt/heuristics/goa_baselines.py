@@ -82,7 +82,7 @@ def min_delay_published(
     Each delta sees the interference of the users placed so far, as the authors' planner
     does (their ``calc_delay_set`` with the current decisions); interference that arrives
     later is not foreseen, so a user placed early can end with an uplink far slower than
-    its local answer (kim2026-published N = 60, seed 1021: a 0.70 s upload). It ignores
+    its local answer (an example is in ``benchmarks/replay/README.md``). It ignores
     the uncertainty rule, as published.
     """
     inst = inst.planning_view()

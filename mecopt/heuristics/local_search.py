@@ -7,9 +7,8 @@ count, so no single move makes it). Each neighbourhood is scored as one numpy ba
 whole assignments (:func:`batch_objective`, the evaluator's objective without side rows
 and budgets), the best candidate is confirmed by the evaluator and applied, until neither
 neighbourhood improves or the time budget is spent; where the batch does not see every
-constraint, the one-by-one search with the evaluator follows. On kim2026-published N = 60
-(seed 0, from GOA) this ends at 16.398 ms in 0.4 s, where one-by-one moves and swaps end at
-16.400 ms in 2.2 s.
+constraint, the one-by-one search with the evaluator follows. Its speed against the
+one-by-one search is measured in ``benchmarks/replay/README.md``.
 """
 
 from __future__ import annotations
