@@ -154,7 +154,7 @@ def test_deployment_part_and_figure(tmp_path):
     ("message", "shown"),
     [
         (
-            "mecopt.rl.policy.PolicyFileError: /x/data/policies/ppo-lag-u20.zip: layout version 1",
+            "mecopt.rl.saved.PolicyFileError: /x/data/policies/ppo-lag-u20.zip: layout version 1",
             "PolicyFileError: ppo-lag-u20.zip: layout version 1",
         ),
         ("hard limit 300 s reached", "hard limit 300 s reached"),

@@ -32,8 +32,8 @@ import numpy as np
 import mecopt
 import mecopt.longterm as lt
 from mecopt.bench import ResultStore
-from mecopt.longterm.compare import compare, summarise, to_markdown
 from mecopt.longterm.plots import plot_latency_vs_devices, plot_over_time, plot_tradeoff
+from mecopt.longterm.policy_comparison import compare, summarise, to_markdown
 
 HERE = Path(__file__).parent
 STORE = HERE / "longterm.sqlite"

@@ -37,7 +37,8 @@ import numpy as np  # noqa: E402
 
 import mecopt  # noqa: E402
 import mecopt.longterm as lt  # noqa: E402
-from mecopt.longterm.policy import EnvInfo, make_policy  # noqa: E402
+from mecopt.longterm.policy_registry import make_policy  # noqa: E402
+from mecopt.longterm.protocol import EnvInfo  # noqa: E402
 
 TARGET = 1_000_000
 POLICIES = ("local", "offload", "random", "greedy")
