@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -82,9 +83,9 @@ def per_trace(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[dict[str,
 
 def hindsight_table(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str]:
     lines = [
-        "| cell | traces | proven (gap <= 1e-4) | median gap | worst gap | median time (s) "
-        "| worst time (s) | median load | commit |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| cell | traces | proven (gap <= 1e-4) | gap <= 2 % | median gap | worst gap "
+        "| median time (s) | worst time (s) | median CPU (s) | median load | commit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for cell in cfg["order"]:
         g = [r for r in rows if r["cell"] == cell and r["solver"] == HINDSIGHT]
@@ -93,10 +94,13 @@ def hindsight_table(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str
         gaps = [100 * (r["gap"] if r["gap"] is not None else np.inf) for r in g]
         times = [r["wall_time"] or r["runtime"] or 0.0 for r in g]
         loads = [r["load_avg"] for r in g if r.get("load_avg") is not None]
+        cpu = [r["cpu_time"] for r in g if r.get("cpu_time") is not None]
         lines.append(
             f"| {cell} | {len(g)} | {sum(r['status'] == 'optimal' for r in g)} | "
+            f"{sum(x <= 2.0 for x in gaps)} | "
             f"{np.median(gaps):.3f} % | {np.max(gaps):.3f} % | {np.median(times):.1f} "
-            f"| {np.max(times):.1f} | {np.median(loads) if loads else np.nan:.1f} | "
+            f"| {np.max(times):.1f} | {np.median(cpu) if cpu else np.nan:.1f} "
+            f"| {np.median(loads) if loads else np.nan:.1f} | "
             + ", ".join(sorted({(r.get("git_commit") or "?")[:7] for r in g}))
             + " |"
         )
@@ -141,6 +145,45 @@ def policy_table(recs: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str]:
     return lines
 
 
+TRAINING_SEED = re.compile(r"^(?P<algo>.+)-s(?P<seed>\d+)$")
+
+
+def training_seed_table(recs: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str]:
+    """Learned policies over their training seeds (labels ``ALGO-sK``): per seed the mean
+    gap and the feasible traces, and the mean over seeds with a 95 % t-interval."""
+    from scipy import stats
+
+    lines = [
+        "| cell | learner | training seeds | mean gap per seed | gap (mean +- 95 %) "
+        "| feasible traces per seed | accuracy slack (mean) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for cell in cfg["order"]:
+        algos: dict[str, dict[int, list[dict[str, Any]]]] = {}
+        for r in recs:
+            m = TRAINING_SEED.match(r["policy"])
+            if r["cell"] == cell and m:
+                algos.setdefault(m["algo"], {}).setdefault(int(m["seed"]), []).append(r)
+        for algo, by_seed in sorted(algos.items()):
+            per = [
+                np.mean([r["gap"] for r in g if r["gap"] is not None] or [np.nan])
+                for _, g in sorted(by_seed.items())
+            ]
+            feas = [f"{sum(r['feasible'] for r in g)}/{len(g)}" for _, g in sorted(by_seed.items())]
+            if len(per) > 1:
+                half = stats.t.ppf(0.975, len(per) - 1) * np.std(per, ddof=1) / np.sqrt(len(per))
+                ci = f"{np.mean(per):.2f} +- {half:.2f} %"
+            else:
+                ci = f"{per[0]:.2f} % (one seed, no interval)"
+            slack = np.mean([r["slack"] for g in by_seed.values() for r in g])
+            lines.append(
+                f"| {cell} | {algo} | {', '.join(str(k) for k in sorted(by_seed))} | "
+                + ", ".join(f"{x:+.2f} %" for x in per)
+                + f" | {ci} | {', '.join(feas)} | {slack:+.4f} |"
+            )
+    return lines if len(lines) > 2 else []
+
+
 def plot_gaps(recs: list[dict[str, Any]], cells: list[str], path: Path) -> None:
     """Box plot of the per-trace gap of every policy on the traces where it meets every
     constraint (a gap on a violating trace compares unlike things), one panel per cell in a
@@ -181,9 +224,11 @@ def plot_gaps(recs: list[dict[str, Any]], cells: list[str], path: Path) -> None:
         ax.set_ylabel("gap to hindsight, %" + (" (symlog)" if log else ""), fontsize=9)
         ax.tick_params(axis="x", rotation=55, labelsize=7)
         ax.tick_params(axis="y", labelsize=8)
-    fig.suptitle("Online policies against hindsight, per held-out trace (measured; traces "
-                 "where the policy meets every constraint; label: policy (feasible/all))",
-                 fontsize=10)
+    fig.suptitle(
+        "Online policies against hindsight, per held-out trace (measured; traces "
+        "where the policy meets every constraint; label: policy (feasible/all))",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -238,8 +283,12 @@ def plot_latency_vs_u(
         elif pts:
             mine = [r["feasible"] for r in recs if r["policy"] == p and r["cell"] in cells.values()]
             broken = np.mean(mine) < 0.5  # below hindsight only by breaking a constraint
-            ax.plot(*zip(*pts, strict=True), marker="o", ls=":" if broken else "-",
-                    label=p + (" (violates on most traces)" if broken else ""))
+            ax.plot(
+                *zip(*pts, strict=True),
+                marker="o",
+                ls=":" if broken else "-",
+                label=p + (" (violates on most traces)" if broken else ""),
+            )
     if hind:
         ax.plot(*zip(*hind, strict=True), "k--", marker="s", label="hindsight (opt. or bound)")
     ax.set_xlabel("devices U")
@@ -321,8 +370,10 @@ def write_report(cfg: dict[str, Any], store: Path) -> None:
         "",
         f"Cells run: {', '.join(done) or 'none'}. Not run: {', '.join(missing) or 'none'}.",
         "",
-        "Deterministic policies (all of these) run once per trace; the policy seed is "
-        "the trace seed.",
+        "Every policy runs once per trace with the trace seed as its own seed (the "
+        "learned policies sample their actions from it; the others are deterministic). "
+        "A learned policy's label `ALGO-sK` names its training seed K (U = 20 cells only: "
+        "they were trained for U = 20, M = 4); `ppo` and `bc` were trained on seed 0 only.",
         "",
         "## Hindsight",
         "",
@@ -338,6 +389,13 @@ def write_report(cfg: dict[str, Any], store: Path) -> None:
         "mean effective accuracy minus the target.",
         "",
         *policy_table(recs, cfg),
+        "",
+        "## Learned policies over training seeds",
+        "",
+        "Each training seed's policy on the same held-out traces; the interval is over "
+        "training seeds (Student t, 95 %).",
+        "",
+        *(training_seed_table(recs, cfg) or ["No learned policy has run yet."]),
         "",
         "![gap per trace](gap_box.png)",
         "",
