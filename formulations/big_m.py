@@ -12,7 +12,7 @@ What a user would write first, with no problem structure used:
 - objective ``sum_i d_i`` (reported as the mean); ``d_i`` is measured from the user's
   cheapest option, so that ``d_i >= 0`` holds with weighted (possibly negative) costs.
 
-``c_ijn`` is :func:`~mecopt.formulations.count_indexed.cost_table` (the delay, or the weighted
+``c_ijn`` is :func:`~mecopt.formulations.option_cost.cost_table` (the delay, or the weighted
 cost when the instance sets weights), ``c_i^L`` the local cost and ``BigM_i`` the largest finite
 ``c_ijn`` of user i (valid since ``d_i >= 0``). A pair (j, n) where user i cannot be served
 (load beyond the ES's capacity or the energy budget) gets ``x_ij + y_jn <= 1`` instead; the
@@ -31,18 +31,17 @@ import dataclasses
 import numpy as np
 
 from mecopt.errors import MecoptError
-from mecopt.formulations.count_indexed import (
+from mecopt.formulations.milp import (
     MS,
     ROW_ACCURACY,
     ROW_ASSIGN,
     ROW_COUNT,
     ROW_HALLUCINATION,
     ROW_ONE_COUNT,
-    cost_table,
-    local_cost,
-    must_offload,
+    MatrixMILP,
+    RowBlocks,
 )
-from mecopt.formulations.milp import MatrixMILP, RowBlocks
+from mecopt.formulations.option_cost import cost_table, local_cost, must_offload
 from mecopt.instance import Instance
 
 #: Row families of the big-M model besides the count-indexed ones it shares.

@@ -39,8 +39,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from mecopt.formulations.count_indexed import ROW_ACCURACY, ROW_HALLUCINATION, cost_table
-from mecopt.formulations.milp import MatrixMILP
+from mecopt.formulations.milp import ROW_ACCURACY, ROW_HALLUCINATION, MatrixMILP
+from mecopt.formulations.option_cost import cost_table
 from mecopt.instance import Instance
 from mecopt.objective import cost, within_budget
 

@@ -11,8 +11,8 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 import mecopt
-from mecopt.formulations.layers import LayerCosts
-from mecopt.heuristics.lns import fixed_count_assignment
+from mecopt.formulations.fixed_count import fixed_count_assignment
+from mecopt.formulations.option_cost import LayerCosts
 
 
 def layer_cost(costs: LayerCosts, counts: np.ndarray, a: np.ndarray) -> float:

@@ -13,11 +13,8 @@ import pytest
 import mecopt
 from mecopt.errors import MecoptError
 from mecopt.evaluate import evaluate
-from mecopt.formulations.interference_intervals import (
-    build_intervals,
-    max_interference,
-    true_interference,
-)
+from mecopt.formulations.interference.geometry import max_interference, true_interference
+from mecopt.formulations.interference.intervals import build_intervals
 
 
 def _case(kind: str, seed: int) -> mecopt.Instance:
@@ -158,3 +155,23 @@ def test_auto_without_time_limit_keeps_the_fast_path_beyond_twelve_users():
     res = mecopt.solve(inst, "exact")
     assert res.info["formulation"] != "intervals"
     assert res.bound <= res.objective
+
+
+def test_one_builder_with_or_without_fixed_counts():
+    """``interference.build`` gives the interval model without counts and the fixed-count
+    model with them, the same objects as their own builders."""
+    from mecopt.formulations import interference
+    from mecopt.formulations.interference import count_intervals
+
+    inst = _case("plain", 0)
+    breaks = [np.array([0.5 * float(v)]) for v in max_interference(inst)]
+    whole = interference.build(inst, breaks)
+    ref = build_intervals(inst, breaks)
+    assert np.array_equal(whole.milp.c, ref.milp.c)
+    assert (whole.milp.A != ref.milp.A).nnz == 0
+    counts = np.array([2, 1, 0, 1])
+    grid = count_intervals.grid(inst, counts, 4)
+    fixed = interference.build(inst, grid, counts)
+    ref_fixed = count_intervals.build(inst, counts, grid)
+    assert isinstance(fixed, count_intervals.VectorModel)
+    assert np.array_equal(fixed.c, ref_fixed.c) and (fixed.a != ref_fixed.a).nnz == 0

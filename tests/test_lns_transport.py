@@ -16,9 +16,12 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 import mecopt
-from mecopt.formulations.layers import LayerCosts
-from mecopt.heuristics.lns import fixed_count_assignment
-from mecopt.heuristics.transport import cost_matrix, transport_assignment
+from mecopt.formulations.fixed_count import (
+    cost_matrix,
+    fixed_count_assignment,
+    transport_assignment,
+)
+from mecopt.formulations.option_cost import LayerCosts
 
 
 def value(c: np.ndarray, a: np.ndarray) -> float:
@@ -185,3 +188,32 @@ def test_lns_not_worse_than_plain_descent(seed):
         m = mecopt.evaluate(inst, plain)
         if m.feasible:
             assert res.objective <= m.objective * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_transport_matches_enumeration_in_both_forms(seed):
+    """``transport`` (at most / exactly the capacities) against every assignment of a
+    random cost matrix with forbidden entries; its ``bound`` is never above the optimum."""
+    from mecopt.formulations.fixed_count import transport
+
+    rng = np.random.default_rng(seed)
+    n_users, n_sinks = 5, 3
+    cost = rng.uniform(-2.0, 5.0, (n_users, n_sinks))
+    cost[rng.random(cost.shape) < 0.25] = np.inf
+    for exact in (False, True):
+        cap = (rng.multinomial(n_users, np.ones(n_sinks) / n_sinks) if exact
+               else rng.integers(0, n_users, n_sinks))
+        best = np.inf
+        for sinks in itertools.product(range(n_sinks), repeat=n_users):
+            used = np.bincount(sinks, minlength=n_sinks)
+            if np.all(used == cap) if exact else np.all(used <= cap):
+                best = min(best, float(cost[np.arange(n_users), sinks].sum()))
+        res = transport(cost, cap, exact=exact)
+        if not np.isfinite(best):
+            assert res.sink is None and res.value == np.inf
+            continue
+        used = np.bincount(res.sink, minlength=n_sinks)
+        assert np.all(used == cap) if exact else np.all(used <= cap)
+        assert res.value == pytest.approx(float(cost[np.arange(n_users), res.sink].sum()))
+        assert res.value == pytest.approx(best, rel=1e-12, abs=1e-12)
+        assert res.bound <= best

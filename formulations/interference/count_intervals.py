@@ -187,8 +187,9 @@ class _Rows:
         self.hi: list[float] = []
 
     def add(self, cols: np.ndarray, vals: np.ndarray, lo: float, hi: float) -> None:
-        self.i.append(np.full(np.asarray(cols).size, len(self.lo)))
-        self.j.append(self.new_of[np.asarray(cols, np.int64)])
+        cols = np.asarray(cols, np.int64)
+        self.i.append(np.full(cols.size, len(self.lo)))
+        self.j.append(self.new_of[cols])
         self.v.append(np.asarray(vals, dtype=float))
         self.lo.append(lo)
         self.hi.append(hi)
