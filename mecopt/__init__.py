@@ -10,8 +10,7 @@ The public API:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from mecopt._version import __version__
 from mecopt.errors import MecoptError, MissingDependencyError, UnknownNameError
 from mecopt.evaluate import Metrics, evaluate
 from mecopt.instance import Instance

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from mecopt import __version__
+from mecopt._version import __version__
 from mecopt.errors import MissingDependencyError, UnknownNameError
 from mecopt.evaluate import evaluate
 from mecopt.heuristics import (

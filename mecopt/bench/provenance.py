@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mecopt import __version__
+from mecopt._version import __version__
 
 
 @functools.cache

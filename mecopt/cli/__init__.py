@@ -27,7 +27,7 @@ COMMAND_MODULES = (
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level argument parser with every sub-command registered."""
-    from mecopt import __version__
+    from mecopt._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="mecopt",

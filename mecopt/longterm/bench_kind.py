@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mecopt import __version__
+from mecopt._version import __version__
 from mecopt.errors import UnknownNameError
 from mecopt.longterm.policy_registry import LEARNED_KINDS, POLICIES, _lazy
 from mecopt.longterm.scenario import SCENARIOS, LongtermScenario, make_scenario

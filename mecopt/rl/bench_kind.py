@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mecopt import __version__
+from mecopt._version import __version__
 from mecopt.errors import UnknownNameError
 
 #: Arguments of :func:`mecopt.rl.train.train` a task sets from its grid.

@@ -192,7 +192,7 @@ def train(algo: str = "ppo", *, n_devices: int = 20, steps: int = 200_000, seed:
     """
     import torch as th
 
-    from mecopt import __version__
+    from mecopt._version import __version__
     from mecopt.rl.network import OffloadPolicy
     from mecopt.rl.saved import LearnedPolicy, check_resumable, load_checkpoint
     from mecopt.rl.vec_env import OffloadVecEnv
