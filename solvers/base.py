@@ -87,7 +87,12 @@ class BackendResult:
 
 
 class Backend(Protocol):
-    """An exact MILP backend."""
+    """An exact MILP backend.
+
+    Besides the members below, an adapter may declare the capability flags of
+    :class:`Capabilities` as class attributes; the exact driver reads them through
+    :meth:`Capabilities.of` and never checks a backend's name.
+    """
 
     #: Registered name, e.g. ``"highs"``.
     name: str
@@ -105,6 +110,34 @@ class Backend(Protocol):
     def solve(self, milp: MatrixMILP, options: BackendOptions) -> BackendResult:
         """Solve ``milp``; never claim optimality without proof."""
         ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What the exact driver may ask of a backend (cvxpy's adapters declare the same).
+
+    Attributes
+    ----------
+    supports_settle
+        The backend is HiGHS itself, so the driver's own HiGHS sub-solves (count vectors
+        settled one by one: count enumeration, ``"count-intervals"``) may stand in for
+        it; other backends keep their own path.
+    integer_only
+        The backend takes no continuous columns (CP-SAT): no interval model.
+    build_seconds_per_nonzero
+        Seconds per constraint nonzero to build the backend's model; the driver does not
+        start the backend when that exceeds the time left.
+    """
+
+    supports_settle: bool = False
+    integer_only: bool = False
+    build_seconds_per_nonzero: float = 0.0
+
+    @classmethod
+    def of(cls, backend: object) -> Capabilities:
+        """The flags ``backend`` declares (the defaults for those it does not)."""
+        return cls(**{f.name: type(f.default)(getattr(backend, f.name, f.default))
+                      for f in dataclasses.fields(cls)})
 
 
 class ImportBackend:

@@ -35,6 +35,8 @@ class HighsBackend(ImportBackend):
     #: count-indexed model, N = 200, loaded machine); the exact driver does not start
     #: the backend when that exceeds the time left.
     build_seconds_per_nonzero = 1e-06
+    #: The driver's own HiGHS sub-solves may stand in for this backend.
+    supports_settle = True
 
     name = "highs"
     package = "highspy"

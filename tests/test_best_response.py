@@ -4,7 +4,7 @@ import numpy as np
 
 import mecopt
 from mecopt.evaluate import evaluate
-from mecopt.solvers.best_response import best_response
+from mecopt.solvers.exact.best_response import best_response
 
 
 def _free_solver(fixed, left):

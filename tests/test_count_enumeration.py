@@ -17,8 +17,8 @@ from side_rows import with_row
 import mecopt
 from mecopt.formulations.count_indexed import MS
 from mecopt.formulations.layers import LayerCosts
-from mecopt.solvers import count_enumeration as ce
-from mecopt.solvers.decomposition import free_objective
+from mecopt.solvers.exact import count_enumeration as ce
+from mecopt.solvers.exact.rounds import free_objective
 
 
 def best_with_counts(inst, counts):
@@ -91,12 +91,12 @@ def test_search_finds_the_bruteforce_optimum(row, share, seed):
     out = ce.search(costs, np.zeros(inst.n_users), np.zeros(len(costs.side)),
                     free_objective(inst, start), start, deadline=None, gap=1e-9)
     assert out.started and out.complete
-    assert out.vectors >= 1
-    assert out.bound <= ref.objective * scale * (1 + 1e-9)
-    assert mecopt.evaluate(inst, out.assignment).feasible
-    assert out.upper == pytest.approx(free_objective(inst, out.assignment), rel=1e-9)
-    assert out.upper == pytest.approx(ref.objective * scale, rel=1e-7)
-    assert out.bound == pytest.approx(ref.objective * scale, rel=1e-7)
+    assert out.info["count_vectors"] >= 1
+    assert out.bound <= ref.objective * (1 + 1e-9)
+    assert mecopt.evaluate(inst, out.assignments["count-enumeration"]).feasible
+    assert free_objective(inst, out.assignments["count-enumeration"]) == pytest.approx(
+        ref.objective * scale, rel=1e-7)
+    assert out.bound == pytest.approx(ref.objective, rel=1e-7)
 
 
 def test_driver_proves_a_binding_target_by_count_enumeration():
@@ -115,13 +115,12 @@ def test_stopped_search_keeps_an_honest_bound():
     inst = with_row(7, 1, "accuracy", 0.6, n_servers=3)
     ref = mecopt.solve(inst, "bruteforce")
     costs = LayerCosts.of(inst)
-    scale = MS * inst.n_users
     start = np.arange(inst.n_users) % inst.n_servers
     out = ce.search(costs, np.zeros(inst.n_users), np.zeros(1), free_objective(inst, start),
                     start, deadline=0.0, gap=1e-9)
     assert out.started and not out.complete
-    assert out.bound <= ref.objective * scale * (1 + 1e-9)
-    assert out.upper == free_objective(inst, start)
+    assert out.bound <= ref.objective * (1 + 1e-9)
+    assert np.array_equal(out.assignments["count-enumeration"], start)
 
 
 def test_too_many_vectors_do_not_start():
@@ -146,12 +145,13 @@ def test_passes_below_a_poor_incumbent_reach_the_optimum(seed):
     start = np.arange(inst.n_users) % inst.n_servers
     args = (costs, np.zeros(inst.n_users), np.zeros(1), free_objective(inst, start), start)
     full = ce.search(*args, deadline=None, gap=1e-9)
-    assert full.vectors >= 9
-    cap = full.vectors // 3
+    assert full.info["count_vectors"] >= 9
+    cap = full.info["count_vectors"] // 3
     out = ce.search(*args, deadline=None, gap=1e-9, max_vectors=cap, passes=True)
     assert out.started and out.complete
-    assert out.upper == pytest.approx(ref.objective * scale, rel=1e-7)
-    assert out.bound == pytest.approx(ref.objective * scale, rel=1e-7)
+    assert free_objective(inst, out.assignments["count-enumeration"]) == pytest.approx(
+        ref.objective * scale, rel=1e-7)
+    assert out.bound == pytest.approx(ref.objective, rel=1e-7)
     assert not ce.search(*args, deadline=None, gap=1e-9, max_vectors=cap).started
 
 
@@ -193,6 +193,7 @@ def test_search_with_two_side_rows_against_bruteforce(seed):
     out = ce.search(costs, np.zeros(inst.n_users), np.zeros(2), free_objective(inst, start),
                     start, deadline=None, gap=1e-9)
     assert out.started and out.complete
-    assert mecopt.evaluate(inst, out.assignment).feasible
-    assert out.upper == pytest.approx(ref.objective * scale, rel=1e-7)
-    assert out.bound == pytest.approx(ref.objective * scale, rel=1e-7)
+    assert mecopt.evaluate(inst, out.assignments["count-enumeration"]).feasible
+    assert free_objective(inst, out.assignments["count-enumeration"]) == pytest.approx(
+        ref.objective * scale, rel=1e-7)
+    assert out.bound == pytest.approx(ref.objective, rel=1e-7)
