@@ -7,8 +7,8 @@ import pytest
 
 import mecopt
 import mecopt.variants as mv
+from mecopt.deploy import deployment_problem, solve_deployment
 from mecopt.formulations.deployment import DeploymentProblem, build
-from mecopt.variants.deploy import deployment_problem, solve_deployment
 
 
 def random_problem(seed: int, kind: str) -> DeploymentProblem:

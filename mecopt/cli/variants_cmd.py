@@ -223,7 +223,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _deploy(args: argparse.Namespace) -> int:
     import mecopt.variants as mv
-    from mecopt.variants.deploy import deployment_problem, solve_deployment
+    from mecopt.deploy import deployment_problem, solve_deployment
 
     variants = mv.catalogue(args.catalogue)
     reference = max(variants, key=lambda v: v.storage_bytes)  # the edge model

@@ -1,7 +1,7 @@
 """The demo's compact-variant part: which variant each device class hosts.
 
 The kim2026 instance's users cycle through the device classes; the candidates are the
-catalogue's variants with a known accuracy. :func:`mecopt.variants.deploy.solve_deployment`
+catalogue's variants with a known accuracy. :func:`mecopt.deploy.solve_deployment`
 chooses each class's variant jointly with the offloading, exactly (``milp``) and by the
 greedy baseline (each class hosts its most accurate variant that fits, then GOA). The same
 as ``mecopt variants deploy --catalogue CATALOGUE --users N``.
@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from mecopt.demo.settings import DemoSettings
+from mecopt.deploy import DeploymentResult, deployment_problem, solve_deployment
 from mecopt.scenarios import scenario
 from mecopt.variants import catalogue
-from mecopt.variants.deploy import DeploymentResult, deployment_problem, solve_deployment
 
 #: Deployment methods shown: the exact MILP and the greedy baseline.
 METHODS = ("milp", "greedy")
