@@ -45,8 +45,9 @@ import time
 import numpy as np
 from scipy.optimize import linprog
 
-from mecopt.formulations.count_indexed import MS, local_cost, must_offload
-from mecopt.formulations.interference_intervals import interval_costs, received
+from mecopt.formulations.interference.geometry import interval_costs, received
+from mecopt.formulations.milp import MS
+from mecopt.formulations.option_cost import local_cost, must_offload
 from mecopt.instance import Instance
 
 #: Geometric intervals per ES over its whole range (besides ``[0, b_1]``).
@@ -243,7 +244,7 @@ def _theta_index(
 
 
 def evaluate_dual(
-    t: DualTables, u: np.ndarray, pi: np.ndarray
+    t: DualTables, u: np.ndarray, pi: np.ndarray, counts: np.ndarray | None = None
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """The bound (total ms, absolute) at ``(u, pi)`` and a subgradient.
 
@@ -255,6 +256,9 @@ def evaluate_dual(
         (N,) multipliers of the assignment rows (free).
     pi
         (N, M) prices of claiming a user local at an ES (clipped at 0).
+    counts
+        (M,) a count vector: the bound of the assignments with these counts only
+        (default: of all assignments).
 
     Returns
     -------
@@ -270,7 +274,15 @@ def evaluate_dual(
     loc = np.concatenate([[0.0], np.cumsum(local_val[order])])
     per = [_es_values(t, j, u, pi[:, j]) for j in range(n_es)]
     best, choice = big, None
-    for total in range(n_users + 1):
+    if counts is not None:
+        counts = np.asarray(counts, np.int64)
+        total = int(counts.sum())
+        m = n_users - total
+        if 0 <= m <= t.stay.size:
+            value = loc[m] + sum(float(per[j][0][counts[j], total]) for j in range(n_es))
+            if value < big:
+                best, choice = value, (total, counts)
+    for total in range(n_users + 1 if counts is None else 0):
         m = n_users - total
         if m > t.stay.size:
             continue
@@ -331,6 +343,7 @@ def ascent(
     deadline: float | None,
     max_iter: int = 60,
     box: float = 1.0,
+    counts: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Raise the bound by a bundle method: cutting planes of the evaluated points,
     maximised in a box around the best point (grown on good steps, shrunk on poor ones).
@@ -351,6 +364,8 @@ def ascent(
         Most evaluations.
     box
         Starting half-width of the box (ms).
+    counts
+        (M,) bound only the assignments with these counts (see :func:`evaluate_dual`).
 
     Returns
     -------
@@ -366,7 +381,7 @@ def ascent(
     for _ in range(max_iter):
         if deadline is not None and time.perf_counter() > deadline:
             break
-        value, gu, gp = evaluate_dual(t, x[:n_users], x[n_users:].reshape(n_users, n_es))
+        value, gu, gp = evaluate_dual(t, x[:n_users], x[n_users:].reshape(n_users, n_es), counts)
         if not np.isfinite(value):
             return value, x[:n_users], x[n_users:].reshape(n_users, n_es)
         g = np.concatenate([gu, gp.ravel()])

@@ -15,9 +15,9 @@ import time
 import numpy as np
 
 from mecopt.channel import INTERFERENCE
+from mecopt.formulations.bounds.lagrangian import start_multipliers
 from mecopt.formulations.interference_dual import MAX_USERS, dual_bound
-from mecopt.formulations.layers import LayerCosts
-from mecopt.formulations.pricing import start_multipliers
+from mecopt.formulations.option_cost import LayerCosts
 from mecopt.instance import Instance
 
 #: Fewest users the method runs for (below, the count-intervals search is exact).
