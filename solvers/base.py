@@ -30,10 +30,9 @@ def highs_options(milp: MatrixMILP) -> dict[str, object]:
     """HiGHS options every HiGHS-based backend sets for ``milp``.
 
     Without an accuracy (or hallucination) row the count-indexed relaxation is tight and
-    HiGHS presolve (probing) costs more than it saves: at N = 120 the whole solve took about
-    2.5x as long with it. With an accuracy row the search branches, and presolve pays for
-    itself (kim2026 N = 60 with a binding target: proven in 22 s with it, a 0.23 % gap after
-    30 s without). The generic big-M model keeps HiGHS's default (presolve on).
+    HiGHS presolve (probing) costs more than it saves; with one the search branches, and
+    presolve pays for itself (figures: ``benchmarks/exact_scale/README.md``). The generic
+    big-M model keeps HiGHS's default (presolve on).
     """
     from mecopt.formulations.count_indexed import QUALITY_ROWS, ROW_INTERFERENCE
 

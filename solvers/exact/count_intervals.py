@@ -21,8 +21,8 @@
 The bound is the smallest of the threshold (less the vector MILPs' relative gap), the
 bounds of vectors left open and the listing bounds of vectors not reached: every vector
 not listed or pruned has a bound at or above the threshold, and a settled vector's optimum
-is an assignment's true objective. On kim2026 (M = 4) at N = 30 the optimum offloads
-everyone, about 30-500 vectors are listed, and most are settled by one LP or one MILP.
+is an assignment's true objective. How many vectors a solve lists and settles:
+``benchmarks/exact_scale/README.md``.
 """
 
 from __future__ import annotations

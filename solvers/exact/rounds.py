@@ -40,7 +40,7 @@ ASCENT_SHARE = 0.5
 #: Largest reduced model (columns) handed to the backend.
 MAX_REDUCED_COLS = 200_000
 #: The same with an accuracy or hallucination row: HiGHS presolve (on for such models) does
-#: not check its time limit, and ran 50 s past it on 168,000 columns (kim2026 N = 1,000).
+#: not check its time limit (see ``benchmarks/exact_scale/README.md``).
 MAX_REDUCED_COLS_SIDE = 40_000
 
 

@@ -3,17 +3,17 @@
 An accuracy target ``mean acc(x) >= target`` (or a hallucination cap ``mean hall(x) <=
 cap``) is the only row that couples the users beyond the counts. Move it into the
 objective with a weight ``w >= 0``: the instance with ``cost_accuracy`` raised by ``w`` and
-no target is an ordinary instance without a side row, which the exact driver proves fast
-(kim2026 N = 1,000 in about a second). For every feasible ``x`` its objective is
+no target is an ordinary instance without a side row, which the exact driver proves fast.
+For every feasible ``x`` its objective is
 
     f(x) = f_w(x) + w (acc(x) - target) + w target >= LB_w + w target =: theta(w),
 
 with ``LB_w`` the proven lower bound of the inner solve, so every ``theta(w)`` is a proven
 bound (for a cap: ``theta(w) = LB_w - w cap``). ``theta`` is concave; its maximum is the
 Lagrangian dual of the side row, which equals the LP bound of the count-indexed model.
-Subgradient ascent on all multipliers at once tails off far below it (kim2026 N = 1,000
-with a binding target: 0.3 % below after 20 s); this one-dimensional search gets there
-in about ten inner solves.
+Subgradient ascent on all multipliers at once tails off far below it; this
+one-dimensional search gets there in about ten inner solves (figures:
+``benchmarks/exact_scale/README.md``).
 
 The search keeps a bracket ``[lo, hi]``: the inner answer at ``lo`` misses the row, the one
 at ``hi`` meets it. Each answer ``x`` is a line ``f(x) - w margin(x)`` under ``theta``'s
