@@ -1,23 +1,24 @@
-"""Closing step with other-cells interference from ``INTERVALS_N`` users on: the
+"""Closing step with other-cells interference beyond the interval methods' reach: the
 Lagrangian interference bound of :mod:`mecopt.solvers.interference_dual`, whose search may
-also return a better assignment."""
+also return a better assignment (a candidate like any other)."""
 
 from __future__ import annotations
 
 from mecopt.solvers import interference_dual as dual
-from mecopt.solvers.exact.intervals import models_intervals
 from mecopt.solvers.exact.outcome import Outcome
 from mecopt.solvers.exact.state import SolveState
 
 
 def accepts(state: SolveState) -> bool:
-    """Interference instances from ``intervals_n`` users on (and what the dual's own
-    ``accepts`` says about the time left, when it has one)."""
+    """What the dual's own ``accepts`` says (instance and time left); without one,
+    interference instances from ``intervals_n`` users on."""
     inst = state.inst
-    if inst.interference == "none" or inst.n_users < state.params.intervals_n:
+    if inst.interference == "none":
         return False
     check = getattr(dual, "accepts", None)
-    return check is None or (models_intervals(inst) and bool(check(inst, state.budget.left())))
+    if check is None:
+        return inst.n_users >= state.params.intervals_n
+    return bool(check(inst, state.budget.left()))
 
 
 def run(state: SolveState) -> Outcome:
