@@ -18,7 +18,8 @@ import mecopt.longterm as lt
 from mecopt.bench import parse_spec
 from mecopt.cli import main
 from mecopt.longterm.run import check_options
-from mecopt.longterm.traces import MAX_TRACE_CELLS, TraceFormatError
+from mecopt.longterm.trace_draw import MAX_TRACE_CELLS
+from mecopt.longterm.traces import TraceFormatError
 
 
 @pytest.fixture(scope="module")

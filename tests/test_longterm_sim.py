@@ -254,7 +254,7 @@ def test_policy_registry():
     assert issubclass(MissingDependencyError, MecoptError)
 
 
-@pytest.mark.parametrize("name", ["mecopt.longterm.traces", "mecopt.longterm.simulator",
+@pytest.mark.parametrize("name", ["mecopt.longterm.trace_draw", "mecopt.longterm.simulator",
                                   "mecopt.longterm.run"])
 def test_docstring_examples(name):
     import doctest

@@ -194,7 +194,7 @@ def _compare_entries(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def _compare_sizes(args: argparse.Namespace) -> tuple[list[int], int]:
     """The numbers of devices and the horizon of a comparison (the seeds checked too)."""
-    from mecopt.longterm.traces import check_trace_size
+    from mecopt.longterm.trace_draw import check_trace_size
 
     if args.devices_list and args.devices is not None:
         raise ValueError("give --devices U or --devices-list U1 U2 ..., not both")

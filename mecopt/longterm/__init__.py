@@ -83,7 +83,8 @@ from mecopt.longterm.simulator import (
     Simulator,
     SlotOutcome,
 )
-from mecopt.longterm.traces import Trace, TraceFormatError, make_trace
+from mecopt.longterm.trace_draw import make_trace
+from mecopt.longterm.traces import Trace, TraceFormatError
 
 #: ``mecopt.longterm.trace(scenario, n_devices=U, horizon=T, seed=s, **overrides)``.
 trace = make_trace

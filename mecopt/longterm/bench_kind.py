@@ -25,7 +25,7 @@ from mecopt._version import __version__
 from mecopt.errors import UnknownNameError
 from mecopt.longterm.policy_registry import LEARNED_KINDS, POLICIES, _lazy
 from mecopt.longterm.scenario import SCENARIOS, LongtermScenario, make_scenario
-from mecopt.longterm.traces import check_trace_size
+from mecopt.longterm.trace_draw import check_trace_size
 
 
 class LongtermKind:
@@ -83,7 +83,7 @@ class LongtermKind:
 
     def run(self, task: Any) -> dict[str, Any]:
         from mecopt.longterm.run import run
-        from mecopt.longterm.traces import make_trace
+        from mecopt.longterm.trace_draw import make_trace
 
         tr = make_trace(task.scenario, n_devices=task.n_users, horizon=task.horizon,
                         seed=task.seed, **dict(task.overrides))

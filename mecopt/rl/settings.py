@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mecopt.errors import UnknownNameError
-from mecopt.longterm.traces import check_trace_size
+from mecopt.longterm.trace_draw import check_trace_size
 
 Check = Callable[[str, Any], None]
 
