@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,13 @@ import numpy as np
 from mecopt import jsonio
 from mecopt.channel import INTERFERENCE
 from mecopt.errors import UnknownNameError
+from mecopt.instance_checks import (
+    as_float_array,
+    as_scalar,
+    check_shape,
+    first_bad,
+    infer_sizes,
+)
 
 #: Version of the JSON schema written by :meth:`Instance.to_json`. Version 2 added the
 #: optional energy, hallucination, cost-weight and planning fields (``_OPTIONAL_FIELDS``);
@@ -84,16 +90,6 @@ _DOCUMENT_FIELDS = {"schema": _F("string"), "version": _F("number", integer=True
 
 class InstanceFormatError(jsonio.JSONFormatError):
     """A JSON instance file that cannot be read: malformed, wrong schema or version."""
-
-
-def _index_text(idx: tuple[int, ...]) -> str:
-    return "[" + ", ".join(str(int(i)) for i in idx) + "]"
-
-
-def _first_bad(name: str, arr: np.ndarray, bad: np.ndarray, rule: str) -> None:
-    if bad.any():
-        idx = tuple(np.argwhere(bad)[0])
-        raise ValueError(f"Instance.{name}{_index_text(idx)} = {arr[idx].item()!r}: {rule}")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -219,19 +215,19 @@ class Instance:
     def __post_init__(self) -> None:
         setf = object.__setattr__
         for name in _USER_FIELDS + ("gain",) + _ES_FIELDS:
-            setf(self, name, _as_float_array(name, getattr(self, name)))
-        n_users, n_es = _infer_sizes({n: getattr(self, n) for n in _USER_FIELDS},
+            setf(self, name, as_float_array(name, getattr(self, name)))
+        n_users, n_es = infer_sizes({n: getattr(self, n) for n in _USER_FIELDS},
                                      {n: getattr(self, n) for n in _ES_FIELDS}, self.gain)
         for name in _USER_FIELDS + ("gain",) + _ES_FIELDS:
             arr = getattr(self, name)
-            _first_bad(name, arr, ~np.isfinite(arr), "must be finite")
+            first_bad(name, arr, ~np.isfinite(arr), "must be finite")
         for name in _UNIT_INTERVAL:
             arr = getattr(self, name)
-            _first_bad(name, arr, (arr < 0) | (arr > 1), "must lie in [0, 1]")
+            first_bad(name, arr, (arr < 0) | (arr > 1), "must lie in [0, 1]")
         for name in _POSITIVE:
             arr = getattr(self, name)
-            _first_bad(name, arr, arr <= 0, "must be > 0")
-        _first_bad("gain", self.gain, self.gain < 0, "must be >= 0")
+            first_bad(name, arr, arr <= 0, "must be > 0")
+        first_bad("gain", self.gain, self.gain < 0, "must be >= 0")
 
         if self.interference not in INTERFERENCE:
             raise UnknownNameError(
@@ -245,7 +241,7 @@ class Instance:
                 f"Instance.queue: unknown queue model {self.queue!r}; valid names: "
                 + ", ".join(repr(m) for m in QUEUE_MODELS.names())
             )
-        rate = _as_scalar("arrival_rate", self.arrival_rate)
+        rate = as_scalar("arrival_rate", self.arrival_rate)
         if rate < 0:
             raise ValueError(f"Instance.arrival_rate = {rate!r}: must be >= 0")
         if self.queue in ("mm1", "md1") and rate <= 0:
@@ -255,19 +251,19 @@ class Instance:
             )
         setf(self, "arrival_rate", rate)
         if self.tau is not None:
-            tau = _as_scalar("tau", self.tau)
+            tau = as_scalar("tau", self.tau)
             if not 0.0 <= tau <= 1.0:
                 raise ValueError(f"Instance.tau = {tau!r}: must lie in [0, 1] (alpha does)")
             setf(self, "tau", tau)
         if self.min_accuracy is not None:
-            acc = _as_scalar("min_accuracy", self.min_accuracy)
+            acc = as_scalar("min_accuracy", self.min_accuracy)
             if not 0.0 <= acc <= 1.0:
                 raise ValueError(f"Instance.min_accuracy = {acc!r}: must lie in [0, 1]")
             setf(self, "min_accuracy", acc)
         if self.max_users is not None:
-            k = _as_float_array("max_users", self.max_users)
-            _check_shape("max_users", k, (n_es,))
-            _first_bad(
+            k = as_float_array("max_users", self.max_users)
+            check_shape("max_users", k, (n_es,))
+            first_bad(
                 "max_users",
                 k,
                 ~np.isfinite(k) | (k < 0) | (k != np.round(k)) | (k > _MAX_COUNT),
@@ -294,17 +290,17 @@ class Instance:
             value = getattr(self, name)
             if value is None:
                 continue
-            arr = _as_float_array(name, value)
-            _check_shape(name, arr, (n_users,))
-            _first_bad(name, arr, ~np.isfinite(arr), "must be finite")
+            arr = as_float_array(name, value)
+            check_shape(name, arr, (n_users,))
+            first_bad(name, arr, ~np.isfinite(arr), "must be finite")
             bad, text = rules[rule]
-            _first_bad(name, arr, bad(arr), text)
+            first_bad(name, arr, bad(arr), text)
             setf(self, name, arr)
         if self.edge_wait is not None:
-            wait = _as_float_array("edge_wait", self.edge_wait)
-            _check_shape("edge_wait", wait, (self.n_servers,))
-            _first_bad("edge_wait", wait, ~np.isfinite(wait), "must be finite")
-            _first_bad("edge_wait", wait, wait < 0, "must be >= 0")
+            wait = as_float_array("edge_wait", self.edge_wait)
+            check_shape("edge_wait", wait, (self.n_servers,))
+            first_bad("edge_wait", wait, ~np.isfinite(wait), "must be finite")
+            first_bad("edge_wait", wait, wait < 0, "must be >= 0")
             setf(self, "edge_wait", wait)
         has_hall = self.hall_local is not None
         if has_hall != (self.hall_edge is not None):
@@ -313,7 +309,7 @@ class Instance:
             raise ValueError(f"Instance.{given} is set but Instance.{absent} is None: give "
                              "both hallucination arrays or neither")
         if self.max_hallucination is not None:
-            cap = _as_scalar("max_hallucination", self.max_hallucination)
+            cap = as_scalar("max_hallucination", self.max_hallucination)
             if not 0.0 <= cap <= 1.0:
                 raise ValueError(f"Instance.max_hallucination = {cap!r}: must lie in [0, 1]")
             if not has_hall:
@@ -321,7 +317,7 @@ class Instance:
                                  "hall_edge")
             setf(self, "max_hallucination", cap)
         for name in ("cost_accuracy", "cost_hallucination"):
-            weight = _as_scalar(name, getattr(self, name))
+            weight = as_scalar(name, getattr(self, name))
             if weight < 0:
                 raise ValueError(f"Instance.{name} = {weight!r}: must be >= 0")
             setf(self, name, weight)
@@ -493,68 +489,3 @@ class Instance:
                 opts += f", {name}={getattr(self, name)}"
         return f"Instance(N={self.n_users}, M={self.n_servers}, {opts})"
 
-
-def _as_float_array(name: str, value: Any) -> np.ndarray:
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"Instance.{name} must be a rectangular numeric array, "
-                         f"got {value!r:.80}") from None
-    if raw.dtype.kind not in "iuf":
-        kind = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects"}.get(
-            raw.dtype.kind, str(raw.dtype))
-        raise ValueError(f"Instance.{name} must be numeric, got {kind} ({value!r:.80})")
-    with np.errstate(over="ignore"):
-        arr = np.array(raw, dtype=float, copy=True)
-    arr.setflags(write=False)
-    return arr
-
-
-def _infer_sizes(user: Mapping[str, np.ndarray], es: Mapping[str, np.ndarray],
-                 gain: np.ndarray) -> tuple[int, int]:
-    """N and M agreed by most fields; the first field that disagrees is named in the error."""
-    def agreed(lengths: list[int]) -> int:
-        values, counts = np.unique(lengths, return_counts=True)
-        best = values[counts == counts.max()]
-        return int(lengths[0]) if lengths[0] in best else int(best[0])
-
-    g2 = gain.ndim == 2
-    n_users = agreed([a.shape[0] if a.ndim == 1 else -1 for a in user.values()]
-                     + ([gain.shape[0]] if g2 else []))
-    n_es = agreed([a.shape[0] if a.ndim == 1 else -1 for a in es.values()]
-                  + ([gain.shape[1]] if g2 else []))
-    if n_users < 1:
-        raise ValueError(f"Instance.alpha must be a non-empty 1-D array (as every per-user "
-                         f"field), got shape {user['alpha'].shape}")
-    if n_es < 1:
-        raise ValueError("Instance.bandwidth must be a non-empty 1-D array (as every per-ES "
-                         f"field), got shape {es['bandwidth'].shape}")
-    for name, arr in user.items():
-        if arr.shape != (n_users,):
-            raise ValueError(f"Instance.{name} must have shape ({n_users},), got {arr.shape} "
-                             f"(the other per-user fields give N = {n_users})")
-    for name, arr in es.items():
-        if arr.shape != (n_es,):
-            raise ValueError(f"Instance.{name} must have shape ({n_es},), got {arr.shape} "
-                             f"(the other per-ES fields give M = {n_es})")
-    if gain.shape != (n_users, n_es):
-        raise ValueError(f"Instance.gain must have shape (N, M) = ({n_users}, {n_es}), "
-                         f"got {gain.shape}")
-    return n_users, n_es
-
-
-def _check_shape(name: str, arr: np.ndarray, shape: tuple[int, ...]) -> None:
-    if arr.shape != shape:
-        raise ValueError(f"Instance.{name} must have shape {shape}, got {arr.shape}")
-
-
-def _as_scalar(name: str, value: Any) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        raise ValueError(f"Instance.{name} = {value!r}: must be a number")
-    try:
-        out = float(value)
-    except OverflowError:
-        raise ValueError(f"Instance.{name} = {value!r}: too large for a float") from None
-    if not math.isfinite(out):
-        raise ValueError(f"Instance.{name} = {value!r}: must be finite")
-    return out
