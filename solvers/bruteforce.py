@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from mecopt import __version__
+from mecopt._version import __version__
 from mecopt.evaluate import ACCURACY_TOL, HALLUCINATION_TOL, evaluate
 from mecopt.formulations.option_cost import local_cost, must_offload, option_cost
 from mecopt.instance import Instance

@@ -7,7 +7,8 @@ import pytest
 
 import mecopt
 from mecopt.bench.bounds import per_user_bound
-from mecopt.formulations import count_indexed, lagrangian
+from mecopt.formulations import count_indexed, fixed_count
+from mecopt.formulations.bounds import lagrangian
 
 
 def _instances():
@@ -39,7 +40,7 @@ def test_assign_for_counts_is_best_with_those_counts(inst):
     m = inst.n_servers
     for counts in [(1, 1), (2, 0), (2, 3), (0, 0)]:
         counts = np.array(counts)
-        a = lagrangian.assign_for_counts(inst, counts)
+        a = fixed_count.assign_for_counts(inst, counts)
         best = np.inf
         for cand in itertools.product(range(-1, m), repeat=inst.n_users):
             cand = np.array(cand)
@@ -63,7 +64,7 @@ def test_bound_is_close_and_search_near_optimal_on_kim2026():
     bound = model.to_mean_delay(res.bound)
     assert bound <= opt.objective * (1 + 1e-12)
     assert (opt.objective - bound) / opt.objective < 1e-2
-    a, value = lagrangian.count_search(inst, [res.counts, goa.metrics.users_per_es])
+    a, value = fixed_count.count_search(inst, [res.counts, goa.metrics.users_per_es])
     assert a is not None
     assert value == pytest.approx(mecopt.evaluate(inst, a).mean_delay, rel=1e-12)
     assert opt.objective * (1 - 1e-12) <= value < goa.objective
@@ -73,7 +74,7 @@ def test_count_search_from_infeasible_start_uses_next_start():
     inst = mecopt.scenario("kim2026", 30, seed=1)
     goa = mecopt.solve(inst, "goa")
     too_few = np.zeros(inst.n_servers, dtype=np.int64)  # forced users cannot all be placed
-    a, value = lagrangian.count_search(inst, [too_few, goa.metrics.users_per_es])
+    a, value = fixed_count.count_search(inst, [too_few, goa.metrics.users_per_es])
     assert a is not None and np.isfinite(value)
     assert mecopt.evaluate(inst, a).feasible
     assert value <= goa.objective

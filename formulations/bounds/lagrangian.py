@@ -268,11 +268,15 @@ def start_multipliers(costs: LayerCosts, assignment: np.ndarray,
 def ascent(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float, *,
            deadline: float | None = None, max_iter: int = 300,
            progress: Callable[[float], None] | None = None,
-           stats: dict[str, int] | None = None) -> tuple[DualBound, np.ndarray, np.ndarray]:
+           stats: dict[str, int] | None = None,
+           steps: tuple[float, int, float] = (1.0, 8, 1e-5),
+           ) -> tuple[DualBound, np.ndarray, np.ndarray]:
     """Subgradient ascent (Polyak steps towards ``upper``) on the Lagrangian dual.
 
-    Returns the best :class:`DualBound` and its multipliers ``(u, mu)``; ``stats``, when
-    given, receives the number of ``iterations`` run.
+    ``steps`` is ``(theta, patience, smallest theta)``: the step factor starts at
+    ``theta``, halves after ``patience`` iterations without a better bound, and the ascent
+    stops below the smallest. Returns the best :class:`DualBound` and its multipliers
+    ``(u, mu)``; ``stats``, when given, receives the number of ``iterations`` run.
     """
     inst = costs.inst
     forced = costs.forced
@@ -282,7 +286,7 @@ def ascent(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
     u = np.where(forced, u, np.maximum(u, 0.0))
     best = dual_bound(costs, u, mu)
     best_u, best_mu = u, mu
-    theta, stall = 1.0, 0
+    (theta, patience, min_theta), stall = steps, 0
     for it in range(max_iter):
         if stats is not None:
             stats["iterations"] = it + 1
@@ -297,9 +301,9 @@ def ascent(costs: LayerCosts, u: np.ndarray, mu: np.ndarray | None, upper: float
                 progress(best.bound)
         else:
             stall += 1
-            if stall >= 8:
+            if stall >= patience:
                 theta, stall = theta / 2.0, 0
-                if theta < 1e-5:
+                if theta < min_theta:
                     break
         sets = chosen_users(costs, u, mu, db)
         times = np.zeros(inst.n_users)
@@ -360,8 +364,9 @@ def lagrangian_bound(model: CountIndexedModel, upper: float, *, time_budget: flo
     """
     costs = LayerCosts.of(model.instance)
     stats: dict[str, int] = {"iterations": 0}
+    # From zero multipliers the ascent has further to go: larger, more patient steps.
     best, _, _ = ascent(costs, np.zeros(model.instance.n_users), None, upper,
                         deadline=time.perf_counter() + time_budget, max_iter=max_iter,
-                        stats=stats)
+                        stats=stats, steps=(2.0, 15, 1e-4))
     return LagrangianResult(bound=best.bound, counts=best.best_count.astype(np.int64),
                             iterations=stats["iterations"])
