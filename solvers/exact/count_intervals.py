@@ -47,7 +47,7 @@ from mecopt.formulations.option_cost import LayerCosts, local_cost, must_offload
 from mecopt.instance import Instance
 from mecopt.solvers.exact.checks import numeric_range_ok
 from mecopt.solvers.exact.intervals import check_modelled, new_breaks, small_interval_instance
-from mecopt.solvers.exact.outcome import Outcome
+from mecopt.solvers.exact.outcome import Outcome, Units
 from mecopt.solvers.exact.state import SolveState
 from mecopt.solvers.highs_matrix import MatrixSolution, highs_version, solve_matrix
 
@@ -227,7 +227,7 @@ class _Incumbent:
 
     def __init__(self, inst: Instance, gap: float) -> None:
         self.inst, self.gap = inst, gap
-        self.scale = MS * inst.n_users
+        self.scale = Units.of(inst).scale
         self.a: np.ndarray | None = None
         self.obj = math.inf
 

@@ -29,11 +29,10 @@ from mecopt.evaluate import evaluate
 from mecopt.formulations.bounds.lagrangian import ascent, dual_bound, start_multipliers
 from mecopt.formulations.count_indexed import CountIndexedModel, build_layers
 from mecopt.formulations.fixed_count import fixed_count_assignment
-from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import LayerCosts
 from mecopt.heuristics.lns import lns, side_prices
 from mecopt.instance import Instance
-from mecopt.solvers.exact.outcome import Outcome
+from mecopt.solvers.exact.outcome import Outcome, Units
 
 #: Share of the time limit spent on the bound before the primal re-optimisation.
 ASCENT_SHARE = 0.5
@@ -58,7 +57,7 @@ class Multipliers:
 def free_objective(inst: Instance, a: np.ndarray) -> float:
     """Interference-free total cost of ``a`` in MILP units (inf if infeasible)."""
     m = evaluate(inst, a)
-    return m.objective * MS * inst.n_users if m.feasible else np.inf
+    return Units.of(inst).total(m.objective) if m.feasible else np.inf
 
 
 def decompose(free: Instance, starts: list[np.ndarray], *, deadline: float | None,
