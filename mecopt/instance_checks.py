@@ -29,11 +29,13 @@ def as_float_array(name: str, value: Any) -> np.ndarray:
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError):
-        raise ValueError(f"Instance.{name} must be a rectangular numeric array, "
-                         f"got {value!r:.80}") from None
+        raise ValueError(
+            f"Instance.{name} must be a rectangular numeric array, got {value!r:.80}"
+        ) from None
     if raw.dtype.kind not in "iuf":
         kind = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects"}.get(
-            raw.dtype.kind, str(raw.dtype))
+            raw.dtype.kind, str(raw.dtype)
+        )
         raise ValueError(f"Instance.{name} must be numeric, got {kind} ({value!r:.80})")
     with np.errstate(over="ignore"):
         arr = np.array(raw, dtype=float, copy=True)
@@ -41,36 +43,49 @@ def as_float_array(name: str, value: Any) -> np.ndarray:
     return arr
 
 
-def infer_sizes(user: Mapping[str, np.ndarray], es: Mapping[str, np.ndarray],
-                 gain: np.ndarray) -> tuple[int, int]:
+def infer_sizes(
+    user: Mapping[str, np.ndarray], es: Mapping[str, np.ndarray], gain: np.ndarray
+) -> tuple[int, int]:
     """N and M agreed by most fields; the first field that disagrees is named in the error."""
+
     def agreed(lengths: list[int]) -> int:
         values, counts = np.unique(lengths, return_counts=True)
         best = values[counts == counts.max()]
         return int(lengths[0]) if lengths[0] in best else int(best[0])
 
     g2 = gain.ndim == 2
-    n_users = agreed([a.shape[0] if a.ndim == 1 else -1 for a in user.values()]
-                     + ([gain.shape[0]] if g2 else []))
-    n_es = agreed([a.shape[0] if a.ndim == 1 else -1 for a in es.values()]
-                  + ([gain.shape[1]] if g2 else []))
+    n_users = agreed(
+        [a.shape[0] if a.ndim == 1 else -1 for a in user.values()] + ([gain.shape[0]] if g2 else [])
+    )
+    n_es = agreed(
+        [a.shape[0] if a.ndim == 1 else -1 for a in es.values()] + ([gain.shape[1]] if g2 else [])
+    )
     if n_users < 1:
-        raise ValueError(f"Instance.alpha must be a non-empty 1-D array (as every per-user "
-                         f"field), got shape {user['alpha'].shape}")
+        raise ValueError(
+            f"Instance.alpha must be a non-empty 1-D array (as every per-user "
+            f"field), got shape {user['alpha'].shape}"
+        )
     if n_es < 1:
-        raise ValueError("Instance.bandwidth must be a non-empty 1-D array (as every per-ES "
-                         f"field), got shape {es['bandwidth'].shape}")
+        raise ValueError(
+            "Instance.bandwidth must be a non-empty 1-D array (as every per-ES "
+            f"field), got shape {es['bandwidth'].shape}"
+        )
     for name, arr in user.items():
         if arr.shape != (n_users,):
-            raise ValueError(f"Instance.{name} must have shape ({n_users},), got {arr.shape} "
-                             f"(the other per-user fields give N = {n_users})")
+            raise ValueError(
+                f"Instance.{name} must have shape ({n_users},), got {arr.shape} "
+                f"(the other per-user fields give N = {n_users})"
+            )
     for name, arr in es.items():
         if arr.shape != (n_es,):
-            raise ValueError(f"Instance.{name} must have shape ({n_es},), got {arr.shape} "
-                             f"(the other per-ES fields give M = {n_es})")
+            raise ValueError(
+                f"Instance.{name} must have shape ({n_es},), got {arr.shape} "
+                f"(the other per-ES fields give M = {n_es})"
+            )
     if gain.shape != (n_users, n_es):
-        raise ValueError(f"Instance.gain must have shape (N, M) = ({n_users}, {n_es}), "
-                         f"got {gain.shape}")
+        raise ValueError(
+            f"Instance.gain must have shape (N, M) = ({n_users}, {n_es}), got {gain.shape}"
+        )
     return n_users, n_es
 
 

@@ -108,8 +108,9 @@ def _latency_panel(ax: Any, rows: list[dict[str, Any]], y: np.ndarray) -> None:
     gap column."""
     lat = [r["latency_ms"] for r in rows]
     ok = [all(r["met"].values()) for r in rows]
-    drawn = ax.barh(y, lat, color=[_color(r, good) for r, good in zip(rows, ok, strict=True)],
-                    height=0.65)
+    drawn = ax.barh(
+        y, lat, color=[_color(r, good) for r, good in zip(rows, ok, strict=True)], height=0.65
+    )
     for bar, good in zip(drawn, ok, strict=True):
         if not good:
             bar.set_hatch("//")
@@ -129,14 +130,28 @@ def _latency_panel(ax: Any, rows: list[dict[str, Any]], y: np.ndarray) -> None:
         ax.text(0.985 * right, k, words, va="center", ha="right", fontsize=8)
     if any(r["gap"] is not None for r in rows):
         ax.set_ylim(-0.6, len(rows) - 0.05)  # room for the column's heading
-        ax.text(0.985 * right, len(rows) - 0.3, "gap", ha="right", va="center", fontsize=8,
-                fontweight="bold")
+        ax.text(
+            0.985 * right,
+            len(rows) - 0.3,
+            "gap",
+            ha="right",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+        )
     ax.set_xlabel("mean latency per query (ms)")
     ax.set_title("(a) latency and gap to hindsight", fontsize=10)
 
 
-def _constraint_panel(ax: Any, rows: list[dict[str, Any]], key: str, con: str,
-                      limit: float | None, xlabel: str, title: str) -> None:
+def _constraint_panel(
+    ax: Any,
+    rows: list[dict[str, Any]],
+    key: str,
+    con: str,
+    limit: float | None,
+    xlabel: str,
+    title: str,
+) -> None:
     """One constraint: a point per policy with a stem from its limit."""
     for k, r in enumerate(rows):
         good = r["met"][con]

@@ -9,8 +9,14 @@ from mecopt.longterm.protocol import EnvInfo, idle
 from mecopt.longterm.simulator import LOCAL, NO_QUERY, Observation
 from mecopt.longterm.traces import Trace
 
-__all__ = ["FixedActions", "GreedyPolicy", "LocalPolicy", "OffloadPolicy", "RandomPolicy",
-           "nearest_es"]
+__all__ = [
+    "FixedActions",
+    "GreedyPolicy",
+    "LocalPolicy",
+    "OffloadPolicy",
+    "RandomPolicy",
+    "nearest_es",
+]
 
 
 class _ArrayPolicy:

@@ -44,16 +44,36 @@ def _lazy(module: str, attr: str, name: str, what: str) -> Callable[..., Any]:
     return factory
 
 
-POLICIES.register("goa", _lazy("mecopt.longterm.per_slot", "GoaPolicy", "goa",
-                               "the per-slot GOA policy"))
-POLICIES.register("myopic-optimal", _lazy("mecopt.longterm.per_slot", "MyopicOptimal",
-                                          "myopic-optimal", "the per-slot exact policy"))
-POLICIES.register("lyapunov", _lazy("mecopt.longterm.lyapunov", "LyapunovPolicy", "lyapunov",
-                                    "the Lyapunov drift-plus-penalty policy"))
-POLICIES.register("priced", _lazy("mecopt.longterm.priced", "make_policy", "priced",
-                                  "the priced per-slot policy"))
-POLICIES.register("hindsight", _lazy("mecopt.formulations.hindsight", "make_policy",
-                                     "hindsight", "the full-horizon hindsight optimum"))
+POLICIES.register(
+    "goa", _lazy("mecopt.longterm.per_slot", "GoaPolicy", "goa", "the per-slot GOA policy")
+)
+POLICIES.register(
+    "myopic-optimal",
+    _lazy(
+        "mecopt.longterm.per_slot", "MyopicOptimal", "myopic-optimal", "the per-slot exact policy"
+    ),
+)
+POLICIES.register(
+    "lyapunov",
+    _lazy(
+        "mecopt.longterm.lyapunov",
+        "LyapunovPolicy",
+        "lyapunov",
+        "the Lyapunov drift-plus-penalty policy",
+    ),
+)
+POLICIES.register(
+    "priced", _lazy("mecopt.longterm.priced", "make_policy", "priced", "the priced per-slot policy")
+)
+POLICIES.register(
+    "hindsight",
+    _lazy(
+        "mecopt.formulations.hindsight",
+        "make_policy",
+        "hindsight",
+        "the full-horizon hindsight optimum",
+    ),
+)
 
 
 #: Prefixes of saved learned policies: ``ppo:PATH``, ``ppo-lag:PATH``, ``wm-ppo:PATH`` and
@@ -95,10 +115,12 @@ def make_policy(policy: str | Policy | OfflinePolicy, **options: Any) -> Any:
     kind, sep, path = policy.partition(":")
     if sep and kind in LEARNED_KINDS:  # a saved learned policy, loaded by mecopt.rl
         return _lazy("mecopt.rl.saved", "load_policy", kind, "learned policies")(
-            path=path, algo=kind, **options)
+            path=path, algo=kind, **options
+        )
     factory = POLICIES.get(policy)
     try:
         return factory(**options)
     except TypeError as exc:
-        raise UnknownNameError(f"policy {policy!r}: bad option(s) {sorted(options)} ({exc})") \
-            from None
+        raise UnknownNameError(
+            f"policy {policy!r}: bad option(s) {sorted(options)} ({exc})"
+        ) from None

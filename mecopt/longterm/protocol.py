@@ -46,9 +46,14 @@ class EnvInfo:
     @classmethod
     def of(cls, trace: Trace) -> EnvInfo:
         """The info of a trace."""
-        return cls(scenario=trace.scenario, batch=trace.batch, horizon=trace.horizon,
-                   n_devices=trace.n_devices, n_servers=trace.n_servers,
-                   es_positions=trace.scenario.es_positions())
+        return cls(
+            scenario=trace.scenario,
+            batch=trace.batch,
+            horizon=trace.horizon,
+            n_devices=trace.n_devices,
+            n_servers=trace.n_servers,
+            es_positions=trace.scenario.es_positions(),
+        )
 
 
 @runtime_checkable

@@ -40,9 +40,11 @@ def check_trace_size(n_devices: int, horizon: int, batch: int = 1) -> None:
     """
     cells = int(n_devices) * int(horizon) * int(batch)
     if cells > MAX_TRACE_CELLS:
-        raise ValueError(f"trace too large: n_devices = {n_devices} x horizon = {horizon} x "
-                         f"{batch} seed(s) = {cells:,} cells, above the limit of "
-                         f"{MAX_TRACE_CELLS:,} (about {MAX_TRACE_CELLS * 130 / 1e9:.1f} GB)")
+        raise ValueError(
+            f"trace too large: n_devices = {n_devices} x horizon = {horizon} x "
+            f"{batch} seed(s) = {cells:,} cells, above the limit of "
+            f"{MAX_TRACE_CELLS:,} (about {MAX_TRACE_CELLS * 130 / 1e9:.1f} GB)"
+        )
 
 
 def _check_count(name: str, value: Any, low: int) -> int:
@@ -55,11 +57,13 @@ def _draw(scen: LongtermScenario, n_devices: int, horizon: int, seed: int) -> di
     """Draw one realisation; every array without the batch axis."""
     from mecopt.profiles import load_profile
 
-    streams = dict(zip(
-        ("arrivals", "queries", "outcomes", "fading", "place", "mobility", "compute"),
-        (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)),
-        strict=True,
-    ))
+    streams = dict(
+        zip(
+            ("arrivals", "queries", "outcomes", "fading", "place", "mobility", "compute"),
+            (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)),
+            strict=True,
+        )
+    )
     u, t, m = n_devices, horizon, scen.n_servers
     device = scen.device_model()
 
@@ -68,8 +72,9 @@ def _draw(scen: LongtermScenario, n_devices: int, horizon: int, seed: int) -> di
         has_query = streams["arrivals"].random((t, u)) < scen.arrival_rate
         wait = np.zeros((t, u))
     else:
-        has_query, wait = _poisson_launches(streams["arrivals"], t, u, scen.arrival_rate,
-                                            scen.slot_s)
+        has_query, wait = _poisson_launches(
+            streams["arrivals"], t, u, scen.arrival_rate, scen.slot_s
+        )
 
     # Queries: one profile record per cell.
     profile = load_profile(scen.profile)
@@ -112,8 +117,9 @@ def _draw(scen: LongtermScenario, n_devices: int, horizon: int, seed: int) -> di
     es_pos = scen.es_positions()
     start = streams["place"].uniform(0.0, scen.area_m, size=(u, 2))
     if scen.speed_mps > 0:
-        position = random_walk(streams["mobility"], start, t, scen.speed_mps * scen.slot_s,
-                               scen.area_m)
+        position = random_walk(
+            streams["mobility"], start, t, scen.speed_mps * scen.slot_s, scen.area_m
+        )
     else:
         position = np.broadcast_to(start, (t, u, 2)).copy()
     fading = gauss_markov_fading(streams["fading"], t, (u, m), scen.fading_rho)
@@ -122,7 +128,8 @@ def _draw(scen: LongtermScenario, n_devices: int, horizon: int, seed: int) -> di
 
     spread = scen.capacity_spread
     fields["capacity"] = scen.es_capacity_flops * streams["compute"].uniform(
-        1.0 - spread, 1.0 + spread, size=m)
+        1.0 - spread, 1.0 + spread, size=m
+    )
     fields["per_user_cap"] = np.full(m, scen.per_user_cap_flops)
     fields["bandwidth"] = np.full(m, scen.bandwidth_hz)
     fields["noise"] = np.full(m, scen.noise_w_per_hz * scen.bandwidth_hz)
@@ -131,8 +138,9 @@ def _draw(scen: LongtermScenario, n_devices: int, horizon: int, seed: int) -> di
     return fields
 
 
-def _poisson_launches(rng: np.random.Generator, horizon: int, n_devices: int, rate: float,
-                      slot_s: float) -> tuple[np.ndarray, np.ndarray]:
+def _poisson_launches(
+    rng: np.random.Generator, horizon: int, n_devices: int, rate: float, slot_s: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Poisson arrivals, at most one launch per device and slot, FIFO device buffers.
 
     The n-th arrival of a device (arriving in slot a_n) launches in slot
@@ -154,8 +162,14 @@ def _poisson_launches(rng: np.random.Generator, horizon: int, n_devices: int, ra
     return has_query, wait
 
 
-def make_trace(scenario: str | LongtermScenario = "default", *, n_devices: int, horizon: int,
-               seed: int | Sequence[int] = 0, **overrides: Any) -> Trace:
+def make_trace(
+    scenario: str | LongtermScenario = "default",
+    *,
+    n_devices: int,
+    horizon: int,
+    seed: int | Sequence[int] = 0,
+    **overrides: Any,
+) -> Trace:
     """Draw a trace: one realisation per seed (a single seed gives B = 1).
 
     Parameters
@@ -188,13 +202,13 @@ def make_trace(scenario: str | LongtermScenario = "default", *, n_devices: int, 
     (1, 20, 5, 4)
     """
     if not isinstance(scenario, str | LongtermScenario):
-        raise ValueError(f"scenario = {scenario!r}: must be a scenario name or a "
-                         "LongtermScenario")
+        raise ValueError(f"scenario = {scenario!r}: must be a scenario name or a LongtermScenario")
     scen = make_scenario(scenario, **overrides)
     n_devices = _check_count("n_devices", n_devices, 1)
     horizon = _check_count("horizon", horizon, 1)
     if isinstance(seed, str | bytes | bool | float) or not isinstance(
-            seed, int | np.integer | Sequence | np.ndarray):
+        seed, int | np.integer | Sequence | np.ndarray
+    ):
         raise ValueError(f"seed = {seed!r}: must be a whole number >= 0 or a list of them")
     seeds = [seed] if isinstance(seed, int | np.integer) else list(seed)
     if not seeds:
@@ -208,5 +222,6 @@ def make_trace(scenario: str | LongtermScenario = "default", *, n_devices: int, 
         return Trace(scenario=scen, seeds=tuple(seeds), **stacked)
     except TraceFormatError as exc:  # e.g. a path loss that underflows to a zero gain
         given = ", ".join(f"{k} = {v!r}" for k, v in overrides.items()) or "its parameters"
-        raise ValueError(f"scenario {scen.name!r} with {given} draws a trace outside the "
-                         f"physical range ({exc})") from None
+        raise ValueError(
+            f"scenario {scen.name!r} with {given} draws a trace outside the physical range ({exc})"
+        ) from None
