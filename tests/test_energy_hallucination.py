@@ -16,7 +16,8 @@ import mecopt
 from mecopt import heuristics as h
 from mecopt.bench.bounds import per_user_bound
 from mecopt.channel import comm_delay
-from mecopt.formulations import count_indexed, lagrangian
+from mecopt.formulations import count_indexed, fixed_count
+from mecopt.formulations.bounds import lagrangian
 from mecopt.instance import InstanceFormatError
 
 REL = 1e-6
@@ -160,8 +161,9 @@ def test_lagrangian_paths(spec):
             lag = lagrangian.lagrangian_bound(model, upper=model.milp.constant + 1e3,
                                               time_budget=1.0)
             assert model.to_mean_delay(lag.bound) <= ref.objective + 1e-9 * abs(ref.objective)
-    a, value = lagrangian.count_search(inst, [np.zeros(inst.n_servers, dtype=int),
-                                              np.ones(inst.n_servers, dtype=int)], table=table)
+    a, value = fixed_count.count_search(inst, [np.zeros(inst.n_servers, dtype=int),
+                                               np.ones(inst.n_servers, dtype=int)],
+                                        table=table)
     if a is not None:
         m = mecopt.evaluate(inst, a)
         assert m.feasible

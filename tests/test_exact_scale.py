@@ -18,10 +18,11 @@ from test_energy_hallucination import build as build_energy
 from test_energy_hallucination import spec_id as energy_id
 
 import mecopt
-from mecopt.formulations.count_indexed import MS
-from mecopt.formulations.layers import LayerCosts, build_layers
-from mecopt.formulations.pricing import ascent, dual_bound, start_multipliers
-from mecopt.heuristics.lns import fixed_count_assignment, lns
+from mecopt.formulations.bounds.lagrangian import ascent, dual_bound, start_multipliers
+from mecopt.formulations.count_indexed import MS, build_layers
+from mecopt.formulations.fixed_count import fixed_count_assignment
+from mecopt.formulations.option_cost import LayerCosts
+from mecopt.heuristics.lns import lns
 
 REL = 1e-6
 
@@ -193,10 +194,10 @@ def test_local_delay_1e308_does_not_raise():
                            time_limit=10)
         assert res.status in ("feasible", "optimal")
         assert res.assignment[3] >= 0
-    from mecopt.formulations import count_indexed, lagrangian
+    from mecopt.formulations import fixed_count, option_cost
 
-    a = lagrangian.assign_for_counts(extreme, np.array([5, 5, 5, 5]),
-                                     count_indexed.cost_table(extreme, 5))
+    a = fixed_count.assign_for_counts(extreme, np.array([5, 5, 5, 5]),
+                                      option_cost.cost_table(extreme, 5))
     assert a is None or a[3] >= 0
 
 
@@ -320,7 +321,7 @@ def test_exact_with_interference_equals_bruteforce(n):
 
 
 def test_interference_bound_is_valid_and_beats_the_free_bound():
-    from mecopt.formulations.interference_bound import interference_bound
+    from mecopt.formulations.bounds.interference import interference_bound
 
     for seed in range(3):
         inst = other_cells(7, seed)
