@@ -53,13 +53,13 @@ noted: ``latency`` with its parts ``upload``, ``queue_wait`` (ES backlog),
 ``hallucination`` (effective), ``correct``, ``hallucinated`` (realised); ``counts``,
 ``work``, ``backlog`` (B, M) after the slot; the virtual queues after the slot.
 
-Policies (:data:`~mecopt.longterm.policy_registry.POLICIES`): ``local``, ``offload`` (nearest ES),
-``random``, ``greedy`` (myopic delay greedy), ``goa`` (GOA per slot), ``myopic-optimal``
-(exact per slot), ``lyapunov`` (drift-plus-penalty, per-slot problem solved exactly) and
-``hindsight`` (the full-horizon optimum, when :mod:`mecopt.formulations.hindsight` is
-installed). A policy implements :class:`~mecopt.longterm.protocol.Policy`
-(``reset(info, rng)``, ``act(obs) -> actions``) or, seeing the whole trace,
-:class:`~mecopt.longterm.protocol.OfflinePolicy` (``offline = True``,
+Policies (:data:`~mecopt.longterm.policy_registry.POLICIES`): ``local``, ``offload``
+(nearest ES), ``random``, ``greedy`` (myopic delay greedy), ``goa`` (GOA per slot),
+``myopic-optimal`` (exact per slot), ``lyapunov`` (drift-plus-penalty, per-slot problem
+solved exactly), ``priced`` and ``hindsight`` (the full-horizon optimum,
+:mod:`mecopt.longterm.hindsight`). A policy implements
+:class:`~mecopt.longterm.protocol.Policy` (``reset(info, rng)``, ``act(obs) -> actions``) or,
+seeing the whole trace, :class:`~mecopt.longterm.protocol.OfflinePolicy` (``offline = True``,
 ``plan(trace, rng) -> (B, T, U) actions``).
 """
 

@@ -9,7 +9,6 @@ Saved learned policies are named ``KIND:PATH`` (:data:`LEARNED_KINDS`) and loade
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -68,7 +67,7 @@ POLICIES.register(
 POLICIES.register(
     "hindsight",
     _lazy(
-        "mecopt.formulations.hindsight",
+        "mecopt.longterm.hindsight",
         "make_policy",
         "hindsight",
         "the full-horizon hindsight optimum",
@@ -82,18 +81,8 @@ LEARNED_KINDS = ("ppo", "ppo-lag", "wm-ppo", "bc")
 
 
 def available_policies() -> list[str]:
-    """Names of the registered policies (``hindsight`` only when its module is installed)."""
-    names = []
-    for name in POLICIES.names():
-        if name == "hindsight":
-            try:
-                found = importlib.util.find_spec("mecopt.formulations.hindsight") is not None
-            except (ImportError, ValueError):
-                found = False
-            if not found:
-                continue
-        names.append(name)
-    return names
+    """Names of the registered policies."""
+    return POLICIES.names()
 
 
 def make_policy(policy: str | Policy | OfflinePolicy, **options: Any) -> Any:
@@ -104,7 +93,7 @@ def make_policy(policy: str | Policy | OfflinePolicy, **options: Any) -> Any:
     UnknownNameError
         For an unknown name (the message lists the valid ones).
     MissingDependencyError
-        For a registered policy whose module is not installed (``hindsight``).
+        For a registered policy whose module is not installed.
     TypeError
         For options the policy does not take.
     """

@@ -1,6 +1,6 @@
 """Imitation of hindsight plans (behavioural cloning), a learned baseline: ``bc``.
 
-mecopt can compute the full-horizon optimum of a trace (:mod:`mecopt.formulations.hindsight`)
+mecopt can compute the full-horizon optimum of a trace (:mod:`mecopt.longterm.hindsight`)
 and so has an expert to imitate. :class:`BehaviourCloning` trains the same network and slot
 decoder as the PPO learners (:class:`~mecopt.rl.network.OffloadPolicy`) to reproduce the
 hindsight plans of training traces (seeds >= 1,000,000, never the evaluation seeds):
@@ -81,7 +81,7 @@ class BehaviourCloning(SlotPPO):
         super().__init__(*args, **kwargs)
 
     def _expert(self) -> dict[str, np.ndarray]:
-        from mecopt.formulations.hindsight import solve_hindsight
+        from mecopt.longterm.hindsight import solve_hindsight
 
         core = self.env.core if hasattr(self.env, "core") else self.env.venv.core
         pool, horizon = core.pool, core.horizon
