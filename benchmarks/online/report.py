@@ -72,6 +72,7 @@ def per_trace(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[dict[str,
             "gap": None,
             "proven": None,
             "prices": r["metrics"].get("info", {}).get("prices"),
+            "commit": (r.get("git_commit") or "?")[:7],
         }
         if key in ref:
             value, proven = ref[key]
@@ -110,8 +111,8 @@ def hindsight_table(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str
 def policy_table(recs: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str]:
     lines = [
         "| cell | policy | traces | feasible | mean gap | median gap | worst gap | "
-        "gap to bound on | accuracy slack (mean, min) | ms/slot (median) | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "gap to bound on | accuracy slack (mean, min) | ms/slot (median) | load | commit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for cell in cfg["order"]:
         pols = sorted(
@@ -140,7 +141,9 @@ def policy_table(recs: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str]:
                 f"| {cell} | {p} | {len(g)} | {sum(r['feasible'] for r in g)}/{len(g)} | "
                 f"{gtxt} | {on_bound} | {np.mean(slack):+.4f}, {np.min(slack):+.4f} | "
                 f"{np.median([r['ms_per_slot'] for r in g]):.1f} | "
-                f"{np.median(loads) if loads else np.nan:.1f} |"
+                f"{np.median(loads) if loads else np.nan:.1f} | "
+                + ", ".join(sorted({r["commit"] for r in g}))
+                + " |"
             )
     return lines
 

@@ -71,7 +71,13 @@ class PricedGains:
         s/J per unit of a device's relative overspend (energy above the budget's pace over
         the budget left).
     margin
-        Aim this far inside the accuracy and hallucination targets (per query).
+        Aim this far inside the accuracy and hallucination targets (per query): the price
+        correction's aim.
+    backstop_margin
+        How far inside the targets (per query) the backstop holds the running totals: a
+        numerical safety only. The backstop guards feasibility; aiming it at ``margin``
+        made it force the last few slots of a long, loaded horizon onto the ESs to make up
+        the margin itself (at U = 40 every query offloaded in the last 3 slots).
     backstop_share
         Share of what the expected remaining queries could still recover that the backstop
         counts on (0: every slot must close its own deficit; 1: all of it).
@@ -85,6 +91,7 @@ class PricedGains:
     hallucination_ki: float = 0.5
     energy_kp: float = 0.05
     margin: float = 0.0005
+    backstop_margin: float = 1e-5
     backstop_share: float = 0.5
     reserve_count: float = 4.0
 
@@ -289,14 +296,14 @@ class PricedPolicy(SlotPolicy):
         n_all = obs.n_queries[b] + n_t
         if obs.min_accuracy is not None:
             room = share * future * max(self.best_acc[b, 0] / seen - obs.min_accuracy, 0.0)
-            target = obs.min_accuracy + self.gains.margin
+            target = obs.min_accuracy + self.gains.backstop_margin
             need = (target * n_all - obs.accuracy_sum[b] - room) / n_t
             best = float(np.mean(np.maximum(acc_l, acc_e)))
             if m.accuracy < need - 1e-12:
                 out["min_accuracy"] = min(need, best * (1 - 1e-9))
         if obs.max_hallucination is not None and m.mean_hallucination is not None:
             room = share * future * max(obs.max_hallucination - self.least_hall[b] / seen, 0.0)
-            limit = obs.max_hallucination - self.gains.margin
+            limit = obs.max_hallucination - self.gains.backstop_margin
             cap = (limit * n_all - obs.hallucination_sum[b] + room) / n_t
             least = float(np.mean(np.minimum(h_l, h_e)))
             if m.mean_hallucination > cap + 1e-12:
