@@ -114,7 +114,7 @@ class SolveState:
         self.rng = np.random.default_rng(options.seed)
         self.candidates: Candidates = {}
         self.bounds: dict[str, float] = {}
-        self.info: dict[str, object] = {"backend": options.backend.name,
+        self.info: dict[str, object] = {"formulation": None, "backend": options.backend.name,
                                         "engine": options.engine}
         self.notes: list[str] = []
         self._inner = inner
