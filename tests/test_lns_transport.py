@@ -217,3 +217,22 @@ def test_transport_matches_enumeration_in_both_forms(seed):
         assert res.value == pytest.approx(float(cost[np.arange(n_users), res.sink].sum()))
         assert res.value == pytest.approx(best, rel=1e-12, abs=1e-12)
         assert res.bound <= best
+
+
+def test_transport_flow_and_dense_agree_on_exact_counts():
+    """Above ``DENSE_USERS`` exact counts go to the min-cost flow: same optimum as the
+    dense assignment solver, with a bound at or below it."""
+    from mecopt.formulations import fixed_count
+
+    rng = np.random.default_rng(7)
+    n_users = fixed_count.DENSE_USERS + 20
+    cost = rng.uniform(0.0, 50.0, (n_users, 5))
+    cost[rng.random(cost.shape) < 0.3] = np.inf
+    cost[:, 4] = np.where(rng.random(n_users) < 0.2, np.inf, 10.0)
+    cap = np.array([20, 25, 15, 30, n_users - 90])
+    flow = fixed_count.transport(cost, cap, exact=True)
+    dense = fixed_count._dense(np.where(np.isfinite(cost), cost, np.inf), cap)
+    assert flow.sink is not None and dense.sink is not None
+    assert np.array_equal(np.bincount(flow.sink, minlength=5), cap)
+    assert flow.value == pytest.approx(dense.value, rel=1e-12)
+    assert flow.bound <= dense.value
