@@ -95,7 +95,11 @@ def hindsight_table(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[str
         gaps = [100 * (r["gap"] if r["gap"] is not None else np.inf) for r in g]
         times = [r["wall_time"] or r["runtime"] or 0.0 for r in g]
         loads = [r["load_avg"] for r in g if r.get("load_avg") is not None]
-        cpu = [r["cpu_time"] for r in g if r.get("cpu_time") is not None]
+        cpu = [
+            r.get("cpu_time") or (r["metrics"].get("info", {}).get("cpu_seconds") or [None])[0]
+            for r in g
+        ]
+        cpu = [c for c in cpu if c is not None]
         lines.append(
             f"| {cell} | {len(g)} | {sum(r['status'] == 'optimal' for r in g)} | "
             f"{sum(x <= 2.0 for x in gaps)} | "
