@@ -1,7 +1,9 @@
-"""Accuracy curves: how uncertainty alpha and the two models' accuracies are drawn.
+"""How a scenario draws each user's uncertainty alpha and the two models' accuracies.
 
-A curve is a strategy object with ``sample(n, rng) -> (alpha, acc_local, acc_edge)``.
-Measured curves come from profiles (:mod:`mecopt.profiles`); the default here is synthetic.
+The scenarios' ``curve`` option names an :class:`AccuracyDraw`: a strategy object with
+``sample(n, rng) -> (alpha, acc_local, acc_edge)``. Measured ones come from profiles
+(:mod:`mecopt.profiles`, whose fitted accuracy-versus-alpha curves are
+:class:`mecopt.profiles.AccuracyCurve`); the default here is synthetic.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 from mecopt.registry import Registry
 
 
-class AccuracyCurve(Protocol):
+class AccuracyDraw(Protocol):
     """Strategy object drawing per-user uncertainty and accuracies."""
 
     name: str
@@ -75,12 +77,12 @@ class ProfileCurve:
 
 
 #: The built-in curves by name.
-CURVES: Registry[AccuracyCurve] = Registry("accuracy curve")
+CURVES: Registry[AccuracyDraw] = Registry("accuracy curve")
 CURVES.register(SyntheticLinear.name, SyntheticLinear())
 
 
 def get_curve(curve: str | None = None, profile: str | None = None,
-              profile_mode: str = "expected") -> AccuracyCurve:
+              profile_mode: str = "expected") -> AccuracyDraw:
     """Return the curve named ``curve`` or, when ``profile`` is given, that profile's."""
     if profile is not None:
         if curve not in (None, "synthetic"):
