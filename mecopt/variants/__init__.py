@@ -1,11 +1,11 @@
-"""Compact model variants: base models, compression, devices, catalogues, deployment data.
+"""Compact model variants: base models, compression, device hardware, catalogues.
 
 The data source of the compact models devices run (ECLD, arXiv 2602.13628): structured
 pruning, low-bit quantisation and distillation of a base LLM, scored on storage, memory,
 latency and energy per query on a device, accuracy, hallucination, generalisation and
 accessibility. Every figure carries its source: ``measured``, ``published`` or ``modelled``.
 
-Stable API (used by the long-term system and the deployment choice)::
+Stable API (used by the long-term system and the deployment choice, :mod:`mecopt.deploy`)::
 
     import mecopt.variants as mv
 
