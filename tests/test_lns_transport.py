@@ -176,8 +176,8 @@ def test_lns_not_worse_than_plain_descent(seed):
     """Batched and plain descent end in different local optima (kim2026 N = 1,000, seed 0:
     the batched one alone was 6e-4 worse); without a time limit ``lns`` runs both and keeps
     the better."""
+    from mecopt.heuristics.goa_baselines import goa, min_delay
     from mecopt.heuristics.lns import _descend
-    from mecopt.heuristics.policies import goa, min_delay
 
     inst = mecopt.scenario("kim2026", 1000, seed)
     rng = np.random.default_rng(0)

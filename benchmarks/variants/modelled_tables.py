@@ -53,7 +53,7 @@ def main() -> int:
     variants = mv.catalogue("llama-3.1-8b")
     front = {v.name for v in mv.pareto_front(variants)}
     rows = ["# Catalogue `llama-3.1-8b` (modelled storage and speed; quality sources per cell)",
-            "", "Latency and energy: phone (`mecopt.variants.devices`), 256 prompt and 128 "
+            "", "Latency and energy: phone (`mecopt.variants.hardware`), 256 prompt and 128 "
             "output tokens, modelled. Accessibility: share of the default phone population "
             "(modelled) that can host the variant at a 4096-token context.", "",
             "| variant | front | storage GB | memory GB | accessibility | accuracy | "
