@@ -125,3 +125,23 @@ def test_learned_policy_is_causal_splicing_test():
         x1, x2 = r1.records.actions, r2.records.actions
         np.testing.assert_array_equal(x1[:t0], x2[:t0])
         assert not np.array_equal(x1[t0:], x2[t0:])
+
+
+def test_saved_policies_load_whatever_the_network_module_is_called(monkeypatch):
+    """A saved zip names the network class by its module path at saving time (the shipped
+    ones: ``mecopt.rl.policies``, now :mod:`mecopt.rl.network`); the loader gives SB3 the
+    class, so a file loads even when that old module cannot be imported."""
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    from mecopt.rl.saved import load_policy
+
+    path = Path(lt.__file__).parent.parent / "data" / "policies" / "ppo-lag-u20.zip"
+    assert b"mecopt.rl.policies" in zipfile.ZipFile(path).read("data")
+    monkeypatch.setitem(sys.modules, "mecopt.rl.policies", None)  # import raises
+    with pytest.raises(ImportError):
+        __import__("mecopt.rl.policies")
+    pol = load_policy(path, algo="ppo-lag")
+    r = lt.run(lt.trace("default", n_devices=20, horizon=3, seed=0), pol, seed=0)
+    assert r.n_queries > 0 and np.isfinite(r.mean_latency)
