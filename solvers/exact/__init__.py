@@ -1,5 +1,16 @@
 """The exact driver: a chain of methods, each accepting some instances and returning one
-:class:`Outcome` (see :mod:`mecopt.solvers.exact.driver`)."""
+:class:`Outcome`.
+
+- ``driver``: :func:`solve_exact`, the chain run in order; ``chain``: the ``auto`` rule as
+  a table of (method, run, accepts); ``finish``: closing bounds, status, stop reason.
+- ``state`` (:class:`SolveState`, :class:`Budget`, :class:`ExactOptions`), ``params``
+  (:class:`ExactParams`), ``outcome`` (:class:`Outcome`, :class:`Units`), ``checks``
+  (numeric range, model size, trivial bound), ``backend_run`` (the MILP backend).
+- Methods, one file each: ``enumeration``, ``best_response``, ``count_intervals``,
+  ``intervals``, ``big_m``, ``decomposition`` (with ``rounds``, ``count_enumeration`` and
+  its ``count_vector`` LP/MILP, ``side_multiplier``), ``count_indexed``; closing steps
+  ``interference_bound`` and ``interference_dual``.
+"""
 
 from mecopt.solvers.exact.chain import CHAIN, FORMULATIONS
 from mecopt.solvers.exact.checks import (
