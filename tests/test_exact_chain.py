@@ -76,3 +76,19 @@ def test_every_row_names_a_formulation_or_a_step():
     names = [name for name, _, _ in chain.CHAIN]
     assert names[-1] == "count-indexed"
     assert set(chain.FORMULATIONS) - {"auto"} <= set(names)
+
+
+def test_units_budget_and_outcome():
+    from mecopt.formulations.milp import MS
+    from mecopt.solvers.exact.outcome import Outcome, Units
+
+    units = Units.of(kim(30))
+    assert units.total(0.02) == pytest.approx(0.02 * MS * 30, rel=1e-15)
+    assert units.mean(units.total(0.02)) == pytest.approx(0.02, rel=1e-15)
+    assert units.mean(None) is None
+    free = Budget(None)
+    assert free.left() == float("inf") and free.share(0.5) is None and free.reserve(0.1) is None
+    timed = Budget(10.0, start=0.0)
+    assert timed.deadline == 10.0 and timed.left() < 0
+    assert not Outcome().done and Outcome(message="m").done and Outcome(infeasible="r").done
+    assert Outcome(bounds={"a": 1.0, "b": 2.0}).bound == 2.0 and Outcome().bound == -float("inf")
