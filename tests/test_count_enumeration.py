@@ -15,8 +15,8 @@ import pytest
 from side_rows import with_row
 
 import mecopt
-from mecopt.formulations.count_indexed import MS
-from mecopt.formulations.layers import LayerCosts
+from mecopt.formulations.milp import MS
+from mecopt.formulations.option_cost import LayerCosts
 from mecopt.solvers.exact import count_enumeration as ce
 from mecopt.solvers.exact.rounds import free_objective
 

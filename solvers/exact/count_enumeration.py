@@ -10,9 +10,9 @@ count vectors instead.
 
 1. The Lagrangian bound at multipliers ``(u, mu)`` (user rows, side rows) is separable over
    the ES: ``base + sum_j S_j(n_j)``, with ``S_j(n)`` the sum of the ``n`` smallest reduced
-   costs of layer ``(j, n)`` (:mod:`mecopt.formulations.pricing`). Every count vector whose
-   bound at the starting multipliers is below the incumbent is listed (numpy outer sums
-   with pruning, at most ``MAX_VECTORS``).
+   costs of layer ``(j, n)`` (:mod:`mecopt.formulations.bounds.lagrangian`). Every count
+   vector whose bound at the starting multipliers is below the incumbent is listed (numpy
+   outer sums with pruning, at most ``MAX_VECTORS``).
 2. The open vector with the lowest bound gets its fixed-count LP solved (HiGHS). The LP's
    own duals ``(u, mu)`` join a pool, and every vector's bound becomes the best over the
    pool. One vector's duals are close to optimal for its neighbours, so a few LPs settle

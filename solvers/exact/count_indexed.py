@@ -1,6 +1,6 @@
 """Formulation ``"count-indexed"``: the backend on the count-indexed MILP of
 :mod:`mecopt.formulations.count_indexed` (interference-free instance), with the Lagrangian
-step (bound and count-vector search of :mod:`mecopt.formulations.lagrangian`) before the
+step (bound and count-vector search of :mod:`mecopt.formulations.bounds.lagrangian`) before the
 backend on large models and after it when the backend stops without a proof."""
 
 from __future__ import annotations

@@ -3,14 +3,14 @@
 
 1. **List.** For a count vector ``n`` (``T`` users offloaded), the interference at ES j is
    at least ``lo_j``, the sum of the ``T - n_j`` smallest received powers there
-   (:func:`mecopt.formulations.interference_counts.interference_range`). Priced at
+   (:func:`mecopt.formulations.interference.geometry.interference_range`). Priced at
    ``lo_j``, the fixed-count problem without side rows is a transportation problem, an
    exact assignment problem (:func:`scipy.optimize.linear_sum_assignment`), and a lower
    bound for the vector. Every vector is first bounded separably (each ES takes its
    ``n_j`` cheapest users, numpy over all vectors), then by the assignment problem; the
    ones below the threshold ``incumbent (1 - gap / 2)`` are kept, lowest bound first.
 2. **Settle.** A vector gets the LP of its fixed-count interval model
-   (:mod:`mecopt.formulations.interference_counts`) on a coarse grid of
+   (:mod:`mecopt.formulations.interference.count_intervals`) on a coarse grid of
    ``LP_INTERVALS`` intervals per ES; if that is still below the threshold, the MILP on
    ``MILP_INTERVALS`` intervals with the threshold as HiGHS cutoff. A MILP solution below
    the threshold is scored by the evaluator (it may become the incumbent, which lowers

@@ -63,7 +63,7 @@ def _fixed_count(costs: LayerCosts, counts: np.ndarray) -> _FixedCount | None:
 @dataclasses.dataclass(frozen=True)
 class FixedCountLP:
     """LP of one count vector: its value (MILP units, ``inf`` if infeasible), multipliers
-    ``(u, mu)`` in the sign convention of :func:`mecopt.formulations.pricing.dual_bound`,
+    ``(u, mu)`` in the sign convention of :func:`mecopt.formulations.bounds.lagrangian.dual_bound`,
     the problem and its column reduced costs."""
 
     value: float

@@ -1,5 +1,5 @@
 """Closing bound with interference: the interference-aware bound of
-:mod:`mecopt.formulations.interference_bound` at the multipliers of a short
+:mod:`mecopt.formulations.bounds.interference` at the multipliers of a short
 interference-free ascent."""
 
 from __future__ import annotations

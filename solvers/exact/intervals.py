@@ -1,6 +1,6 @@
 """Formulation ``"intervals"``: adaptive interval refinement for other-cells interference.
 
-Solve the interval model of :mod:`mecopt.formulations.interference_intervals` with the
+Solve the interval model of :mod:`mecopt.formulations.interference.intervals` with the
 backend, score its solution with the evaluator (the true objective), put a breakpoint at
 the solution's true interference at every ES where it is not already a lower end, and solve
 again, until the model's proven bound meets the best true objective within ``gap`` or the

@@ -6,13 +6,13 @@ the driver never builds it:
 
 1. ``lns`` gives the incumbent;
 2. Lagrangian multipliers start from the incumbent's congestion prices
-   (:func:`mecopt.formulations.pricing.start_multipliers`) and rise by subgradient steps;
+   (:func:`mecopt.formulations.bounds.lagrangian.start_multipliers`) and rise by subgradient steps;
    each step is priced per ES by partial sorts over intervals of counts, so memory stays
    O(N M);
 3. the relaxation's count vector seeds a fixed-count re-optimisation and ``lns`` again;
 4. if the gap is still open, **count fixing** drops every count of every ES whose
    Lagrangian bound reaches the incumbent, and the count-indexed model over the surviving
-   counts (:func:`mecopt.formulations.layers.build_layers`) goes to the MILP backend. A
+   counts (:func:`mecopt.formulations.count_indexed.build_layers`) goes to the MILP backend. A
    dropped count cannot beat the incumbent, so the backend's bound over the kept counts
    (capped by the incumbent) is a bound for the whole instance.
 """
@@ -151,7 +151,7 @@ def count_neighbourhood(free: Instance, costs: LayerCosts, a: np.ndarray, value:
 
     From the counts of ``a`` (and of ``extra`` count vectors), moves of 1, 3 or 8 users
     onto or off one ES, or from one ES to another, are scored by the best assignment with
-    those counts (:func:`mecopt.heuristics.lns.fixed_count_assignment`).
+    those counts (:func:`mecopt.formulations.fixed_count.fixed_count_assignment`).
     """
     n_es = free.n_servers
     eye = np.eye(n_es, dtype=np.int64)
