@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import linprog
@@ -117,18 +118,7 @@ class DualTables:
         rx = received(inst)
         total = rx.sum(axis=0)
         upper, costs = [], []
-        for j in range(inst.n_servers):
-            if total[j] > 0:
-                low = max(float(inst.noise[j]) * 1e-2, float(total[j]) * 1e-6)
-                ends = np.concatenate([[0.0], np.geomspace(low, total[j], intervals)])
-                if focus is not None and focus[j] > 0 and focus_intervals > 1:
-                    near = np.geomspace(
-                        focus[j] / FOCUS_SPAN, focus[j] * FOCUS_SPAN, focus_intervals
-                    )
-                    ends = np.concatenate([ends, near[near < total[j]]])
-                ends = np.unique(ends)
-            else:
-                ends = np.zeros(1)
+        for j, ends in enumerate(interval_ends(inst, total, focus, intervals, focus_intervals)):
             upper.append(np.append(ends[1:], total[j]))
             costs.append(np.stack([interval_costs(inst, j, float(b)) for b in ends]))
         rs = np.sort(rx, axis=0)
@@ -151,6 +141,42 @@ class DualTables:
             thetas=grid,
             base=float(local_cost(inst).sum() * MS),
         )
+
+
+def interval_ends(
+    inst: Instance,
+    total: np.ndarray,
+    focus: np.ndarray | None,
+    intervals: int,
+    focus_intervals: int,
+) -> list[np.ndarray]:
+    """Per ES, the sorted lower ends of the intervals (the first is 0): ``intervals``
+    geometric ends over ``(0, R_j]`` and ``focus_intervals`` within a factor
+    ``FOCUS_SPAN`` of ``focus[j]`` (any ends keep the bound a bound).
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    total
+        (M,) ``R_j``, W.
+    focus
+        (M,) interference levels to grid finely, or ``None``.
+    intervals, focus_intervals
+        Numbers of ends.
+    """
+    out = []
+    for j in range(inst.n_servers):
+        if total[j] > 0:
+            low = max(float(inst.noise[j]) * 1e-2, float(total[j]) * 1e-6)
+            ends = np.concatenate([[0.0], np.geomspace(low, total[j], intervals)])
+            if focus is not None and focus[j] > 0 and focus_intervals > 1:
+                near = np.geomspace(focus[j] / FOCUS_SPAN, focus[j] * FOCUS_SPAN, focus_intervals)
+                ends = np.concatenate([ends, near[near < total[j]]])
+            out.append(np.unique(ends))
+        else:
+            out.append(np.zeros(1))
+    return out
 
 
 def _es_values(
@@ -344,6 +370,9 @@ def ascent(
     max_iter: int = 60,
     box: float = 1.0,
     counts: np.ndarray | None = None,
+    pi0: np.ndarray | None = None,
+    evaluate: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray, np.ndarray]]
+    | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Raise the bound by a bundle method: cutting planes of the evaluated points,
     maximised in a box around the best point (grown on good steps, shrunk on poor ones).
@@ -366,6 +395,11 @@ def ascent(
         Starting half-width of the box (ms).
     counts
         (M,) bound only the assignments with these counts (see :func:`evaluate_dual`).
+    pi0
+        (N, M) starting ``pi`` (default 0).
+    evaluate
+        ``(u, pi) -> (value, grad_u, grad_pi)`` in place of :func:`evaluate_dual` (any
+        function whose every value is a bound, e.g. one vector's cells).
 
     Returns
     -------
@@ -374,14 +408,20 @@ def ascent(
     """
     n_users, n_es = t.inst.n_users, t.inst.n_servers
     dim = n_users * (1 + n_es)
-    x = np.concatenate([np.asarray(u0, float), np.zeros(n_users * n_es)])
+    start_pi = np.zeros(n_users * n_es) if pi0 is None else np.ravel(pi0).astype(float)
+    x = np.concatenate([np.asarray(u0, float), start_pi])
+    if evaluate is None:
+
+        def evaluate(uu: np.ndarray, pp: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            return evaluate_dual(t, uu, pp, counts)
+
     lower = np.concatenate([np.full(n_users, -np.inf), np.zeros(n_users * n_es)])
     rows, rhs = [], []
     best, x_best, predicted = -np.inf, x.copy(), np.inf
     for _ in range(max_iter):
         if deadline is not None and time.perf_counter() > deadline:
             break
-        value, gu, gp = evaluate_dual(t, x[:n_users], x[n_users:].reshape(n_users, n_es), counts)
+        value, gu, gp = evaluate(x[:n_users], x[n_users:].reshape(n_users, n_es))
         if not np.isfinite(value):
             return value, x[:n_users], x[n_users:].reshape(n_users, n_es)
         g = np.concatenate([gu, gp.ravel()])

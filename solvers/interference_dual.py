@@ -2,10 +2,13 @@
 :mod:`mecopt.formulations.interference_dual`).
 
 The driver asks :func:`accepts` whether the method runs on an instance and then calls
-:func:`search`, which returns a better feasible assignment (or ``None``) and a proven
-lower bound; the driver re-evaluates the assignment and keeps the best. :func:`bound`
-starts from the incumbent's congestion prices and raises the bound by the bundle method
-until it meets the incumbent (less the requested gap) or the budget ends.
+:func:`search`, which returns a better feasible assignment (or ``None``; none so far) and
+a proven lower bound; the driver re-evaluates the assignment and keeps the best. Both
+:func:`bound` and :func:`search` start from the incumbent's congestion prices and raise
+the bound over all count vectors by the bundle method until it meets the incumbent (less
+the requested gap) or its share of the budget ends; :func:`search` then raises the count
+vectors still below the incumbent one at a time, each on intervals cut where its bound
+is attained (:mod:`mecopt.formulations.interference_vectors`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ import numpy as np
 
 from mecopt.channel import INTERFERENCE
 from mecopt.formulations.bounds.lagrangian import start_multipliers
-from mecopt.formulations.interference_dual import MAX_USERS, dual_bound
+from mecopt.formulations.interference_dual import (
+    MAX_USERS,
+    SAFETY,
+    DualTables,
+    ascent,
+    dual_bound,
+)
+from mecopt.formulations.interference_vectors import refine
+from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import LayerCosts
 from mecopt.instance import Instance
 
@@ -24,6 +35,10 @@ from mecopt.instance import Instance
 MIN_USERS = 40
 #: Seconds (at most) of the bound's ascent without a time limit.
 BUDGET = 60.0
+#: Share of the budget the ascent over all count vectors may take; the rest raises the
+#: vectors still below the incumbent one by one
+#: (:func:`mecopt.formulations.interference_vectors.refine`).
+ASCENT_SHARE = 0.6
 #: Seconds of the time left kept for the local search and the report after the ascent.
 RESERVE = 4.0
 #: The ascent does not start with fewer seconds left (a short limit keeps the driver's
@@ -67,7 +82,24 @@ def search(
     deadline
         ``time.perf_counter()`` value the driver must stop at, or ``None``.
     """
-    return None, bound(inst, assignment, objective, gap, deadline)
+    if inst.interference != "other-cells" or inst.n_users > MAX_USERS:
+        return None, None
+    now = time.perf_counter()
+    left = np.inf if deadline is None else deadline - now
+    if left < MIN_LEFT:
+        return None, None
+    budget = min(BUDGET, left - RESERVE)
+    u0 = start_multipliers(LayerCosts.of(inst.replace(interference="none")), assignment)
+    focus = INTERFERENCE.get("other-cells").interference(inst, np.asarray(assignment))
+    tables = DualTables.of(inst, focus=focus)
+    scale = MS * inst.n_users
+    target = objective * (1.0 - gap) * scale
+    value, u, pi = ascent(tables, u0, target, deadline=now + ASCENT_SHARE * budget, max_iter=200)
+    if not np.isfinite(value):
+        return None, None
+    if value < target:
+        value = max(value, refine(tables, u, pi, target, deadline=now + budget))
+    return None, value / scale - SAFETY * abs(value / scale)
 
 
 def bound(
