@@ -17,6 +17,8 @@ import pytest
 
 import mecopt
 
+#: The repository root and the tests' data folder.
+ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 
 #: Every exact MILP backend, tested against brute force.

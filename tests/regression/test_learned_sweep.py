@@ -4,13 +4,13 @@ the network, so its forked workers do not hang in their first torch call."""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 pytest.importorskip("torch")
 
-POLICY = Path(__file__).resolve().parents[1] / "benchmarks" / "rl" / "policies" / "ppo-lag-u20.zip"
+POLICY = ROOT / "benchmarks" / "rl" / "policies" / "ppo-lag-u20.zip"
 
 SCRIPT = f"""
 import json

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from mecopt.datasets import ANSWER_INSTRUCTIONS, babi_vocabulary, format_prompt, generate_babi
 from mecopt.errors import MissingDependencyError
@@ -142,9 +143,8 @@ def test_babi_tiny_script_smoke(tmp_path, monkeypatch):
     """The committed measurement script runs end to end (a few training steps only)."""
     pytest.importorskip("transformers")
     import importlib.util
-    from pathlib import Path
 
-    script = Path(__file__).parents[1] / "benchmarks" / "uncertainty" / "train_babi_tiny.py"
+    script = ROOT / "benchmarks" / "uncertainty" / "train_babi_tiny.py"
     spec = importlib.util.spec_from_file_location("train_babi_tiny", script)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from mecopt.bench import load_spec, parse_spec
 from mecopt.errors import UnknownNameError
@@ -82,7 +83,7 @@ def test_missing_and_invalid_files(tmp_path: Path) -> None:
 
 
 def test_committed_specs_parse() -> None:
-    root = Path(__file__).resolve().parents[1] / "benchmarks" / "sweeps"
+    root = ROOT / "benchmarks" / "sweeps"
     specs = sorted(root.glob("*.toml"))
     assert specs
     for path in specs:

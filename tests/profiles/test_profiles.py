@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DATA
 
 from mecopt.errors import UnknownNameError
 from mecopt.profiles import (
@@ -30,8 +30,6 @@ from mecopt.profiles import (
     wilson_interval,
     write_profile,
 )
-
-DATA = Path(__file__).parent / "data"
 
 
 def _records(n: int = 300, seed: int = 0) -> ProfileRecords:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from conftest import DATA
 
 from mecopt.cli import main
-
-DATA = Path(__file__).parent / "data"
 
 
 def test_fit_then_show_and_plot(tmp_path, capsys):

@@ -54,10 +54,6 @@ pytest.importorskip("transformers")
 
 @pytest.fixture(scope="module")
 def tiny():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
     from tiny_models import tiny_llama
 
     from mecopt.measure import word_tokenizer
