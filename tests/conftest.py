@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import mecopt
+from mecopt.channel import comm_delay
 
 #: The repository root and the tests' data folder.
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,3 +183,91 @@ def _bruteforce(inst):
 def bruteforce():
     """``bruteforce(inst) -> SolveResult``, cached per instance object."""
     return _bruteforce
+
+
+#: Energy-budget, hallucination-cap and weighted-objective cases (``build_energy``).
+ENERGY_KINDS = (
+    "energy",
+    "energy+tau",
+    "hall",
+    "hall+accuracy",
+    "weighted",
+    "weighted+energy",
+    "all",
+    "infeasible-energy",
+    "infeasible-hall",
+)
+ENERGY_SPECS = [(kind, 4 + seed % 3, 2 + seed % 2, seed, "mm1" if seed % 4 == 3 else
+          "processor-sharing") for kind in ENERGY_KINDS for seed in range(4)]
+
+
+def lone_uplink_energy(inst):
+    """(N, M) uplink energy of each user alone on each ES, J."""
+    users, es = np.arange(inst.n_users)[:, None], np.arange(inst.n_servers)[None, :]
+    return inst.tx_power[:, None] * comm_delay(inst, users, es, 1)
+
+
+@functools.cache
+def build_energy(spec, interference="none"):
+    kind, n, m, seed, queue = spec
+    inst = mecopt.scenario("uniform", n, seed, n_servers=m, tau=None, interference=interference)
+    if queue != "processor-sharing":
+        inst = inst.replace(queue=queue, arrival_rate=stable_rate(inst, 3))
+    rng = np.random.default_rng(1000 + seed)
+    e1 = lone_uplink_energy(inst).min(axis=1)
+    ch = {}
+    if "energy" in kind or kind == "all":
+        # Budgets between the cheapest lone uplink and 3x it cut large counts; local energies
+        # around the budget force some users off their device.
+        budget = e1 * rng.uniform(1.0, 3.0, n)
+        ch.update(energy_budget=budget, local_energy=budget * rng.uniform(0.3, 1.5, n))
+    if "hall" in kind or kind == "all":
+        hl, he = rng.uniform(0.1, 0.5, n), rng.uniform(0.05, 0.3, n)
+        lo, hi = np.minimum(hl, he).mean(), hl.mean()
+        cap = lo - 0.02 if kind == "infeasible-hall" else lo + 0.4 * (hi - lo)
+        ch.update(hall_local=hl, hall_edge=he, max_hallucination=cap)
+    if "weighted" in kind or kind == "all":
+        ch.setdefault("local_energy", e1 * rng.uniform(0.5, 3.0, n))
+        ch.update(cost_energy=rng.uniform(10.0, 60.0, n), cost_accuracy=0.1)
+        if "hall_local" in ch:
+            ch["cost_hallucination"] = 0.05
+    if "tau" in kind or kind == "all":
+        ch["tau"] = 0.6
+    if kind in ("hall+accuracy", "all"):
+        lo, hi = inst.acc_local.mean(), np.maximum(inst.acc_local, inst.acc_edge).mean()
+        ch["min_accuracy"] = lo + 0.3 * (hi - lo)
+    if kind == "infeasible-energy":
+        # User 0 can neither stay local nor afford any uplink.
+        budget = ch["energy_budget"].copy()
+        budget[0] = 0.5 * e1[0]
+        local = ch["local_energy"].copy()
+        local[0] = 2.0 * budget[0]
+        ch.update(energy_budget=budget, local_energy=local)
+    return inst.replace(**ch)
+
+
+@functools.cache
+def brute(inst):
+    """The brute-force answer of an instance, cached."""
+    return mecopt.solve(inst, "bruteforce", threads=1)
+
+
+def energy_id(spec):
+    kind, n, m, seed, queue = spec
+    return f"{kind}-n{n}-m{m}-s{seed}-{queue}"
+
+
+def with_row(n, seed, row, share, n_servers=2):
+    """kim2026 (no tau rule) with an accuracy target or a hallucination cap ``share`` of the
+    way from the unconstrained optimum to all-edge."""
+    inst = mecopt.scenario("kim2026", n, seed, tau=None, n_servers=n_servers)
+    if row == "hallucination":
+        rng = np.random.default_rng(seed)
+        inst = inst.replace(hall_local=rng.uniform(0.1, 0.4, n), hall_edge=rng.uniform(0, 0.1, n))
+    free = mecopt.solve(inst, "exact")
+    edge = mecopt.evaluate(inst, np.arange(n) % inst.n_servers)
+    if row == "accuracy":
+        lo, hi = free.metrics.accuracy, edge.accuracy
+        return inst.replace(min_accuracy=lo + share * (hi - lo))
+    lo, hi = free.metrics.mean_hallucination, edge.mean_hallucination
+    return inst.replace(max_hallucination=lo + share * (hi - lo))

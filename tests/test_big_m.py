@@ -8,10 +8,7 @@ a few cases on every backend that takes continuous columns.
 
 import numpy as np
 import pytest
-from conftest import SMALL_SPECS, build_case
-from test_energy_hallucination import SPECS as ENERGY_SPECS
-from test_energy_hallucination import brute
-from test_energy_hallucination import build as build_energy
+from conftest import ENERGY_SPECS, SMALL_SPECS, brute, build_case, build_energy
 
 import mecopt
 from mecopt.errors import MecoptError

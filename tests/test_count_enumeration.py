@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 import pytest
-from side_rows import with_row
+from conftest import with_row
 
 import mecopt
 from mecopt.formulations.milp import MS

@@ -5,96 +5,34 @@ the weighted objective and their combinations (infeasible ones included); the ev
 checked on a hand-computed example; JSON version 1 still loads and version 2 round-trips.
 """
 
-import functools
 import json
 
 import numpy as np
 import pytest
-from conftest import DATA, EXACT_BACKENDS, hand_instance, stable_rate
+from conftest import (
+    DATA,
+    ENERGY_SPECS,
+    EXACT_BACKENDS,
+    brute,
+    build_energy,
+    energy_id,
+    hand_instance,
+)
 
 import mecopt
 from mecopt import heuristics as h
 from mecopt.bench.bounds import per_user_bound
-from mecopt.channel import comm_delay
 from mecopt.formulations import count_indexed, fixed_count
 from mecopt.formulations.bounds import lagrangian
 from mecopt.instance import InstanceFormatError
 
 REL = 1e-6
-KINDS = (
-    "energy",
-    "energy+tau",
-    "hall",
-    "hall+accuracy",
-    "weighted",
-    "weighted+energy",
-    "all",
-    "infeasible-energy",
-    "infeasible-hall",
-)
-SPECS = [(kind, 4 + seed % 3, 2 + seed % 2, seed, "mm1" if seed % 4 == 3 else
-          "processor-sharing") for kind in KINDS for seed in range(4)]
-
-
-def lone_uplink_energy(inst):
-    """(N, M) uplink energy of each user alone on each ES, J."""
-    users, es = np.arange(inst.n_users)[:, None], np.arange(inst.n_servers)[None, :]
-    return inst.tx_power[:, None] * comm_delay(inst, users, es, 1)
-
-
-@functools.cache
-def build(spec, interference="none"):
-    kind, n, m, seed, queue = spec
-    inst = mecopt.scenario("uniform", n, seed, n_servers=m, tau=None, interference=interference)
-    if queue != "processor-sharing":
-        inst = inst.replace(queue=queue, arrival_rate=stable_rate(inst, 3))
-    rng = np.random.default_rng(1000 + seed)
-    e1 = lone_uplink_energy(inst).min(axis=1)
-    ch = {}
-    if "energy" in kind or kind == "all":
-        # Budgets between the cheapest lone uplink and 3x it cut large counts; local energies
-        # around the budget force some users off their device.
-        budget = e1 * rng.uniform(1.0, 3.0, n)
-        ch.update(energy_budget=budget, local_energy=budget * rng.uniform(0.3, 1.5, n))
-    if "hall" in kind or kind == "all":
-        hl, he = rng.uniform(0.1, 0.5, n), rng.uniform(0.05, 0.3, n)
-        lo, hi = np.minimum(hl, he).mean(), hl.mean()
-        cap = lo - 0.02 if kind == "infeasible-hall" else lo + 0.4 * (hi - lo)
-        ch.update(hall_local=hl, hall_edge=he, max_hallucination=cap)
-    if "weighted" in kind or kind == "all":
-        ch.setdefault("local_energy", e1 * rng.uniform(0.5, 3.0, n))
-        ch.update(cost_energy=rng.uniform(10.0, 60.0, n), cost_accuracy=0.1)
-        if "hall_local" in ch:
-            ch["cost_hallucination"] = 0.05
-    if "tau" in kind or kind == "all":
-        ch["tau"] = 0.6
-    if kind in ("hall+accuracy", "all"):
-        lo, hi = inst.acc_local.mean(), np.maximum(inst.acc_local, inst.acc_edge).mean()
-        ch["min_accuracy"] = lo + 0.3 * (hi - lo)
-    if kind == "infeasible-energy":
-        # User 0 can neither stay local nor afford any uplink.
-        budget = ch["energy_budget"].copy()
-        budget[0] = 0.5 * e1[0]
-        local = ch["local_energy"].copy()
-        local[0] = 2.0 * budget[0]
-        ch.update(energy_budget=budget, local_energy=local)
-    return inst.replace(**ch)
-
-
-@functools.cache
-def brute(inst):
-    return mecopt.solve(inst, "bruteforce", threads=1)
-
-
-def spec_id(spec):
-    kind, n, m, seed, queue = spec
-    return f"{kind}-n{n}-m{m}-s{seed}-{queue}"
 
 
 @pytest.mark.parametrize("backend", EXACT_BACKENDS)
-@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+@pytest.mark.parametrize("spec", ENERGY_SPECS, ids=energy_id)
 def test_backend_equals_bruteforce(backend, spec):
-    inst = build(spec)
+    inst = build_energy(spec)
     ref = brute(inst)
     res = mecopt.solve(inst, backend, threads=1)
     assert res.status == ref.status, res.message
@@ -108,9 +46,9 @@ def test_backend_equals_bruteforce(backend, spec):
     assert res.bound == pytest.approx(ref.objective, rel=REL)
 
 
-@pytest.mark.parametrize("spec", [s for s in SPECS if s[3] < 2], ids=spec_id)
+@pytest.mark.parametrize("spec", [s for s in ENERGY_SPECS if s[3] < 2], ids=energy_id)
 def test_other_cells_brackets_bruteforce(spec):
-    inst = build(spec, "other-cells")
+    inst = build_energy(spec, "other-cells")
     ref = brute(inst)
     res = mecopt.solve(inst, "highs", threads=1)
     if ref.status == "infeasible":
@@ -130,12 +68,12 @@ def test_other_cells_brackets_bruteforce(spec):
 
 
 def test_cases_are_mixed_and_constraints_bind():
-    statuses = [brute(build(s)).status for s in SPECS]
+    statuses = [brute(build_energy(s)).status for s in ENERGY_SPECS]
     assert statuses.count("infeasible") >= 8
     assert statuses.count("optimal") >= 24
     binding = 0
-    for spec in SPECS:
-        inst = build(spec)
+    for spec in ENERGY_SPECS:
+        inst = build_energy(spec)
         ref = brute(inst)
         if ref.status != "optimal":
             continue
@@ -145,13 +83,13 @@ def test_cases_are_mixed_and_constraints_bind():
             binding += 1
     assert binding >= 15
     # Among them, the weights alone move the optimum, once below zero.
-    weighted = [brute(build(s)) for s in SPECS if s[0] == "weighted"]
+    weighted = [brute(build_energy(s)) for s in ENERGY_SPECS if s[0] == "weighted"]
     assert min(r.objective for r in weighted) < 0
 
 
-@pytest.mark.parametrize("spec", [s for s in SPECS if s[3] == 0], ids=spec_id)
+@pytest.mark.parametrize("spec", [s for s in ENERGY_SPECS if s[3] == 0], ids=energy_id)
 def test_lagrangian_paths(spec):
-    inst = build(spec)
+    inst = build_energy(spec)
     ref = brute(inst)
     model = count_indexed.build(inst)
     table = count_indexed.cost_table(inst, inst.n_users)
@@ -221,7 +159,7 @@ def test_metrics_without_new_fields():
 
 
 def test_infeasible_energy_is_reported_with_a_reason():
-    inst = build(("infeasible-energy", 4, 2, 0, "processor-sharing"))
+    inst = build_energy(("infeasible-energy", 4, 2, 0, "processor-sharing"))
     res = mecopt.solve(inst, "highs")
     assert res.status == "infeasible"
     assert "user 0 must be offloaded (local energy" in res.message
@@ -254,7 +192,7 @@ def test_unknown_versions_are_rejected(version):
 
 
 def test_version_2_round_trip(tmp_path):
-    inst = build(("all", 5, 2, 1, "processor-sharing")).replace(
+    inst = build_energy(("all", 5, 2, 1, "processor-sharing")).replace(
         edge_work_plan=np.linspace(1e12, 5e12, 5))
     path = tmp_path / "inst.json"
     inst.to_json(path)

@@ -11,11 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import EXACT_BACKENDS
-from test_energy_hallucination import SPECS as ENERGY_SPECS
-from test_energy_hallucination import brute
-from test_energy_hallucination import build as build_energy
-from test_energy_hallucination import spec_id as energy_id
+from conftest import ENERGY_SPECS, EXACT_BACKENDS, brute, build_energy, energy_id
 
 import mecopt
 from mecopt.formulations.bounds.lagrangian import ascent, dual_bound, start_multipliers

@@ -9,8 +9,8 @@ count-indexed model (the Lagrangian dual of the side row is at least as strong).
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import with_row
 from scipy.optimize import linprog
-from side_rows import with_row
 
 import mecopt
 from mecopt.formulations import count_indexed
