@@ -7,10 +7,11 @@ With ``r_kj = P_k g_kj`` and ``R_j = sum_k r_kj``, ES j's interference is
     I_j = R_j - r(S_j) - r(Λ),
 
 ``S_j`` its own users and ``Λ`` the local users. Give every ES its own copy ``Λ_j`` of the
-local set (``|Λ_j| = N - T`` when T users offload) and relax ``Λ_j ⊆ Λ`` with prices
-``pi_kj >= 0`` (ES j pays ``pi_kj`` to treat user k as local; a user that is local collects
-``sum_j pi_kj``), and the assignment rows ``l_i + sum_j z_ij = 1`` with free ``u_i``. For a
-fixed number T of offloaded users the problem splits into
+local set (``|Λ_j| = N - T`` when T users offload) and relax ``Λ_j = Λ`` (equal sizes,
+so inclusion is equality) with prices ``pi_kj`` of any sign (ES j pays ``pi_kj`` to
+treat user k as local; a user that is local collects ``sum_j pi_kj``), and the
+assignment rows ``l_i + sum_j z_ij = 1`` with free ``u_i``. For a fixed number T of
+offloaded users the problem splits into
 
 - the local part: the ``N - T`` smallest ``u_k - sum_j pi_kj`` over users that may stay
   local;
@@ -28,7 +29,7 @@ b_a+1``, a covering row relaxed with ``theta >= 0``:
 
 an interval being skipped when even the weakest ``T - n`` interferers exceed its upper end.
 The ESs are joined by a min-plus convolution over counts with ``sum_j n_j = T``, and the
-bound is the minimum over T. Every ``u``, ``pi >= 0`` and ``theta >= 0`` gives a proven
+bound is the minimum over T. Every ``u``, ``pi`` and ``theta >= 0`` gives a proven
 lower bound; side rows (accuracy target, hallucination cap) are dropped, which only
 relaxes. The multipliers are raised by a bundle method (cutting planes in a box around
 the best point) from the incumbent's congestion prices; with ``pi = 0`` the bound is the
@@ -281,7 +282,7 @@ def evaluate_dual(
     u
         (N,) multipliers of the assignment rows (free).
     pi
-        (N, M) prices of claiming a user local at an ES (clipped at 0).
+        (N, M) prices of claiming a user local at an ES (any sign).
     counts
         (M,) a count vector: the bound of the assignments with these counts only
         (default: of all assignments).
@@ -293,7 +294,6 @@ def evaluate_dual(
     """
     inst = t.inst
     n_users, n_es = inst.n_users, inst.n_servers
-    pi = np.maximum(pi, 0.0)
     big = np.inf
     local_val = u[t.stay] - pi[t.stay].sum(axis=1)
     order = np.argsort(local_val, kind="stable")
@@ -371,6 +371,7 @@ def ascent(
     box: float = 1.0,
     counts: np.ndarray | None = None,
     pi0: np.ndarray | None = None,
+    pi_floor: float = 0.0,
     evaluate: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray, np.ndarray]]
     | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
@@ -397,6 +398,9 @@ def ascent(
         (M,) bound only the assignments with these counts (see :func:`evaluate_dual`).
     pi0
         (N, M) starting ``pi`` (default 0).
+    pi_floor
+        Least ``pi`` the search tries (any ``pi`` gives a bound; 0 keeps the search
+        space of the claims' inclusion rows, ``-inf`` that of their equality rows).
     evaluate
         ``(u, pi) -> (value, grad_u, grad_pi)`` in place of :func:`evaluate_dual` (any
         function whose every value is a bound, e.g. one vector's cells).
@@ -415,7 +419,7 @@ def ascent(
         def evaluate(uu: np.ndarray, pp: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
             return evaluate_dual(t, uu, pp, counts)
 
-    lower = np.concatenate([np.full(n_users, -np.inf), np.zeros(n_users * n_es)])
+    lower = np.concatenate([np.full(n_users, -np.inf), np.full(n_users * n_es, pi_floor)])
     rows, rhs = [], []
     best, x_best, predicted = -np.inf, x.copy(), np.inf
     for _ in range(max_iter):

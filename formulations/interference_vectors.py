@@ -35,7 +35,7 @@ MAX_PARTIAL = 200_000
 SPLIT = 8
 #: Most evaluations of a vector's ascent per round, and most rounds of one vector.
 MAX_ITER = 30
-MAX_ROUNDS = 12
+MAX_ROUNDS = 40
 
 
 class CellTables:
@@ -217,7 +217,6 @@ def vector_dual(
     inst = t.inst
     n_users, n_es = inst.n_users, inst.n_servers
     counts = np.asarray(counts, np.int64)
-    pi = np.maximum(pi, 0.0)
     total = int(counts.sum())
     m = n_users - total
     grad_u = -np.ones(n_users)
@@ -273,7 +272,6 @@ def listed(
     """
     inst = t.inst
     n_users, n_es = inst.n_users, inst.n_servers
-    pi = np.maximum(pi, 0.0)
     per = [_es_values(t, j, u, pi[:, j])[0] for j in range(n_es)]
     local_val = np.sort(u[t.stay] - pi[t.stay].sum(axis=1))
     loc = np.concatenate([[0.0], np.cumsum(local_val)])
@@ -333,6 +331,7 @@ def _round(t: DualTables, v: _Vector, target: float, deadline: float | None) -> 
         deadline=deadline,
         max_iter=MAX_ITER,
         pi0=v.pi,
+        pi_floor=-np.inf,
         evaluate=lambda uu, pp, g=v.grid: vector_dual(g, uu, pp, counts),
     )
     won: dict[int, int] = {}

@@ -49,7 +49,7 @@ def test_vector_dual_is_the_table_bound_of_the_vector(seed):
     u0 = _start(inst, a)
     for counts in ([3, 3, 3, 3], [2, 4, 1, 3], [0, 5, 5, 0]):
         u = u0 + rng.normal(0, 1.0, u0.size)
-        pi = rng.exponential(0.5, (inst.n_users, inst.n_servers))
+        pi = rng.normal(0, 0.5, (inst.n_users, inst.n_servers))
         want = evaluate_dual(tables, u, pi, np.array(counts))
         got = vector_dual(same, u, pi, np.array(counts))
         assert got[0] == pytest.approx(want[0], rel=1e-12)
@@ -78,7 +78,7 @@ def test_raised_vector_bounds_never_exceed_the_vectors_best(seed):
             v, _, _ = vector_dual(
                 CellTables.same_grid(tables),
                 u + rng.normal(0, 5, u.size),
-                rng.exponential(2.0, pi.shape),
+                rng.normal(0, 2.0, pi.shape),
                 counts,
                 fixed=fixed,
             )
