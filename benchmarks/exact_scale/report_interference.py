@@ -20,6 +20,11 @@ from pathlib import Path
 from mecopt.bench import ResultStore
 
 
+def _cpu(rows: list[dict]) -> list[float]:
+    """CPU seconds of the rows that recorded them."""
+    return [float(r["cpu_time"]) for r in rows if r.get("cpu_time") is not None]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="interference_proof.sqlite")
@@ -40,11 +45,11 @@ def main() -> None:
         "--workers 1 && python report_interference.py`. Proven = status `optimal` "
         "(relative gap <= 1e-4); its time to proof is its runtime. The machine is shared "
         "(2 cores, several other jobs): timings are pessimistic; the 1-minute load average "
-        "of each row is given.",
+        "of each cell's rows and their median CPU time (the solve's process) are given.",
         "",
         "| tau | N | seeds | proven | time to proof, s (each seed) | gap at the end (each "
-        "seed) | median gap | worst gap | median wall, s | load |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "seed) | median gap | worst gap | median wall, s | median CPU, s | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (tau, n), rs in sorted(cell.items()):
         rs = sorted(rs, key=lambda r: int(r["seed"]))
@@ -61,6 +66,7 @@ def main() -> None:
                 else "- | - | "
             )
             + f"{statistics.median(r['runtime'] for r in rs):.1f} | "
+            + (f"{statistics.median(cpus):.1f} | " if (cpus := _cpu(rs)) else "- | ")
             + (f"{min(loads):.1f}-{max(loads):.1f} |" if loads else "- |")
         )
     Path(args.out).write_text("\n".join(lines) + "\n")
