@@ -271,3 +271,20 @@ def with_row(n, seed, row, share, n_servers=2):
         return inst.replace(min_accuracy=lo + share * (hi - lo))
     lo, hi = free.metrics.mean_hallucination, edge.mean_hallucination
     return inst.replace(max_hallucination=lo + share * (hi - lo))
+
+
+@functools.cache
+def kim(n, seed=0, **changes):
+    """kim2026 instance with ``changes``, cached."""
+    return mecopt.scenario("kim2026", n, seed).replace(**changes)
+
+
+def check_exact(res, ref, rel=1e-6):
+    """``res`` matches the brute-force answer ``ref``: status, objective and a valid bound."""
+    assert res.status == ref.status, res.message
+    if ref.status == "infeasible":
+        assert res.assignment is None
+        return
+    assert res.metrics.feasible
+    assert res.objective == pytest.approx(ref.objective, rel=rel, abs=1e-12)
+    assert res.bound <= ref.objective + 1e-9 * abs(ref.objective)

@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import mecopt
 from mecopt.cli import main
@@ -260,11 +261,10 @@ def test_bench_store_defaults_to_a_fresh_path(tmp_path, monkeypatch):
 
 def test_committed_specs_do_not_write_into_committed_results():
     import tomllib
-    from pathlib import Path
 
     from mecopt.bench import load_spec
 
-    root = Path(__file__).resolve().parents[1] / "benchmarks"
+    root = ROOT / "benchmarks"
     # sweep specs only: a benchmark's own configuration (benchmarks/online/online.toml, read
     # by its run.py, which builds the sweeps) has no [sweep] table
     specs = [p for p in sorted(root.glob("**/*.toml"))
