@@ -69,8 +69,11 @@ def price(model: HindsightModel, duals: np.ndarray) -> Pricing:
     (one per row; only the relaxed rows are used, signs are made valid)."""
     d = valid_duals(model, duals)
     rc = model.c - model.A.T @ d
-    side = np.where(d > 0, np.where(np.isfinite(model.row_lo), model.row_lo, 0.0),
-                    np.where(np.isfinite(model.row_hi), model.row_hi, 0.0))
+    side = np.where(
+        d > 0,
+        np.where(np.isfinite(model.row_lo), model.row_lo, 0.0),
+        np.where(np.isfinite(model.row_hi), model.row_hi, 0.0),
+    )
     total = model.constant + float(d @ side)
     m, horizon = model.n_servers, model.horizon
     colb_extra = np.zeros(model.n_cols)  # cost above the block minimum, per column
@@ -129,6 +132,8 @@ def row_prices(model: HindsightModel, duals: np.ndarray) -> dict[str, object]:
     energy = np.zeros(model.n_devices)
     e = of("energy")
     energy[: e.size] = -e
-    return {"accuracy": float(acc.sum()) if acc.size else 0.0,
-            "hallucination": float(-hall.sum()) if hall.size else 0.0,
-            "energy": np.maximum(energy, 0.0).tolist()}
+    return {
+        "accuracy": float(acc.sum()) if acc.size else 0.0,
+        "hallucination": float(-hall.sum()) if hall.size else 0.0,
+        "energy": np.maximum(energy, 0.0).tolist(),
+    }

@@ -38,7 +38,7 @@ def highs_options(milp: MatrixMILP) -> dict[str, object]:
 
     if np.any(milp.row_kind == ROW_INTERFERENCE):
         # The interference interval model: HiGHS 1.12 presolve returned a wrong "optimal"
-        # (and bound) on it (tests/test_interference_intervals.py, case energy-6).
+        # (and bound) on it (the interval model's tests, case energy-6).
         return {"presolve": "off"}
     has_accuracy = bool(np.any(np.isin(milp.row_kind, QUALITY_ROWS)))
     # A model with continuous columns (big-M) is solved with HiGHS's defaults.

@@ -80,7 +80,7 @@ def solve_matrix(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndar
     presolve
         HiGHS presolve on (default) or off. Off, a ``cutoff`` prunes from the first node
         (small fixed-count MILPs: ten times faster, see
-        :mod:`mecopt.solvers.count_enumeration`).
+        :mod:`mecopt.solvers.exact.count_enumeration`).
     """
     hp = require("highspy", "highspy")
     start = time.perf_counter()

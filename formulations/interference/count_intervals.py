@@ -34,7 +34,7 @@ users that do not make it.
 Every assignment with counts ``n`` is feasible in the model, at a cost no larger than its
 true cost, so the model's optimum is a lower bound on the best assignment with counts
 ``n``; when an optimal model solution's interference at every used ES is the lower end of
-its interval, it is that best assignment. :mod:`mecopt.solvers.interference_counts` lists
+its interval, it is that best assignment. :mod:`mecopt.solvers.exact.count_intervals` lists
 the count vectors and refines each at the true interference of its solutions.
 
 Reductions as in the count-indexed model: a column whose uplink energy at ``b_jk``

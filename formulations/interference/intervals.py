@@ -24,7 +24,7 @@ it) is a lower bound** on the true optimum. With one interval ``[0, I^max_j]`` p
 is the interference-free model; refining intervals only raises the bound, and when an
 optimal solution's interference at every used ES is the lower end of its interval, its
 model cost is its true cost, so it is optimal. The driver
-(:mod:`mecopt.solvers.interference`) refines adaptively at the true interference of the
+(:mod:`mecopt.solvers.exact.intervals`) refines adaptively at the true interference of the
 solutions it finds.
 
 Interference rows are written in units of the ES's noise power ``sigma_j^2`` (row kind

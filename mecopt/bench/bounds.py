@@ -46,7 +46,7 @@ def lagrangian_bound(inst: Instance, time_budget: float = LAGRANGIAN_BUDGET) -> 
     """The Lagrangian (set-partitioning) bound of the interference-free model, seconds.
 
     Multipliers start from the congestion prices of an ``lns`` answer and rise by
-    subgradient steps (:func:`mecopt.formulations.pricing.ascent`) for ``time_budget``
+    subgradient steps (:func:`mecopt.formulations.bounds.lagrangian.ascent`) for ``time_budget``
     seconds; memory stays O(N M) at any size. Interference only raises costs and uplink
     energies, so the bound holds for ``"other-cells"`` instances too. ``-inf`` when no
     feasible answer is found to start from.
@@ -56,9 +56,9 @@ def lagrangian_bound(inst: Instance, time_budget: float = LAGRANGIAN_BUDGET) -> 
     import numpy as np
 
     from mecopt.evaluate import evaluate
+    from mecopt.formulations.bounds.lagrangian import ascent, dual_bound, start_multipliers
     from mecopt.formulations.count_indexed import MS
-    from mecopt.formulations.layers import LayerCosts
-    from mecopt.formulations.pricing import ascent, dual_bound, start_multipliers
+    from mecopt.formulations.option_cost import LayerCosts
     from mecopt.heuristics.lns import lns
 
     start = time.perf_counter()

@@ -36,12 +36,11 @@ import numpy as np
 from mecopt.evaluate import evaluate
 from mecopt.formulations.fixed_count import fixed_count_assignment
 from mecopt.formulations.option_cost import LayerCosts
+from mecopt.heuristics.goa_baselines import edge_all, goa, min_delay
 from mecopt.heuristics.local_search import improve
-from mecopt.heuristics.policies import edge_all, goa, min_delay
 from mecopt.instance import Instance
 
-# ``fixed_count_assignment`` is imported from here by older callers (kept until they move).
-__all__ = ["DEFAULT_BUDGET", "fixed_count_assignment", "lns", "side_prices"]
+__all__ = ["DEFAULT_BUDGET", "lns", "side_prices"]
 
 #: Relative improvement below which a move is not taken.
 _EPS = 1e-12

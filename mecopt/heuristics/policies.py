@@ -1,7 +1,0 @@
-"""Old import path of :mod:`mecopt.heuristics.goa_baselines`, kept for callers not yet moved
-(to be removed)."""
-
-import importlib
-import sys
-
-sys.modules[__name__] = importlib.import_module("mecopt.heuristics.goa_baselines")
