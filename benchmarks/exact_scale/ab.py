@@ -51,7 +51,7 @@ def _one(python: str, spec: dict, hard: float) -> dict:
 def _version(python: str) -> str:
     code = "import mecopt, pathlib; print(pathlib.Path(mecopt.__file__).parent.parent)"
     tree = subprocess.run(
-        [python, "-c", code], capture_output=True, text=True, check=True
+        [python, "-c", code], capture_output=True, text=True, check=True, cwd="/"
     ).stdout.strip()
     return (
         subprocess.run(
