@@ -29,6 +29,10 @@ class InterferenceModel(Protocol):
     """Strategy object computing the interference power at each ES."""
 
     name: str
+    #: True when the interference at ES j is the summed received power of the users
+    #: offloaded to the other ESs: the structure the interval models and the interference
+    #: bounds of the exact solvers rely on.
+    from_other_servers: bool
 
     def interference(self, inst: Instance, assignment: np.ndarray) -> np.ndarray:
         """(M,) interference power (W) at each ES under ``assignment``."""
@@ -43,6 +47,7 @@ class NoInterference:
     """Orthogonal cells: no inter-cell interference."""
 
     name = "none"
+    from_other_servers = False
 
     def interference(self, inst: Instance, assignment: np.ndarray) -> np.ndarray:
         return np.zeros(inst.n_servers)
@@ -55,6 +60,7 @@ class OtherCells:
     """Users offloaded to any other ES interfere at ES j."""
 
     name = "other-cells"
+    from_other_servers = True
 
     def interference(self, inst: Instance, assignment: np.ndarray) -> np.ndarray:
         off = assignment >= 0

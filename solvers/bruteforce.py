@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from mecopt._version import __version__
+from mecopt.channel import INTERFERENCE
 from mecopt.evaluate import ACCURACY_TOL, HALLUCINATION_TOL, evaluate
 from mecopt.formulations.option_cost import local_cost, must_offload, option_cost
 from mecopt.instance import Instance
@@ -34,13 +35,8 @@ def batch_scores(inst: Instance, assign: np.ndarray) -> tuple[np.ndarray, np.nda
     onehot = off[:, :, None] & (es[:, :, None] == np.arange(n_es))
     counts = onehot.sum(axis=1)
     n = np.take_along_axis(counts, es, axis=1)
-    if inst.interference == "other-cells":
-        rx = inst.tx_power[:, None] * inst.gain
-        total = off.astype(float) @ rx
-        own = np.einsum("bnm,nm->bm", onehot, rx)
-        interference = np.take_along_axis(np.maximum(total - own, 0.0), es, axis=1)
-    else:
-        interference = 0.0
+    received = INTERFERENCE.get(inst.interference).interference_batch(inst, assign)
+    interference = np.take_along_axis(received, es, axis=1)
     users = np.arange(inst.n_users)[None, :]
     nn = np.maximum(n, 1)
     # The option cost (inf when impossible or over the energy budget), the one every model

@@ -5,7 +5,7 @@
    at least ``lo_j``, the sum of the ``T - n_j`` smallest received powers there
    (:func:`mecopt.formulations.interference.geometry.interference_range`). Priced at
    ``lo_j``, the fixed-count problem without side rows is a transportation problem, an
-   exact assignment problem (:func:`scipy.optimize.linear_sum_assignment`), and a lower
+   exact assignment problem (:func:`mecopt.formulations.fixed_count.transport`), and a lower
    bound for the vector. Every vector is first bounded separably (each ES takes its
    ``n_j`` cheapest users, numpy over all vectors), then by the assignment problem; the
    ones below the threshold ``incumbent (1 - gap / 2)`` are kept, lowest bound first.
@@ -32,10 +32,10 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from mecopt.evaluate import evaluate
 from mecopt.formulations.bounds.lagrangian import start_multipliers
+from mecopt.formulations.fixed_count import transport
 from mecopt.formulations.interference import count_intervals as ic
 from mecopt.formulations.interference.geometry import (
     breakpoint_for,
@@ -63,8 +63,6 @@ VECTOR_MIP_GAP = 1e-7
 MAX_VECTORS = 2_000_000
 #: Most vectors kept after the bounds; above, the search does not start.
 MAX_LISTED = 100_000
-#: Stand-in for an impossible assignment-problem entry.
-_BIG = 1e12
 
 
 def all_vectors(inst: Instance) -> np.ndarray | None:
@@ -132,19 +130,11 @@ def _transport(inst: Instance, costs: _Costs, counts: np.ndarray, stay: np.ndarr
     """Exact fixed-count bound at ``lo_j`` without side rows (ms, relative; ``inf`` if
     no assignment has these counts)."""
     total = int(counts.sum())
-    cols = []
-    for j, n in enumerate(counts.tolist()):
-        if n:
-            cols += [costs.at(j, n, total - n)] * n
-    if total < inst.n_users:
-        cols += [np.where(stay, 0.0, np.inf)] * (inst.n_users - total)
-    if not cols:
-        return 0.0
-    mat = np.stack(cols, axis=1)
-    mat = np.where(np.isfinite(mat), mat, _BIG)
-    r, c = linear_sum_assignment(mat)
-    value = float(mat[r, c].sum())
-    return math.inf if value >= _BIG / 2 else value
+    none = np.full(inst.n_users, np.inf)
+    cols = [costs.at(j, n, total - n) if n else none for j, n in enumerate(counts.tolist())]
+    cols.append(np.where(stay, 0.0, np.inf))
+    capacity = np.append(np.asarray(counts, dtype=np.int64), inst.n_users - total)
+    return transport(np.stack(cols, axis=1), capacity, exact=True).bound
 
 
 def listing(inst: Instance, threshold: float, deadline: float | None = None,

@@ -32,7 +32,7 @@ from mecopt.solvers.exact.outcome import Outcome
 from mecopt.solvers.exact.state import SolveState
 
 #: The interference models the interval formulations model (names of the registry).
-MODELLED = tuple(INTERFERENCE.get(name).name for name in ("other-cells",))
+MODELLED = tuple(name for name in INTERFERENCE.names() if INTERFERENCE.get(name).from_other_servers)
 #: Share of the requested gap the backend stops at (the rest absorbs its pruning).
 MIP_GAP_SHARE = 0.25
 #: Relative distance under which a new breakpoint counts as one already there.
@@ -41,7 +41,7 @@ SAME_BREAK = 1e-9
 
 def models_intervals(inst: Instance) -> bool:
     """True when the interval formulations model ``inst``'s interference."""
-    return inst.interference in MODELLED
+    return INTERFERENCE.get(inst.interference).from_other_servers
 
 
 def small_interval_instance(state: SolveState) -> bool:
