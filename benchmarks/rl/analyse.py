@@ -254,9 +254,9 @@ def main() -> None:
     wm = []
     for d in run_dirs("wm-ppo"):
         try:
-            from mecopt.rl.algos import algo_class
+            from mecopt.rl.saved import read_model
 
-            model = algo_class("wm-ppo")[0].load(d / "model.zip", device="cpu")
+            model = read_model(d / "model.zip", "wm-ppo")
             err = list(getattr(model, "wm_fresh_errors", []))
             if err:
                 wm.append((d.name, err[0], float(np.mean(err[-5:]))))
