@@ -10,7 +10,7 @@ Usage::
 
 ``devices`` and ``tradeoff`` are sweeps run through :mod:`mecopt.bench` into the resumable
 store ``longterm.sqlite`` beside this file: a rerun only runs what is missing. Once
-``mecopt.formulations.hindsight`` is installed, ``hindsight`` joins the policies and a rerun
+``mecopt.longterm.hindsight`` is installed, ``hindsight`` joins the policies and a rerun
 of ``devices`` adds only its rows, and the table gains the gap of each policy to it.
 Every policy of a (devices, seed) pair runs on the same trace (common random numbers).
 The figures are measured on simulated traces of a modelled scenario (see
@@ -126,7 +126,7 @@ def report_devices() -> None:
               "compares like with like only for policies meeting the constraints (the "
               "hindsight bound holds for those)." if hind else
               "The hindsight optimum is not installed in this build: its "
-              "column is empty until `mecopt.formulations.hindsight` lands and this sweep is "
+              "column is empty until `mecopt.longterm.hindsight` lands and this sweep is "
               "rerun (only the hindsight runs are added).", "",
               to_markdown(summary)]
     if hind:
