@@ -224,30 +224,18 @@ def longterm_rows(
     n_cells, n_x = cell_t.size, lay.n_x
     xr = np.arange(n_x)
     rows.add("assign", x_cell, xr, np.ones(n_x), np.full(n_cells, -np.inf), np.ones(n_cells))
-    if scen.min_accuracy is not None and n_cells:
-        acc_l = trace.acc_local[b, cell_t, cell_u]
-        acc_e = trace.acc_edge[b, cell_t, cell_u]
-        rhs = ROW_SCALE * (scen.min_accuracy * n_cells - acc_l.sum())
-        rows.add(
-            "accuracy",
-            np.zeros(n_x, dtype=np.int64),
-            xr,
-            ROW_SCALE * (acc_e - acc_l)[x_cell],
-            [rhs],
-            [np.inf],
-        )
-    if scen.max_hallucination is not None and n_cells:
-        h_l = trace.hall_local[b, cell_t, cell_u]
-        h_e = trace.hall_edge[b, cell_t, cell_u]
-        rhs = ROW_SCALE * (scen.max_hallucination * n_cells - h_l.sum())
-        rows.add(
-            "hallucination",
-            np.zeros(n_x, dtype=np.int64),
-            xr,
-            ROW_SCALE * (h_e - h_l)[x_cell],
-            [-np.inf],
-            [rhs],
-        )
+    # mean accuracy >= A_min (a lower row), mean hallucination <= H_max (an upper row)
+    quality = (
+        ("accuracy", scen.min_accuracy, trace.acc_local, trace.acc_edge, 1.0),
+        ("hallucination", scen.max_hallucination, trace.hall_local, trace.hall_edge, -1.0),
+    )
+    for kind, level, local, edge, sign in quality:
+        if level is None or not n_cells:
+            continue
+        q_l, q_e = local[b, cell_t, cell_u], edge[b, cell_t, cell_u]
+        rhs = ROW_SCALE * (level * n_cells - q_l.sum())
+        lo, hi = ([rhs], [np.inf]) if sign > 0 else ([-np.inf], [rhs])
+        rows.add(kind, np.zeros(n_x, dtype=np.int64), xr, ROW_SCALE * (q_e - q_l)[x_cell], lo, hi)
     # energy per device: sum_t e <= T b_u
     n_dev = trace.has_query.shape[2]
     e_loc = trace.local_energy[b, cell_t, cell_u]
