@@ -40,6 +40,8 @@ INCUMBENT_SHARE = 0.25
 #: most of a 120 s wall-clock limit, and without it the incumbent left is ``offload``
 #: (a 98 % gap), while the MILP rounds after it rarely finish there anyway.
 PRICED_SHARE = 0.95
+#: The incumbent rollout's backstop aim per query (see ``PricedGains.backstop_margin``).
+BACKSTOP_MARGIN = 1e-5
 #: Share of the time limit after which the LP adds no more columns (the restricted LP's
 #: Lagrangian bound and prices are kept).
 LP_SHARE = 0.4
@@ -322,7 +324,17 @@ def _priced_incumbent(
 
     t0 = time.perf_counter()
     try:
-        r = run(trace, "priced", seed=seed, progress=watch, prices=prices, correct=False)
+        # The backstop at the target itself: at fixed prices the margin aim forced the last
+        # slots onto the ESs (an incumbent needs feasibility, not a safety margin).
+        r = run(
+            trace,
+            "priced",
+            seed=seed,
+            progress=watch,
+            prices=prices,
+            correct=False,
+            backstop_margin=BACKSTOP_MARGIN,
+        )
     except _OutOfTime:
         stats["incumbents"]["priced"] = "stopped: out of its time share"
         return math.inf, None
