@@ -33,7 +33,7 @@ bound is the minimum over T. Every ``u``, ``pi`` and ``theta >= 0`` gives a prov
 lower bound; side rows (accuracy target, hallucination cap) are dropped, which only
 relaxes. The multipliers are raised by a bundle method (cutting planes in a box around
 the best point) from the incumbent's congestion prices; with ``pi = 0`` the bound is the
-interference-aware bound of :mod:`mecopt.formulations.interference_bound`, up to the grid.
+interference-aware bound of :mod:`mecopt.formulations.bounds.interference`, up to the grid.
 
 Cost per evaluation: O(M K G N^2 log N) for K intervals and G values of theta.
 """
