@@ -3,10 +3,10 @@
 
 The driver asks :func:`accepts` whether the method runs on an instance and then calls
 :func:`search`, which returns a better feasible assignment (or ``None``; none so far) and
-a proven lower bound; the driver re-evaluates the assignment and keeps the best. Both
-:func:`bound` and :func:`search` start from the incumbent's congestion prices and raise
-the bound over all count vectors by the bundle method until it meets the incumbent (less
-the requested gap) or its share of the budget ends; :func:`search` then raises the count
+a proven lower bound; the driver re-evaluates the assignment and keeps the best.
+:func:`search` starts from the incumbent's congestion prices and raises the bound over all
+count vectors by the bundle method until it meets the incumbent (less the requested gap)
+or its share of the budget ends; it then raises the count
 vectors still below the incumbent one at a time, each on intervals cut where its bound
 is attained (:mod:`mecopt.formulations.interference_vectors`).
 """
@@ -24,7 +24,6 @@ from mecopt.formulations.interference_dual import (
     SAFETY,
     DualTables,
     ascent,
-    dual_bound,
 )
 from mecopt.formulations.interference_vectors import refine
 from mecopt.formulations.milp import MS
@@ -57,7 +56,7 @@ def accepts(inst: Instance, left_seconds: float) -> bool:
         Seconds left before the driver's deadline (``inf`` without a limit).
     """
     return (
-        inst.interference == "other-cells"
+        INTERFERENCE.get(inst.interference).from_other_servers
         and MIN_USERS <= inst.n_users <= MAX_USERS
         and left_seconds >= MIN_LEFT
     )
@@ -82,7 +81,8 @@ def search(
     deadline
         ``time.perf_counter()`` value the driver must stop at, or ``None``.
     """
-    if inst.interference != "other-cells" or inst.n_users > MAX_USERS:
+    model = INTERFERENCE.get(inst.interference)
+    if not model.from_other_servers or inst.n_users > MAX_USERS:
         return None, None
     now = time.perf_counter()
     left = np.inf if deadline is None else deadline - now
@@ -90,7 +90,7 @@ def search(
         return None, None
     budget = min(BUDGET, left - RESERVE)
     u0 = start_multipliers(LayerCosts.of(inst.replace(interference="none")), assignment)
-    focus = INTERFERENCE.get("other-cells").interference(inst, np.asarray(assignment))
+    focus = model.interference(inst, np.asarray(assignment))
     tables = DualTables.of(inst, focus=focus)
     scale = MS * inst.n_users
     target = objective * (1.0 - gap) * scale
@@ -101,39 +101,3 @@ def search(
         value = max(value, refine(tables, u, pi, target, deadline=now + budget))
     return None, value / scale - SAFETY * abs(value / scale)
 
-
-def bound(
-    inst: Instance, assignment: np.ndarray, objective: float, gap: float, deadline: float | None
-) -> float | None:
-    """Proven lower bound (mean objective, s), or ``None`` when it does not run.
-
-    Parameters
-    ----------
-    inst
-        An ``"other-cells"`` instance.
-    assignment
-        The incumbent (feasible), whose congestion prices start the multipliers.
-    objective
-        Its true objective (mean, s).
-    gap
-        The requested relative gap: the ascent stops when the bound reaches
-        ``objective (1 - gap)``.
-    deadline
-        ``time.perf_counter()`` value the driver must stop at, or ``None``.
-    """
-    if inst.interference != "other-cells" or inst.n_users > MAX_USERS:
-        return None
-    left = np.inf if deadline is None else deadline - time.perf_counter()
-    if left < MIN_LEFT:
-        return None
-    budget = min(BUDGET, left - RESERVE)
-    u0 = start_multipliers(LayerCosts.of(inst.replace(interference="none")), assignment)
-    focus = INTERFERENCE.get("other-cells").interference(inst, np.asarray(assignment))
-    return dual_bound(
-        inst,
-        u0,
-        objective * (1.0 - gap),
-        deadline=time.perf_counter() + budget,
-        max_iter=200,
-        focus=focus,
-    )

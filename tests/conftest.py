@@ -288,3 +288,49 @@ def check_exact(res, ref, rel=1e-6):
     assert res.metrics.feasible
     assert res.objective == pytest.approx(ref.objective, rel=rel, abs=1e-12)
     assert res.bound <= ref.objective + 1e-9 * abs(ref.objective)
+
+
+def interference_case(kind: str, seed: int) -> mecopt.Instance:
+    """A tiny other-cells instance (N = 6) of constraint ``kind`` (see ``INTERFERENCE_CASES``)."""
+    family, n = ("kim2026", 6) if seed % 2 == 0 else ("uniform", 6)
+    over = {} if family == "kim2026" else {"n_servers": 3}
+    inst = mecopt.scenario(family, n, seed, tau=None, interference="other-cells", **over)
+    if kind == "accuracy":
+        lo = float(np.mean(inst.acc_local))
+        hi = float(np.mean(np.maximum(inst.acc_local, inst.acc_edge)))
+        inst = inst.replace(min_accuracy=lo + 0.7 * (hi - lo))
+    elif kind == "tau":
+        inst = inst.replace(tau=float(np.median(inst.alpha)))
+    elif kind == "max-users":
+        inst = inst.replace(max_users=np.full(inst.n_servers, 2))
+    elif kind == "infeasible":
+        inst = inst.replace(tau=0.0, max_users=np.ones(inst.n_servers, dtype=np.int64))
+    elif kind == "energy":
+        inst = inst.replace(cost_energy=np.full(n, 0.5))
+    return inst
+
+
+#: The tiny other-cells cases of the interference methods' brute-force tests.
+INTERFERENCE_CASES = [(kind, seed) for seed, kind in enumerate(
+    ("plain", "plain", "accuracy", "accuracy", "tau", "max-users", "energy", "infeasible"))]
+
+
+def interval_matches_bruteforce(kind: str, seed: int, formulation: str) -> None:
+    """``highs`` with ``formulation`` on case (kind, seed) finds the brute-force optimum
+    (or infeasibility) and a bound no larger."""
+    inst = interference_case(kind, seed)
+    ref = mecopt.solve(inst, "bruteforce")
+    res = mecopt.solve(inst, "highs", formulation=formulation, time_limit=60, threads=1)
+    assert res.info["formulation"] == formulation
+    if ref.status == "infeasible":
+        assert kind == "infeasible"
+        assert res.status == "infeasible" and res.assignment is None
+        return
+    assert ref.status == "optimal"
+    assert res.status == "optimal"
+    assert res.metrics.feasible
+    assert res.objective == pytest.approx(ref.objective, rel=1e-4)
+    assert res.objective >= ref.objective * (1 - 1e-12)
+    # The proven bound never exceeds the true optimum.
+    assert res.bound <= ref.objective * (1 + 1e-9)
+    assert res.gap <= 1e-4

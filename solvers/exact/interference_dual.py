@@ -10,15 +10,8 @@ from mecopt.solvers.exact.state import SolveState
 
 
 def accepts(state: SolveState) -> bool:
-    """What the dual's own ``accepts`` says (instance and time left); without one,
-    interference instances from ``intervals_n`` users on."""
-    inst = state.inst
-    if inst.interference == "none":
-        return False
-    check = getattr(dual, "accepts", None)
-    if check is None:
-        return inst.n_users >= state.params.intervals_n
-    return bool(check(inst, state.budget.left()))
+    """What the dual's own ``accepts`` says (instance and time left)."""
+    return state.inst.interference != "none" and dual.accepts(state.inst, state.budget.left())
 
 
 def run(state: SolveState) -> Outcome:
@@ -27,11 +20,7 @@ def run(state: SolveState) -> Outcome:
     if known is None:
         return Outcome(started=False)
     args = (state.inst, known[1], known[2].objective, state.options.gap, state.deadline)
-    search = getattr(dual, "search", None)
-    if search is None:
-        a, value = None, dual.bound(*args)
-    else:
-        a, value = search(*args)
+    a, value = dual.search(*args)
     out = Outcome(bounds={} if value is None else {"interference-dual": value})
     if a is not None:
         out.assignments["interference-dual"] = a

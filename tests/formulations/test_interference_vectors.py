@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import INTERFERENCE_CASES, interference_case
 
 import mecopt
 from mecopt.formulations.bounds.lagrangian import start_multipliers
@@ -20,7 +21,6 @@ from mecopt.formulations.interference_vectors import (
 )
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import LayerCosts
-from tests.test_interference_intervals import CASES, _case
 
 
 def _start(inst: mecopt.Instance, assignment: np.ndarray) -> np.ndarray:
@@ -86,9 +86,9 @@ def test_raised_vector_bounds_never_exceed_the_vectors_best(seed):
     assert refine(tables, u, pi, np.inf, deadline=None) / scale <= ref * (1 + 1e-9)
 
 
-@pytest.mark.parametrize(("kind", "seed"), [c for c in CASES if c[0] != "infeasible"])
+@pytest.mark.parametrize(("kind", "seed"), [c for c in INTERFERENCE_CASES if c[0] != "infeasible"])
 def test_refined_bound_never_exceeds_bruteforce(kind, seed):
-    inst = _case(kind, seed)
+    inst = interference_case(kind, seed)
     ref = mecopt.solve(inst, "bruteforce")
     tables = DualTables.of(inst)
     scale = MS * inst.n_users

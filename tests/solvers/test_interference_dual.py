@@ -5,6 +5,7 @@ least the interference-aware bound it generalises."""
 
 import numpy as np
 import pytest
+from conftest import INTERFERENCE_CASES, interference_case
 
 import mecopt
 from mecopt.formulations.bounds.interference import interference_bound
@@ -12,7 +13,6 @@ from mecopt.formulations.bounds.lagrangian import start_multipliers
 from mecopt.formulations.interference_dual import DualTables, ascent, dual_bound, evaluate_dual
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import LayerCosts
-from tests.test_interference_intervals import CASES, _case
 
 
 def _start(inst: mecopt.Instance, assignment: np.ndarray) -> np.ndarray:
@@ -34,9 +34,9 @@ def _assert_bounds_below_bruteforce(inst: mecopt.Instance, seed: int, draws: int
         assert v / scale <= ref.objective * (1 + 1e-9)
 
 
-@pytest.mark.parametrize(("kind", "seed"), [c for c in CASES if c[0] != "infeasible"])
+@pytest.mark.parametrize(("kind", "seed"), [c for c in INTERFERENCE_CASES if c[0] != "infeasible"])
 def test_bound_never_exceeds_bruteforce(kind, seed):
-    _assert_bounds_below_bruteforce(_case(kind, seed), seed, draws=5)
+    _assert_bounds_below_bruteforce(interference_case(kind, seed), seed, draws=5)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -91,7 +91,7 @@ def test_bound_with_energy_budgets_and_queues_never_exceeds_bruteforce(spec):
 def test_bound_with_a_focused_grid_never_exceeds_bruteforce(kind, seed):
     from mecopt.channel import INTERFERENCE
 
-    inst = _case(kind, seed)
+    inst = interference_case(kind, seed)
     ref = mecopt.solve(inst, "bruteforce")
     rng = np.random.default_rng(seed)
     # A focus anywhere (the optimum's interference, or a random level) keeps it a bound.

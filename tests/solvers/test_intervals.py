@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import INTERFERENCE_CASES, interference_case, interval_matches_bruteforce
 
 import mecopt
 from mecopt.errors import MecoptError
@@ -17,60 +18,16 @@ from mecopt.formulations.interference.geometry import max_interference, true_int
 from mecopt.formulations.interference.intervals import build_intervals
 
 
-def _case(kind: str, seed: int) -> mecopt.Instance:
-    family, n = ("kim2026", 6) if seed % 2 == 0 else ("uniform", 6)
-    over = {} if family == "kim2026" else {"n_servers": 3}
-    inst = mecopt.scenario(family, n, seed, tau=None, interference="other-cells", **over)
-    if kind == "accuracy":
-        lo = float(np.mean(inst.acc_local))
-        hi = float(np.mean(np.maximum(inst.acc_local, inst.acc_edge)))
-        inst = inst.replace(min_accuracy=lo + 0.7 * (hi - lo))
-    elif kind == "tau":
-        inst = inst.replace(tau=float(np.median(inst.alpha)))
-    elif kind == "max-users":
-        inst = inst.replace(max_users=np.full(inst.n_servers, 2))
-    elif kind == "infeasible":
-        inst = inst.replace(tau=0.0, max_users=np.ones(inst.n_servers, dtype=np.int64))
-    elif kind == "energy":
-        inst = inst.replace(cost_energy=np.full(n, 0.5))
-    return inst
-
-
-CASES = [(kind, seed) for seed, kind in enumerate(
-    ("plain", "plain", "accuracy", "accuracy", "tau", "max-users", "energy", "infeasible"))]
-
-
-def matches_bruteforce(kind: str, seed: int, formulation: str) -> None:
-    """``highs`` with ``formulation`` on case (kind, seed) finds the brute-force optimum
-    (or infeasibility) and a bound no larger."""
-    inst = _case(kind, seed)
-    ref = mecopt.solve(inst, "bruteforce")
-    res = mecopt.solve(inst, "highs", formulation=formulation, time_limit=60, threads=1)
-    assert res.info["formulation"] == formulation
-    if ref.status == "infeasible":
-        assert kind == "infeasible"
-        assert res.status == "infeasible" and res.assignment is None
-        return
-    assert ref.status == "optimal"
-    assert res.status == "optimal"
-    assert res.metrics.feasible
-    assert res.objective == pytest.approx(ref.objective, rel=1e-4)
-    assert res.objective >= ref.objective * (1 - 1e-12)
-    # The proven bound never exceeds the true optimum.
-    assert res.bound <= ref.objective * (1 + 1e-9)
-    assert res.gap <= 1e-4
-
-
-@pytest.mark.parametrize(("kind", "seed"), CASES)
+@pytest.mark.parametrize(("kind", "seed"), INTERFERENCE_CASES)
 def test_intervals_equal_bruteforce(kind, seed):
-    matches_bruteforce(kind, seed, "intervals")
+    interval_matches_bruteforce(kind, seed, "intervals")
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_model_is_a_relaxation(seed):
     """Every assignment is feasible in the model at a cost at most its true cost, exactly
     its true cost when its interference sits at interval lower ends."""
-    inst = _case("plain", seed)
+    inst = interference_case("plain", seed)
     rng = np.random.default_rng(seed)
     top = max_interference(inst)
     breaks = [np.sort(rng.uniform(0, top[j], 3)) for j in range(inst.n_servers)]
@@ -137,7 +94,7 @@ def test_intervals_need_other_cells():
 
 @pytest.mark.parametrize("backend", ["ortools-mip", "pyomo", "cvxpy"])
 def test_other_backends_solve_the_interval_model(backend):
-    inst = _case("accuracy", 2)
+    inst = interference_case("accuracy", 2)
     ref = mecopt.solve(inst, "bruteforce")
     try:
         res = mecopt.solve(inst, backend, formulation="intervals", time_limit=60, threads=1)
@@ -163,7 +120,7 @@ def test_one_builder_with_or_without_fixed_counts():
     from mecopt.formulations import interference
     from mecopt.formulations.interference import count_intervals
 
-    inst = _case("plain", 0)
+    inst = interference_case("plain", 0)
     breaks = [np.array([0.5 * float(v)]) for v in max_interference(inst)]
     whole = interference.build(inst, breaks)
     ref = build_intervals(inst, breaks)

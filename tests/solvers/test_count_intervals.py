@@ -9,6 +9,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import INTERFERENCE_CASES, interference_case, interval_matches_bruteforce
 
 import mecopt
 from mecopt.errors import MecoptError
@@ -19,7 +20,6 @@ from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import local_cost, prunable
 from mecopt.solvers.exact import count_intervals as search_mod
 from mecopt.solvers.highs_matrix import solve_matrix
-from tests.test_interference_intervals import CASES, _case, matches_bruteforce
 
 
 def _per_vector_minimum(inst: mecopt.Instance) -> dict[tuple[int, ...], float]:
@@ -35,16 +35,16 @@ def _per_vector_minimum(inst: mecopt.Instance) -> dict[tuple[int, ...], float]:
     return best
 
 
-@pytest.mark.parametrize(("kind", "seed"), CASES)
+@pytest.mark.parametrize(("kind", "seed"), INTERFERENCE_CASES)
 def test_count_intervals_equal_bruteforce(kind, seed):
-    matches_bruteforce(kind, seed, "count-intervals")
+    interval_matches_bruteforce(kind, seed, "count-intervals")
 
 
 @pytest.mark.parametrize(("kind", "seed"), [("plain", 0), ("plain", 1), ("accuracy", 3)])
 def test_listing_and_model_are_lower_bounds(kind, seed):
     """Each vector's listing bound and its model's optimum (any breakpoints) lie at or
     below the best assignment with those counts, and the model's answer has them."""
-    inst = _case(kind, seed)
+    inst = interference_case(kind, seed)
     if inst.min_accuracy is None:
         # A target every assignment meets turns the dominance reduction off (it drops
         # vectors whose answers another vector beats), leaving each vector whole.
@@ -77,7 +77,7 @@ def test_listing_and_model_are_lower_bounds(kind, seed):
 
 @pytest.mark.parametrize(("kind", "seed"), [("plain", 0), ("accuracy", 2)])
 def test_search_without_a_start_finds_the_optimum(kind, seed):
-    inst = _case(kind, seed)
+    inst = interference_case(kind, seed)
     ref = mecopt.solve(inst, "bruteforce")
     out = search_mod.search(inst, [], deadline=None, gap=1e-6)
     assert out.started and out.complete and not out.infeasible
