@@ -39,8 +39,6 @@ LAYERS = {
     "bench": 5,
     "__main__": 5,
 }
-#: Old import paths kept for a while as re-exports of a module that moved up a layer.
-MOVED = {"mecopt.formulations.hindsight"}
 
 
 def _modules() -> dict[str, Path]:
@@ -151,7 +149,5 @@ def test_no_import_circle():
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if _layer(n) < 5))
 def test_no_module_imports_a_higher_layer(name):
-    if name in MOVED:
-        pytest.skip("an old import path kept as a re-export for a while")
     higher = sorted(t for t in GRAPH[name] if _layer(t) > _layer(name))
     assert not higher, f"{name} (layer {_layer(name)}) imports {higher}"

@@ -28,7 +28,7 @@ import mecopt
 from mecopt.bench import LocalExecutor, ResultStore, parse_spec, run_sweep
 from mecopt.longterm.price_prior import FEATURES, PRICES, PricePrior, slot0_features
 from mecopt.longterm.simulator import Simulator
-from mecopt.longterm.traces import make_trace
+from mecopt.longterm.trace_draw import make_trace
 
 HERE = Path(__file__).parent
 STORE = HERE / "prior_training.sqlite"

@@ -43,7 +43,7 @@ import numpy as np
 
 from mecopt.heuristics import goa
 from mecopt.instance import Instance
-from mecopt.longterm.policy import EnvInfo
+from mecopt.longterm.per_slot import SlotPolicy, check_solver, exact_solve
 from mecopt.longterm.price_prior import (
     DEFAULT_PRIOR,
     PRICES,
@@ -51,9 +51,9 @@ from mecopt.longterm.price_prior import (
     load_prior,
     slot0_features,
 )
+from mecopt.longterm.protocol import EnvInfo
 from mecopt.longterm.simulator import Observation
 from mecopt.longterm.slot_instance import scatter, slot_instance
-from mecopt.longterm.slot_policies import SlotPolicy, check_solver, exact_solve
 
 
 @dataclasses.dataclass(frozen=True)

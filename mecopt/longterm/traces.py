@@ -333,12 +333,3 @@ def _check_values(tr: Trace) -> None:
         if over.any():
             raise _bad(f"hall_{model}", getattr(tr, f"hall_{model}"), over,
                        f"hallucination probability above 1 - acc_{model}")
-
-
-def __getattr__(name: str) -> Any:
-    """The trace generator's names at their old path (kept for callers not yet moved)."""
-    if name in ("MAX_TRACE_CELLS", "check_trace_size", "make_trace"):
-        from mecopt.longterm import trace_draw
-
-        return getattr(trace_draw, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,15 +4,15 @@ trace's (a splice). Covers ``priced``, ``lyapunov`` and the committed learned po
 (``benchmarks/rl/policies/*-u20.zip``, sampled and decoded greedily)."""
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import mecopt.longterm as lt
 from mecopt.longterm.traces import CELL_FIELDS, FLAG_FIELDS
 
-POLICIES = Path(__file__).resolve().parent.parent / "benchmarks" / "rl" / "policies"
+POLICIES = ROOT / "benchmarks" / "rl" / "policies"
 LEARNED = ("ppo", "ppo-lag", "wm-ppo", "bc")
 T0 = 6
 

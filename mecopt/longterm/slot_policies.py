@@ -1,7 +1,0 @@
-"""Old import path of :mod:`mecopt.longterm.per_slot`, kept for callers not yet moved (to be
-removed)."""
-
-import importlib
-import sys
-
-sys.modules[__name__] = importlib.import_module("mecopt.longterm.per_slot")
