@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 
 import mecopt.longterm as lt
-from mecopt.longterm.hindsight import solve_hindsight
 from mecopt.formulations.hindsight_model import MS, build
+from mecopt.longterm.hindsight import solve_hindsight
 from mecopt.solvers.highs_matrix import highs_version, solve_matrix
 
 M = 3
