@@ -48,7 +48,7 @@ def main() -> None:
         "pessimistic, and the median CPU time of each cell (the solve's process) shows "
         "the share of a core it got; the 1-minute load average of each cell's rows is "
         "given. From N = 40 on, the bound is the interference step of "
-        "`mecopt.solvers.interference_dual.search`: the Lagrangian ascent over all count "
+        "`mecopt.solvers.exact.interference_dual.search`: the Lagrangian ascent over all count "
         "vectors, then each vector still below the incumbent raised on its own.",
         "",
         "| tau | N | seeds | proven | time to proof, s (each seed) | gap at the end (each "

@@ -7,7 +7,7 @@ Usage (from this folder)::
 
 For each case: ``highs`` with ``formulation="count-intervals"`` (exact, 600 s limit, one
 thread) proves the optimum; then
-:func:`mecopt.formulations.interference_dual.ascent` runs from the optimum's congestion
+:func:`mecopt.formulations.bounds.interference_dual.ascent` runs from the optimum's congestion
 prices on the grid focused on its interference (200 bundle steps, no time limit). The
 bound must not exceed the optimum. At the ascent's final multipliers the script then
 measures, each a proven lower bound:
@@ -21,7 +21,7 @@ measures, each a proven lower bound:
 The exact per-ES pricing shows what the per-ES relaxation (intervals and the covering
 rows' theta) loses; what it leaves is the duality gap of the assignment rows. ``lns``
 (10 s) shows how far a heuristic answer is from the optimum. Last, the bound the exact
-driver gets: :func:`mecopt.solvers.interference_dual.search` from the ``lns`` answer (the
+driver gets: :func:`mecopt.solvers.exact.interference_dual.search` from the ``lns`` answer (the
 ascent over all vectors, then every vector below the incumbent raised on its own cut
 intervals; no deadline, so its 60 s budget), which must not exceed the optimum either.
 Every figure is measured on a shared machine (the load average is in the table).
@@ -40,9 +40,9 @@ import numpy as np
 
 import mecopt
 from mecopt.channel import INTERFERENCE
+from mecopt.formulations.bounds.interference_dual import DualTables, ascent, evaluate_dual
 from mecopt.formulations.bounds.lagrangian import start_multipliers
 from mecopt.formulations.interference.geometry import received
-from mecopt.formulations.interference_dual import DualTables, ascent, evaluate_dual
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import LayerCosts, local_cost, option_cost
 from mecopt.solvers import interference_dual

@@ -7,6 +7,6 @@
   interference at its smallest for the number of offloaded users).
 
 The Lagrangian bound with each ES's own interference is
-:mod:`mecopt.formulations.interference_dual`; the hindsight LP bound stays with the
+:mod:`mecopt.formulations.bounds.interference_dual`; the hindsight LP bound stays with the
 hindsight model.
 """

@@ -1,4 +1,4 @@
-"""The per-vector interference bound (:mod:`mecopt.formulations.interference_vectors`):
+"""The per-vector interference bound (:mod:`mecopt.formulations.bounds.interference_vectors`):
 equal to the table bound of one vector on the same grid, never above the best assignment
 of a vector (every assignment enumerated, N = 6) however the vector is raised, and the
 refined bound over all vectors never above the brute-force optimum."""
@@ -10,15 +10,15 @@ import pytest
 from conftest import INTERFERENCE_CASES, interference_case
 
 import mecopt
-from mecopt.formulations.bounds.lagrangian import start_multipliers
-from mecopt.formulations.interference_dual import DualTables, ascent, evaluate_dual
-from mecopt.formulations.interference_vectors import (
+from mecopt.formulations.bounds.interference_dual import DualTables, ascent, evaluate_dual
+from mecopt.formulations.bounds.interference_vectors import (
     CellTables,
     listed,
     refine,
     tighten,
     vector_dual,
 )
+from mecopt.formulations.bounds.lagrangian import start_multipliers
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import LayerCosts
 

@@ -1,4 +1,4 @@
-"""The Lagrangian interference bound (:mod:`mecopt.formulations.interference_dual`): never
+"""The Lagrangian interference bound (:mod:`mecopt.formulations.bounds.interference_dual`): never
 above the brute-force optimum (N <= 7, side rows, tau, limits, energy weights and budgets,
 M/D/1 queues), at any multipliers; never above the count-intervals optimum at N = 14; at
 least the interference-aware bound it generalises."""
@@ -9,8 +9,13 @@ from conftest import INTERFERENCE_CASES, interference_case
 
 import mecopt
 from mecopt.formulations.bounds.interference import interference_bound
+from mecopt.formulations.bounds.interference_dual import (
+    DualTables,
+    ascent,
+    dual_bound,
+    evaluate_dual,
+)
 from mecopt.formulations.bounds.lagrangian import start_multipliers
-from mecopt.formulations.interference_dual import DualTables, ascent, dual_bound, evaluate_dual
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import LayerCosts
 
@@ -107,18 +112,18 @@ def test_bound_with_a_focused_grid_never_exceeds_bruteforce(kind, seed):
 
 
 def test_accepts_only_other_cells_from_40_users_with_time_left():
-    from mecopt.solvers import interference_dual as solver
+    from mecopt.solvers.exact import interference_dual as solver
 
     big = mecopt.scenario("kim2026-published", 40, seed=0)
-    assert solver.accepts(big, 60.0)
-    assert not solver.accepts(big, solver.MIN_LEFT / 2)
-    assert not solver.accepts(big.replace(interference="none"), 60.0)
-    assert not solver.accepts(mecopt.scenario("kim2026-published", 20, seed=0), 60.0)
+    assert solver.runs_on(big, 60.0)
+    assert not solver.runs_on(big, solver.MIN_LEFT / 2)
+    assert not solver.runs_on(big.replace(interference="none"), 60.0)
+    assert not solver.runs_on(mecopt.scenario("kim2026-published", 20, seed=0), 60.0)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_search_bound_never_exceeds_bruteforce(seed):
-    from mecopt.solvers import interference_dual as solver
+    from mecopt.solvers.exact import interference_dual as solver
 
     inst = mecopt.scenario("kim2026-published", 7, seed=seed)
     ref = mecopt.solve(inst, "bruteforce")

@@ -1,6 +1,6 @@
 """The per-ES Lagrangian interference bound of one count vector, cell by cell.
 
-:func:`mecopt.formulations.interference_dual.evaluate_dual` fills, for every ES, the table
+:func:`mecopt.formulations.bounds.interference_dual.evaluate_dual` fills, for every ES, the table
 ``V_j[n, T]`` over all counts and totals, and the bound over all vectors is its min-plus
 convolution. Once that bound has converged, the vectors whose bound lies below the
 incumbent are few (tens at N = 60 on kim2026-published), and each may be bounded at
@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from mecopt.formulations.interference_dual import DualTables, _es_values, ascent
+from mecopt.formulations.bounds.interference_dual import DualTables, _es_values, ascent
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import local_cost, option_cost
 
@@ -39,7 +39,7 @@ MAX_ROUNDS = 40
 
 
 class CellTables:
-    """The tables of :class:`~mecopt.formulations.interference_dual.DualTables` on
+    """The tables of :class:`~mecopt.formulations.bounds.interference_dual.DualTables` on
     another interval grid, with the cost columns computed per (ES, count) on demand (a
     fine grid over all counts would not fit in memory at N = 120).
 
@@ -205,7 +205,7 @@ def vector_dual(
     t
         The tables.
     u, pi
-        Multipliers as for :func:`~mecopt.formulations.interference_dual.evaluate_dual`.
+        Multipliers as for :func:`~mecopt.formulations.bounds.interference_dual.evaluate_dual`.
     counts
         (M,) the count vector.
     fixed
