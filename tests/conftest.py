@@ -334,3 +334,22 @@ def interval_matches_bruteforce(kind: str, seed: int, formulation: str) -> None:
     # The proven bound never exceeds the true optimum.
     assert res.bound <= ref.objective * (1 + 1e-9)
     assert res.gap <= 1e-4
+
+
+def hindsight_lp(tr):
+    """The hindsight model of ``tr`` (member 0) and its LP solution."""
+    from mecopt.formulations.hindsight_model import build
+    from mecopt.solvers.highs_matrix import solve_matrix
+
+    model = build(tr, 0)
+    sol = solve_matrix(
+        model.c,
+        model.constant,
+        model.A,
+        model.row_lo,
+        model.row_hi,
+        model.col_lo,
+        model.col_hi,
+        None,
+    )
+    return model, sol

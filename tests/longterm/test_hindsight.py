@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import hindsight_lp
 
 import mecopt.longterm as lt
 from mecopt.errors import MissingDependencyError, UnknownNameError
@@ -13,7 +14,6 @@ from mecopt.formulations.hindsight_model import MS, build
 from mecopt.formulations.hindsight_pricing import price
 from mecopt.longterm.hindsight import HindsightPolicy, solve_hindsight
 from mecopt.longterm.hindsight_solve import trivial_bound as _trivial_bound
-from mecopt.solvers.highs_matrix import solve_matrix
 
 #: Tiny scenarios (U = 2, T = 3, M = 2): default constraints, an overloaded ES (backlog
 #: waits matter), Poisson arrivals (device-buffer waits) and no long-term constraints.
@@ -106,17 +106,7 @@ def test_model_values_every_plan_like_the_simulator(kind):
 
 def test_lagrangian_bound_equals_lp_and_keeps_the_optimum():
     tr = lt.trace(n_devices=6, horizon=8, seed=4, n_servers=2, min_accuracy=0.5)
-    model = build(tr, 0)
-    lp = solve_matrix(
-        model.c,
-        model.constant,
-        model.A,
-        model.row_lo,
-        model.row_hi,
-        model.col_lo,
-        model.col_hi,
-        None,
-    )
+    model, lp = hindsight_lp(tr)
     pricing = price(model, lp.duals)
     assert pricing.bound == pytest.approx(lp.objective, rel=1e-9)
     # Arbitrary multipliers still give a bound below the optimum.

@@ -3,27 +3,13 @@ info: status, bound, gap and prices."""
 
 import numpy as np
 import pytest
+from conftest import hindsight_lp
 
 import mecopt.longterm as lt
-from mecopt.formulations.hindsight_model import MS, ROW_NAMES, build
+from mecopt.formulations.hindsight_model import MS, ROW_NAMES
 from mecopt.formulations.hindsight_pricing import row_prices
 from mecopt.longterm.hindsight import solve_hindsight
 from mecopt.solvers.highs_matrix import solve_matrix
-
-
-def lp(tr):
-    model = build(tr, 0)
-    sol = solve_matrix(
-        model.c,
-        model.constant,
-        model.A,
-        model.row_lo,
-        model.row_hi,
-        model.col_lo,
-        model.col_hi,
-        None,
-    )
-    return model, sol
 
 
 def test_row_prices_are_the_slope_of_the_lp_in_instance_units():
@@ -32,10 +18,10 @@ def test_row_prices_are_the_slope_of_the_lp_in_instance_units():
     kw = {"n_devices": 6, "horizon": 12, "seed": 5, "n_servers": 2, "energy_budget_j": 0.06}
     eps = 1e-4
     base = lt.trace(min_accuracy=0.53, **kw)
-    model, sol = lp(base)
+    model, sol = hindsight_lp(base)
     prices = row_prices(model, sol.duals)
     assert prices["accuracy"] > 0, "the target must bind for the test to mean anything"
-    up, sol_up = lp(lt.trace(min_accuracy=0.53 + eps, **kw))
+    up, sol_up = hindsight_lp(lt.trace(min_accuracy=0.53 + eps, **kw))
     n = model.n_queries
     slope = (sol_up.objective - sol.objective) / MS / n / eps
     assert slope == pytest.approx(prices["accuracy"], rel=1e-3)
