@@ -229,7 +229,9 @@ def plot_gaps(recs: list[dict[str, Any]], cells: list[str], path: Path) -> None:
         ax.axhline(0, color="k", lw=0.5)
         ax.set_title(cell, fontsize=10)
         ax.set_ylabel("gap to hindsight, %" + (" (symlog)" if log else ""), fontsize=9)
-        ax.tick_params(axis="x", rotation=55, labelsize=7)
+        # Right-anchored labels, smaller in crowded panels, so that they do not overlap.
+        plt.setp(ax.get_xticklabels(), rotation=55, ha="right", rotation_mode="anchor",
+                 fontsize=6 if len(labels) > 8 else 7)
         ax.tick_params(axis="y", labelsize=8)
     fig.suptitle(
         "Online policies against hindsight, per held-out trace (measured; traces "
