@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -60,7 +61,8 @@ def solve_matrix(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndar
                  integer: np.ndarray | None, *, time_limit: float | None = None,
                  threads: int = 1, seed: int = 0, mip_rel_gap: float = 1e-6,
                  hint: np.ndarray | None = None, cutoff: float | None = None,
-                 presolve: bool = True, verbose: bool = False) -> MatrixSolution:
+                 presolve: bool = True, verbose: bool = False,
+                 reset: bool = True) -> MatrixSolution:
     """Solve ``min c x + constant`` s.t. ``row_lo <= A x <= row_hi``, ``col_lo <= x <=
     col_hi``, ``x_k`` integer where ``integer`` (an LP when ``integer`` is None or all
     False).
@@ -81,35 +83,19 @@ def solve_matrix(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndar
         HiGHS presolve on (default) or off. Off, a ``cutoff`` prunes from the first node
         (small fixed-count MILPs: ten times faster, see
         :mod:`mecopt.solvers.exact.count_enumeration`).
+    reset
+        Reset HiGHS's global thread pool first (:func:`reset_highs_scheduler`). Solves
+        running in parallel Python threads pass ``False`` (and ``threads=1``) after one
+        reset in the calling thread.
     """
     hp = require("highspy", "highspy")
     start = time.perf_counter()
-    h = hp.Highs()
-    h.setOptionValue("output_flag", bool(verbose))
-    h.setOptionValue("threads", int(threads))
-    h.setOptionValue("random_seed", int(seed))
+    h = _highs(hp, threads, seed, verbose)
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    h.setOptionValue("primal_feasibility_tolerance", FEAS_TOL)
-    h.setOptionValue("mip_feasibility_tolerance", FEAS_TOL)
     if not presolve:
         h.setOptionValue("presolve", "off")
     is_mip = integer is not None and bool(np.any(integer))
-    inf = hp.kHighsInf
-    lp = hp.HighsLp()
-    n_col, n_row = int(c.shape[0]), int(a.shape[0])
-    lp.num_col_ = n_col
-    lp.num_row_ = n_row
-    lp.col_cost_ = np.asarray(c, dtype=float)
-    lp.offset_ = float(constant)
-    lp.col_lower_ = np.where(np.isinf(col_lo), -inf, col_lo)
-    lp.col_upper_ = np.where(np.isinf(col_hi), inf, col_hi)
-    lp.row_lower_ = np.where(np.isinf(row_lo), -inf, row_lo)
-    lp.row_upper_ = np.where(np.isinf(row_hi), inf, row_hi)
-    csc = sp.csc_matrix(a)
-    lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = csc.indptr
-    lp.a_matrix_.index_ = csc.indices
-    lp.a_matrix_.value_ = csc.data
+    lp = _model(hp, c, constant, a, row_lo, row_hi, col_lo, col_hi)
     if is_mip:
         kinds = (hp.HighsVarType.kContinuous, hp.HighsVarType.kInteger)
         lp.integrality_ = [kinds[int(k)] for k in integer]
@@ -121,7 +107,8 @@ def solve_matrix(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndar
         h.setSolution(sol)
     if is_mip and cutoff is not None:
         h.setOptionValue("objective_bound", float(cutoff))
-    reset_highs_scheduler()
+    if reset:
+        reset_highs_scheduler()
     if time_limit is not None:
         h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
     h.run()
@@ -147,3 +134,77 @@ def solve_matrix(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndar
     return MatrixSolution(status=status, x=x, duals=duals, objective=objective, bound=bound,
                           runtime=time.perf_counter() - start,
                           nodes=int(info.mip_node_count) if is_mip else 0)
+
+
+def _highs(hp: Any, threads: int, seed: int, verbose: bool) -> Any:
+    """A quiet HiGHS instance with the adapter's tolerances."""
+    h = hp.Highs()
+    h.setOptionValue("output_flag", bool(verbose))
+    h.setOptionValue("threads", int(threads))
+    h.setOptionValue("random_seed", int(seed))
+    h.setOptionValue("primal_feasibility_tolerance", FEAS_TOL)
+    h.setOptionValue("mip_feasibility_tolerance", FEAS_TOL)
+    return h
+
+
+def _model(hp: Any, c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndarray,
+           row_hi: np.ndarray, col_lo: np.ndarray, col_hi: np.ndarray) -> Any:
+    """The ``HighsLp`` of a matrix model (continuous columns)."""
+    inf = hp.kHighsInf
+    lp = hp.HighsLp()
+    lp.num_col_ = int(c.shape[0])
+    lp.num_row_ = int(a.shape[0])
+    lp.col_cost_ = np.asarray(c, dtype=float)
+    lp.offset_ = float(constant)
+    lp.col_lower_ = np.where(np.isinf(col_lo), -inf, col_lo)
+    lp.col_upper_ = np.where(np.isinf(col_hi), inf, col_hi)
+    lp.row_lower_ = np.where(np.isinf(row_lo), -inf, row_lo)
+    lp.row_upper_ = np.where(np.isinf(row_hi), inf, row_hi)
+    csc = sp.csc_matrix(a)
+    lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr
+    lp.a_matrix_.index_ = csc.indices
+    lp.a_matrix_.value_ = csc.data
+    return lp
+
+
+def column_ranges(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndarray,
+                  row_hi: np.ndarray, col_lo: np.ndarray, col_hi: np.ndarray,
+                  columns: np.ndarray, cutoff: float, *, threads: int = 1,
+                  seed: int = 0, reset: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
+    """Least and largest value of each of ``columns`` over the LP relaxation with
+    ``c x + constant <= cutoff`` (bound tightening: every integer solution better than the
+    cutoff lies inside), or ``None`` when that LP is infeasible.
+
+    One HiGHS model is solved ``2 len(columns)`` times by the primal simplex, each from the
+    previous basis. A column whose LP does not solve keeps its column bounds. ``reset`` as
+    for :func:`solve_matrix`.
+    """
+    hp = require("highspy", "highspy")
+    h = _highs(hp, threads, seed, False)
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("simplex_strategy", 4)  # primal simplex: each solve starts feasible
+    rows = sp.vstack([sp.csr_matrix(a), sp.csr_matrix(np.asarray(c, float)[None, :])])
+    lp = _model(hp, np.zeros(c.shape[0]), 0.0, rows, np.append(row_lo, -np.inf),
+                np.append(row_hi, cutoff - constant), col_lo, col_hi)
+    h.passModel(lp)
+    if reset:
+        reset_highs_scheduler()
+    columns = np.asarray(columns, np.int64)
+    least = np.asarray(col_lo, float)[columns].copy()
+    most = np.asarray(col_hi, float)[columns].copy()
+    for k, col in enumerate(columns.tolist()):
+        for sign in (1.0, -1.0):
+            h.changeColCost(col, sign)
+            h.run()
+            key = str(h.getModelStatus()).split(".")[-1]
+            if STATUS_MAP.get(key) == "infeasible":
+                return None
+            if key == "kOptimal":
+                value = sign * float(h.getInfo().objective_function_value)
+                if sign > 0:
+                    least[k] = max(least[k], value)
+                else:
+                    most[k] = min(most[k], value)
+        h.changeColCost(col, 0.0)
+    return least, most

@@ -42,21 +42,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from scipy.optimize import linprog
 
-from mecopt.formulations.interference.geometry import interval_costs, received
+from mecopt.formulations.interference.geometry import interval_costs, interval_ends, received
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import local_cost, must_offload
 from mecopt.instance import Instance
 
 #: Geometric intervals per ES over its whole range (besides ``[0, b_1]``).
 INTERVALS = 24
-#: Extra interval ends near a focus level (the incumbent's interference) and their span.
+#: Extra interval ends near a focus level (the incumbent's interference).
 FOCUS_INTERVALS = 48
-FOCUS_SPAN = 4.0
 #: Values of theta tried per interval (one of them 0).
 THETAS = 8
 #: Largest N the bound is computed for.
@@ -144,46 +143,31 @@ class DualTables:
         )
 
 
-def interval_ends(
-    inst: Instance,
-    total: np.ndarray,
-    focus: np.ndarray | None,
-    intervals: int,
-    focus_intervals: int,
-) -> list[np.ndarray]:
-    """Per ES, the sorted lower ends of the intervals (the first is 0): ``intervals``
-    geometric ends over ``(0, R_j]`` and ``focus_intervals`` within a factor
-    ``FOCUS_SPAN`` of ``focus[j]`` (any ends keep the bound a bound).
-
-    Parameters
-    ----------
-    inst
-        The instance.
-    total
-        (M,) ``R_j``, W.
-    focus
-        (M,) interference levels to grid finely, or ``None``.
-    intervals, focus_intervals
-        Numbers of ends.
-    """
-    out = []
-    for j in range(inst.n_servers):
-        if total[j] > 0:
-            low = max(float(inst.noise[j]) * 1e-2, float(total[j]) * 1e-6)
-            ends = np.concatenate([[0.0], np.geomspace(low, total[j], intervals)])
-            if focus is not None and focus[j] > 0 and focus_intervals > 1:
-                near = np.geomspace(focus[j] / FOCUS_SPAN, focus[j] * FOCUS_SPAN, focus_intervals)
-                ends = np.concatenate([ends, near[near < total[j]]])
-            out.append(np.unique(ends))
-        else:
-            out.append(np.zeros(1))
-    return out
-
-
 def _es_values(
     t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(N + 1, N + 1) lower bounds ``V_j[n, T]`` and the interval of each."""
+    n_users = t.inst.n_users
+    first = n_users - t.stay.size
+    best = np.full((n_users + 1, n_users + 1 - first), np.inf)
+    best_a = np.zeros(best.shape, np.int64)
+    for a, v in interval_values(t, j, u, pi_j):
+        upd = v < best
+        best = np.where(upd, v, best)
+        best_a = np.where(upd, a, best_a)
+    out = np.full((n_users + 1, n_users + 1), np.inf)
+    out_a = np.zeros(out.shape, np.int64)
+    out[:, first:], out_a[:, first:] = best, best_a
+    return out, out_a
+
+
+def interval_values(
+    t: DualTables, j: int, u: np.ndarray, pi_j: np.ndarray
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Per interval ``a`` of ES ``j`` (those some cell may use), the lower bounds
+    ``V_j[n, T]`` of the assignments whose interference at ES j lies in interval ``a``:
+    ``(a, (N + 1, N + 1 - first))`` for ``T = first..N`` (``first`` the fewest users that
+    can offload), ``inf`` where impossible."""
     n_users = t.inst.n_users
     th = t.thetas
     r = t.rx[:, j]
@@ -200,8 +184,6 @@ def _es_values(
     m = total[None, :] - counts[:, None]
     valid = m >= 0
     weakest = np.where(valid, t.imin[np.clip(m, 0, n_users), j], big)
-    best = np.full((n_users + 1, total.size), big)
-    best_a = np.zeros(best.shape, np.int64)
     for a in range(t.costs[j].shape[0]):
         ok = valid & (t.upper[j][a] >= weakest * (1 - 1e-12))
         if not ok.any():
@@ -237,14 +219,7 @@ def _es_values(
             val = g_s[:, :, None] + claim_n + (th * (t.total[j] - t.upper[j][a]))[:, None, None]
         # A theta whose value is undefined gives no bound: -inf, never +inf.
         v = np.where(np.isnan(val), -big, val).max(axis=0)
-        v = np.where(ok, v, big)
-        upd = v < best
-        best = np.where(upd, v, best)
-        best_a = np.where(upd, a, best_a)
-    out = np.full((n_users + 1, n_users + 1), big)
-    out_a = np.zeros(out.shape, np.int64)
-    out[:, first:], out_a[:, first:] = best, best_a
-    return out, out_a
+        yield a, np.where(ok, v, big)
 
 
 def _theta_index(

@@ -21,6 +21,8 @@ from mecopt.instance import Instance
 
 #: A breakpoint for interference I is placed at ``I - BREAK_MARGIN (I + sigma^2)``.
 BREAK_MARGIN = 1e-6
+#: Focus interval ends (:func:`interval_ends`) lie within this factor of the focus level.
+FOCUS_SPAN = 4.0
 
 
 def received(inst: Instance) -> np.ndarray:
@@ -87,3 +89,39 @@ def interval_costs(inst: Instance, j: int, lo: float, budget: bool = True) -> np
         out = option_cost(inst, users, j, n, lo, budget=budget)
         r = (out - local_cost(inst)[:, None]) * MS
     return np.where(np.isfinite(r), r, np.inf)
+
+
+def interval_ends(
+    inst: Instance,
+    total: np.ndarray,
+    focus: np.ndarray | None,
+    intervals: int,
+    focus_intervals: int,
+) -> list[np.ndarray]:
+    """Per ES, the sorted lower ends of the intervals (the first is 0): ``intervals``
+    geometric ends over ``(0, R_j]`` and ``focus_intervals`` within a factor
+    ``FOCUS_SPAN`` of ``focus[j]`` (any ends keep the bound a bound).
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    total
+        (M,) ``R_j``, W.
+    focus
+        (M,) interference levels to grid finely, or ``None``.
+    intervals, focus_intervals
+        Numbers of ends.
+    """
+    out = []
+    for j in range(inst.n_servers):
+        if total[j] > 0:
+            low = max(float(inst.noise[j]) * 1e-2, float(total[j]) * 1e-6)
+            ends = np.concatenate([[0.0], np.geomspace(low, total[j], intervals)])
+            if focus is not None and focus[j] > 0 and focus_intervals > 1:
+                near = np.geomspace(focus[j] / FOCUS_SPAN, focus[j] * FOCUS_SPAN, focus_intervals)
+                ends = np.concatenate([ends, near[near < total[j]]])
+            out.append(np.unique(ends))
+        else:
+            out.append(np.zeros(1))
+    return out

@@ -1,14 +1,20 @@
 """Closing step with other-cells interference beyond the interval methods' reach: the
-Lagrangian interference bound (:mod:`mecopt.formulations.bounds.interference_dual`).
+Lagrangian interference bound (:mod:`mecopt.formulations.bounds.interference_dual`) lists
+the count vectors that may still beat the incumbent, and the chord model closes them
+(:mod:`mecopt.solvers.exact.vector_chord`).
 
 The driver asks :func:`accepts` (the instance and the time left, :func:`runs_on`) and then
 :func:`run`, which calls :func:`search`: a better feasible assignment (or ``None``; none
 so far) and a proven lower bound; the driver re-evaluates the assignment and keeps the best.
 :func:`search` starts from the incumbent's congestion prices and raises the bound over all
 count vectors by the bundle method until it meets the incumbent (less the requested gap)
-or its share of the budget ends; it then raises the count
-vectors still below the incumbent one at a time, each on intervals cut where its bound
-is attained (:mod:`mecopt.formulations.bounds.interference_vectors`).
+or its share of the budget ends. It then lists the count vectors whose bound is still
+below the incumbent, lowest first, and closes them one by one with the chord model in a
+branch and bound over interference ranges, on ``threads`` threads; a better assignment
+found there becomes the incumbent. The bound is the least of the open vectors' bounds.
+Without the chord model (an energy budget makes the costs non-concave) or with too many
+vectors to list, the listed vectors are raised by the per-vector Lagrangian
+(:mod:`mecopt.formulations.bounds.interference_vectors`) instead.
 """
 
 from __future__ import annotations
@@ -18,28 +24,33 @@ import time
 import numpy as np
 
 from mecopt.channel import INTERFERENCE
+from mecopt.evaluate import evaluate
 from mecopt.formulations.bounds.interference_dual import (
     MAX_USERS,
     SAFETY,
     DualTables,
     ascent,
 )
-from mecopt.formulations.bounds.interference_vectors import refine
+from mecopt.formulations.bounds.interference_vectors import listed, refine
 from mecopt.formulations.bounds.lagrangian import start_multipliers
+from mecopt.formulations.interference.chord import ChordTables, applies
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import LayerCosts
 from mecopt.instance import Instance
 from mecopt.solvers.exact.outcome import Outcome
 from mecopt.solvers.exact.state import SolveState
+from mecopt.solvers.exact.vector_chord import Incumbent, close_vectors
 
-#: Fewest users the method runs for (below, the count-intervals search is exact).
-MIN_USERS = 40
+#: Fewest users the method runs for (below, the count-intervals search is exact and fast).
+MIN_USERS = 30
 #: Seconds (at most) of the bound's ascent without a time limit.
 BUDGET = 60.0
-#: Share of the budget the ascent over all count vectors may take; the rest raises the
-#: vectors still below the incumbent one by one
-#: (:func:`mecopt.formulations.bounds.interference_vectors.refine`).
-ASCENT_SHARE = 0.6
+#: Share of the budget the ascent over all count vectors may take; the rest closes the
+#: vectors still below the incumbent (measured at N = 120: 0.3-0.45 beat 0.6, see
+#: ``benchmarks/exact_scale/README.md``).
+ASCENT_SHARE = 0.4
+#: Most count vectors closed by the chord model (above, the rest keep their table bound).
+MOST_VECTORS = 2000
 #: Seconds of the time left kept for the local search and the report after the ascent.
 RESERVE = 4.0
 #: The ascent does not start with fewer seconds left (a short limit keeps the driver's
@@ -65,7 +76,8 @@ def runs_on(inst: Instance, left_seconds: float) -> bool:
 
 
 def search(
-    inst: Instance, assignment: np.ndarray, objective: float, gap: float, deadline: float | None
+    inst: Instance, assignment: np.ndarray, objective: float, gap: float, deadline: float | None,
+    threads: int = 1,
 ) -> tuple[np.ndarray | None, float | None]:
     """A better feasible assignment (or ``None``) and a proven lower bound (mean
     objective, s; or ``None``).
@@ -82,6 +94,8 @@ def search(
         The requested relative gap.
     deadline
         ``time.perf_counter()`` value the driver must stop at, or ``None``.
+    threads
+        Threads that close count vectors in parallel.
     """
     model = INTERFERENCE.get(inst.interference)
     if not model.from_other_servers or inst.n_users > MAX_USERS:
@@ -95,13 +109,28 @@ def search(
     focus = model.interference(inst, np.asarray(assignment))
     tables = DualTables.of(inst, focus=focus)
     scale = MS * inst.n_users
-    target = objective * (1.0 - gap) * scale
+    # A tenth of the gap is kept as margin (as the chord closing's cutoff).
+    target = objective * (1.0 - 0.9 * gap) * scale
     value, u, pi = ascent(tables, u0, target, deadline=now + ASCENT_SHARE * budget, max_iter=200)
     if not np.isfinite(value):
         return None, None
-    if value < target:
+    if value >= target:
+        return None, value / scale - SAFETY * abs(value / scale)
+    found = listed(tables, u, pi, target, MOST_VECTORS) if applies(inst) else None
+    if found is None:
         value = max(value, refine(tables, u, pi, target, deadline=now + budget))
-    return None, value / scale - SAFETY * abs(value / scale)
+        return None, value / scale - SAFETY * abs(value / scale)
+    vectors, rest = found
+    inc = Incumbent(np.asarray(assignment, np.int64), objective * scale, gap)
+
+    def score(a: np.ndarray) -> float:
+        m = evaluate(inst, a)
+        return m.objective * scale if m.feasible else np.inf
+
+    closed = close_vectors(ChordTables.of(inst), [(b, np.array(k)) for b, k in vectors], inc,
+                           score, now + budget, threads)
+    value = max(value, min(closed, rest, target))
+    return (inc.assignment if inc.improved else None), value / scale - SAFETY * abs(value / scale)
 
 
 def accepts(state: SolveState) -> bool:
@@ -115,7 +144,7 @@ def run(state: SolveState) -> Outcome:
     if known is None:
         return Outcome(started=False)
     a, value = search(state.inst, known[1], known[2].objective, state.options.gap,
-                      state.deadline)
+                      state.deadline, state.options.threads)
     out = Outcome(bounds={} if value is None else {"interference-dual": value})
     if a is not None:
         out.assignments["interference-dual"] = a

@@ -34,7 +34,7 @@ class ExactParams:
     enumeration_limit: int = 500_000
     #: Below this many users, ``"auto"`` takes an interval method on other-cells
     #: instances too large to enumerate; from it on, the interference-free path.
-    intervals_n: int = 40
+    intervals_n: int = 30
     #: Without a time limit, ``"auto"`` takes ``"intervals"`` only up to this many users.
     intervals_unlimited_n: int = 12
     #: Without a time limit, ``"auto"`` takes ``"count-intervals"`` only up to this many.
