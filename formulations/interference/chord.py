@@ -42,6 +42,7 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 
+from mecopt.formulations.interference.count_intervals import Rows
 from mecopt.formulations.interference.geometry import received
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import (
@@ -213,7 +214,7 @@ def build(t: ChordTables, counts: np.ndarray, lo: np.ndarray, hi: np.ndarray) ->
     w0 = e0 + n_es
     z0 = w0 + nx
     n_col = z0 + n_es
-    rows = _Rows()
+    rows = Rows(np.arange(n_col))
     users = np.arange(n_users)
     # One place per user; the counts.
     for i in range(n_users):
@@ -255,26 +256,3 @@ def build(t: ChordTables, counts: np.ndarray, lo: np.ndarray, hi: np.ndarray) ->
     return ChordModel(counts=counts, lo=lo, hi=hi, c=c, constant=float(t.local.sum()),
                       a=rows.matrix(n_col), row_lo=np.array(rows.lo), row_hi=np.array(rows.hi),
                       col_lo=np.zeros(n_col), col_hi=col_hi, integer=integer, scale=t.scale)
-
-
-class _Rows:
-    """Rows collected as coordinates."""
-
-    def __init__(self) -> None:
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-        self.lo: list[float] = []
-        self.hi: list[float] = []
-
-    def add(self, cols: np.ndarray, vals: np.ndarray, lo: float, hi: float) -> None:
-        self.r.append(np.full(len(cols), len(self.lo)))
-        self.c.append(np.asarray(cols, np.int64))
-        self.v.append(np.asarray(vals, float))
-        self.lo.append(float(lo))
-        self.hi.append(float(hi))
-
-    def matrix(self, n_col: int) -> sp.csr_matrix:
-        return sp.csr_matrix((np.concatenate(self.v), (np.concatenate(self.r),
-                                                        np.concatenate(self.c))),
-                             shape=(len(self.lo), n_col))

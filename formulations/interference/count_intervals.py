@@ -175,8 +175,9 @@ def _columns(inst: Instance, counts: np.ndarray, breaks: list[np.ndarray],
     return layers, c, kind
 
 
-class _Rows:
-    """Rows collected one at a time, columns renumbered by ``new_of``."""
+class Rows:
+    """Sparse rows collected one at a time, columns renumbered by ``new_of`` (the
+    identity ``numpy.arange(n_cols)`` keeps them)."""
 
     def __init__(self, new_of: np.ndarray) -> None:
         self.new_of = new_of
@@ -203,7 +204,7 @@ class _Rows:
                              shape=(len(self.lo), n_cols))
 
 
-def _place_rows(rows: _Rows, by_es: dict[int, list[_Layer]], x_of_user: list[np.ndarray],
+def _place_rows(rows: Rows, by_es: dict[int, list[_Layer]], x_of_user: list[np.ndarray],
                 forced: np.ndarray, can_stay: np.ndarray, lam: int) -> int:
     """One place per user: offloaded in some layer, or local in exactly one layer of every
     used ES. Returns the first user that must offload and has no column (-1: none)."""
@@ -221,7 +222,7 @@ def _place_rows(rows: _Rows, by_es: dict[int, list[_Layer]], x_of_user: list[np.
     return stranded
 
 
-def _layer_rows(rows: _Rows, inst: Instance, lay: _Layer, n: int, lam: int,
+def _layer_rows(rows: Rows, inst: Instance, lay: _Layer, n: int, lam: int,
                 breaks: np.ndarray, can_stay: np.ndarray, rx: np.ndarray,
                 r_all: float) -> None:
     """Count rows of layer ``lay`` (``n`` users in x, ``lam`` in w) and its power rows
@@ -276,7 +277,7 @@ def build(inst: Instance, counts: np.ndarray, breaks: list[np.ndarray]) -> Vecto
     order = np.concatenate([x_cols, np.flatnonzero(kind != 0)])
     new_of = np.empty(n_cols, np.int64)
     new_of[order] = np.arange(n_cols)
-    rows = _Rows(new_of)
+    rows = Rows(new_of)
     by_es: dict[int, list[_Layer]] = {}
     for lay in layers:
         by_es.setdefault(lay.j, []).append(lay)
