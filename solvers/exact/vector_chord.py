@@ -29,7 +29,6 @@ from collections.abc import Callable
 import numpy as np
 
 from mecopt.formulations.interference.chord import ChordModel, ChordTables, build
-from mecopt.solvers.base import reset_highs_scheduler
 from mecopt.solvers.highs_matrix import column_ranges, solve_matrix
 
 #: Most rounds of bound tightening per box, and the share of a range a round must cut
@@ -213,20 +212,28 @@ def close_vectors(t: ChordTables, vectors: list[tuple[float, np.ndarray]], inc: 
     queue = _Queue([Box(np.asarray(c, np.int64), *t.interference_range(np.asarray(c)), b)
                     for b, c in order])
     lock = threading.Lock()
-    reset_highs_scheduler()
+    errors: list[BaseException] = []
 
     def work() -> None:
         while (box := queue.take(deadline)) is not None:
             out = [box]
             try:
                 out = close_box(t, box, inc, score, deadline, lock)
+            except BaseException as exc:  # re-raised in the calling thread below
+                errors.append(exc)
+                with queue.cond:
+                    queue.waiting.clear()
             finally:
                 queue.done(box, out)
 
+    # HiGHS keeps one task scheduler per calling thread, so each worker gets its own and
+    # none resets another's (resetting one while another thread solves is unsafe).
     workers = [threading.Thread(target=work, daemon=True) for _ in range(max(1, threads))]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
+    if errors:
+        raise errors[0]
     bounds = [b.bound for b in queue.open + queue.waiting]
     return min([inc.cutoff, *bounds])
