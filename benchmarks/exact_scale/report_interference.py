@@ -43,13 +43,14 @@ def main() -> None:
         f"2 threads, one solve at a time; commit(s) {', '.join(commits)}. Remake with "
         "`mecopt bench run interference_proof.toml --db interference_proof.sqlite "
         "--workers 1 && python report_interference.py`. Proven = status `optimal` "
-        "(relative gap <= 1e-4); its time to proof is its runtime. The machine is shared "
-        "(2 cores, several other jobs; the sweep ran under `nice -n 10`): timings are "
-        "pessimistic, and the median CPU time of each cell (the solve's process) shows "
-        "the share of a core it got; the 1-minute load average of each cell's rows is "
-        "given. From N = 40 on, the bound is the interference step of "
-        "`mecopt.solvers.exact.interference_dual.search`: the Lagrangian ascent over all count "
-        "vectors, then each vector still below the incumbent raised on its own.",
+        "(relative gap <= 1e-4); its time to proof is its runtime. The 1-minute load "
+        "average of each cell's rows is given, and the median CPU time of each cell (the "
+        "solve's process; above the wall time when both threads work). From N = 30 on, the "
+        "bound is the interference step of `mecopt.solvers.exact.interference_dual.search`: "
+        "the Lagrangian ascent over all count vectors (40 % of the time left), then every "
+        "vector still below the incumbent closed by the chord model on 2 threads "
+        "(`mecopt.solvers.exact.vector_chord`); below N = 30, the count vectors with "
+        "interference intervals.",
         "",
         "| tau | N | seeds | proven | time to proof, s (each seed) | gap at the end (each "
         "seed) | median gap | worst gap | median wall, s | median CPU, s | load |",
