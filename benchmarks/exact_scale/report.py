@@ -121,12 +121,11 @@ def main() -> None:
     section("binding", "Binding accuracy target: halfway from the unconstrained answer's "
                        "accuracy to the all-edge accuracy (time limit 60 s)")
     section("large", "N = 10,000 (time limit 60 s)")
-    section("interference", "Other-cells interference (time limit 60 s; N = 8: enumeration "
-                            "(`exact`) and the interval model; N = 30: count vectors with "
-                            "interference intervals (`exact`) beside the interval model over "
-                            "all counts; N = 60 and 120: the best of the interference-free and "
-                            "the interference-aware bounds, answers improved by best "
-                            "responses)")
+    section("interference", "Other-cells interference (time limit 60 s, 2 threads; N = 8: "
+                            "enumeration (`exact`) and the interval model; N = 30 to 120: "
+                            "`exact` with the per-ES Lagrangian bound listing the count "
+                            "vectors and the chord model closing them; N = 30 also with the "
+                            "interval model over all counts)")
 
     big_m_section(rows, out)
 
