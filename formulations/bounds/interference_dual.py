@@ -43,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 
 import numpy as np
 from scipy.optimize import linprog
@@ -246,7 +247,8 @@ def _theta_index(
 
 
 def evaluate_dual(
-    t: DualTables, u: np.ndarray, pi: np.ndarray, counts: np.ndarray | None = None
+    t: DualTables, u: np.ndarray, pi: np.ndarray, counts: np.ndarray | None = None,
+    pool: Executor | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """The bound (total ms, absolute) at ``(u, pi)`` and a subgradient.
 
@@ -261,6 +263,9 @@ def evaluate_dual(
     counts
         (M,) a count vector: the bound of the assignments with these counts only
         (default: of all assignments).
+    pool
+        Threads to compute the ESs' tables on (numpy releases the interpreter in its
+        sorts and sums), or ``None``.
 
     Returns
     -------
@@ -273,7 +278,10 @@ def evaluate_dual(
     local_val = u[t.stay] - pi[t.stay].sum(axis=1)
     order = np.argsort(local_val, kind="stable")
     loc = np.concatenate([[0.0], np.cumsum(local_val[order])])
-    per = [_es_values(t, j, u, pi[:, j]) for j in range(n_es)]
+    if pool is None:
+        per = [_es_values(t, j, u, pi[:, j]) for j in range(n_es)]
+    else:
+        per = list(pool.map(lambda j: _es_values(t, j, u, pi[:, j]), range(n_es)))
     best, choice = big, None
     if counts is not None:
         counts = np.asarray(counts, np.int64)
@@ -349,6 +357,7 @@ def ascent(
     pi_floor: float = 0.0,
     evaluate: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray, np.ndarray]]
     | None = None,
+    pool: Executor | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Raise the bound by a bundle method: cutting planes of the evaluated points,
     maximised in a box around the best point (grown on good steps, shrunk on poor ones).
@@ -379,6 +388,8 @@ def ascent(
     evaluate
         ``(u, pi) -> (value, grad_u, grad_pi)`` in place of :func:`evaluate_dual` (any
         function whose every value is a bound, e.g. one vector's cells).
+    pool
+        Threads for :func:`evaluate_dual` (unused with ``evaluate``).
 
     Returns
     -------
@@ -392,7 +403,7 @@ def ascent(
     if evaluate is None:
 
         def evaluate(uu: np.ndarray, pp: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-            return evaluate_dual(t, uu, pp, counts)
+            return evaluate_dual(t, uu, pp, counts, pool)
 
     lower = np.concatenate([np.full(n_users, -np.inf), np.full(n_users * n_es, pi_floor)])
     rows, rhs = [], []

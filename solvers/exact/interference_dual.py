@@ -20,6 +20,7 @@ vectors to list, the listed vectors are raised by the per-vector Lagrangian
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -111,7 +112,9 @@ def search(
     scale = MS * inst.n_users
     # A tenth of the gap is kept as margin (as the chord closing's cutoff).
     target = objective * (1.0 - 0.9 * gap) * scale
-    value, u, pi = ascent(tables, u0, target, deadline=now + ASCENT_SHARE * budget, max_iter=200)
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        value, u, pi = ascent(tables, u0, target, deadline=now + ASCENT_SHARE * budget,
+                              max_iter=200, pool=pool if threads > 1 else None)
     if not np.isfinite(value):
         return None, None
     if value >= target:
