@@ -110,3 +110,20 @@ def test_column_ranges_keep_every_integer_solution(seed):
     # An impossible cutoff: the LP is infeasible.
     assert column_ranges(c, 0.0, a, row_lo, row_hi, np.zeros(n), np.full(n, 2.0),
                          np.arange(n), float(values.min()) - 100.0) is None
+
+
+def test_search_with_an_energy_budget_falls_back_to_a_valid_bound():
+    """An energy budget breaks the chord's concavity: the search keeps the per-vector
+    Lagrangian, and its bound stays below the brute-force optimum."""
+    inst = interference_case("plain", 2)
+    everyone_off = mecopt.evaluate(inst, np.zeros(inst.n_users, np.int64))
+    # A budget below some users' uplink energy on ES 0, above their local energy.
+    budget = np.maximum(0.8 * everyone_off.energy, mecopt.evaluate(
+        inst, np.full(inst.n_users, -1)).energy * 1.01)
+    inst = inst.replace(energy_budget=budget)
+    ref = mecopt.solve(inst, "bruteforce")
+    assert ref.status == "optimal"
+    start = _start(inst)
+    found, bound = search(inst, start, mecopt.evaluate(inst, start).objective, 1e-4, None, 2)
+    assert found is None  # the fallback finds no answers of its own
+    assert bound is not None and bound <= ref.objective * (1 + 1e-9)
