@@ -22,10 +22,16 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import time
+from concurrent.futures import Executor
 
 import numpy as np
 
-from mecopt.formulations.bounds.interference_dual import DualTables, _es_values, ascent
+from mecopt.formulations.bounds.interference_dual import (
+    DualTables,
+    _es_values,
+    ascent,
+    interval_values,
+)
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import local_cost, option_cost
 
@@ -306,6 +312,59 @@ def listed(
     found.sort()
     left_out = found[most:]
     return found[:most], (left_out[0][0] if left_out else np.inf)
+
+
+def vector_ranges(
+    t: DualTables,
+    u: np.ndarray,
+    pi: np.ndarray,
+    vectors: list[tuple[float, tuple[int, ...]]],
+    threshold: float,
+    pool: Executor | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per listed vector, interference ranges (W, per ES) outside which no assignment of
+    the vector has a bound below ``threshold`` (total ms).
+
+    The table bound of a vector is ``base - sum u + L(N - T) + sum_j V_j[n_j, T]`` with
+    ``V_j`` the least over ES j's intervals; with ES j held to interval ``a`` it is the same
+    sum with ``V_j`` replaced by that interval's cell, a bound on the vector's assignments
+    whose interference at ES j lies in interval ``a``. Intervals whose bound reaches the
+    threshold are cut off, and the range is the hull of the rest.
+
+    Parameters
+    ----------
+    t, u, pi
+        The tables and multipliers the vectors were listed at (:func:`listed`).
+    vectors
+        ``(bound, counts)`` pairs of :func:`listed`.
+    threshold
+        Total ms.
+    pool
+        Threads for the ESs' tables, or ``None``.
+    """
+    n_users, n_es = t.inst.n_users, t.inst.n_servers
+    first = n_users - t.stay.size
+
+    def stack(j: int) -> np.ndarray:
+        out = np.full((t.costs[j].shape[0], n_users + 1, n_users + 1 - first), np.inf)
+        for a, v in interval_values(t, j, u, pi[:, j]):
+            out[a] = v
+        return out
+
+    js = range(n_es)
+    stacks = list(pool.map(stack, js)) if pool is not None else [stack(j) for j in js]
+    lower = [np.concatenate([[0.0], up[:-1]]) for up in t.upper]
+    out = []
+    for bound, key in vectors:
+        total = int(sum(key)) - first
+        lo, hi = np.zeros(n_es), t.total.copy()
+        for j in js:
+            cells = stacks[j][:, key[j], total]
+            keep = np.flatnonzero(bound - cells.min() + cells < threshold)
+            if keep.size:
+                lo[j], hi[j] = lower[j][keep.min()], t.upper[j][keep.max()]
+        out.append((lo, hi))
+    return out
 
 
 @dataclasses.dataclass

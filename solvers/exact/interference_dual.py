@@ -32,7 +32,7 @@ from mecopt.formulations.bounds.interference_dual import (
     DualTables,
     ascent,
 )
-from mecopt.formulations.bounds.interference_vectors import listed, refine
+from mecopt.formulations.bounds.interference_vectors import listed, refine, vector_ranges
 from mecopt.formulations.bounds.lagrangian import start_multipliers
 from mecopt.formulations.interference.chord import ChordTables, applies
 from mecopt.formulations.milp import MS
@@ -115,11 +115,12 @@ def search(
     with ThreadPoolExecutor(max(1, threads)) as pool:
         value, u, pi = ascent(tables, u0, target, deadline=now + ASCENT_SHARE * budget,
                               max_iter=200, pool=pool if threads > 1 else None)
-    if not np.isfinite(value):
-        return None, None
-    if value >= target:
-        return None, value / scale - SAFETY * abs(value / scale)
-    found = listed(tables, u, pi, target, MOST_VECTORS) if applies(inst) else None
+        if not np.isfinite(value):
+            return None, None
+        if value >= target:
+            return None, value / scale - SAFETY * abs(value / scale)
+        found = listed(tables, u, pi, target, MOST_VECTORS) if applies(inst) else None
+        ranges = None if found is None else vector_ranges(tables, u, pi, found[0], target, pool)
     if found is None:
         value = max(value, refine(tables, u, pi, target, deadline=now + budget))
         return None, value / scale - SAFETY * abs(value / scale)
@@ -131,7 +132,7 @@ def search(
         return m.objective * scale if m.feasible else np.inf
 
     closed = close_vectors(ChordTables.of(inst), [(b, np.array(k)) for b, k in vectors], inc,
-                           score, now + budget, threads)
+                           score, now + budget, threads, ranges)
     value = max(value, min(closed, rest, target))
     return (inc.assignment if inc.improved else None), value / scale - SAFETY * abs(value / scale)
 

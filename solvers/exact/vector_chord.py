@@ -183,7 +183,8 @@ class _Queue:
 
 def close_vectors(t: ChordTables, vectors: list[tuple[float, np.ndarray]], inc: Incumbent,
                   score: Callable[[np.ndarray], float], deadline: float | None,
-                  threads: int = 1) -> float:
+                  threads: int = 1,
+                  ranges: list[tuple[np.ndarray, np.ndarray]] | None = None) -> float:
     """Close the listed count vectors, lowest bound first (the incumbent's first), on
     ``threads`` Python threads (HiGHS releases the interpreter while it solves).
 
@@ -201,6 +202,9 @@ def close_vectors(t: ChordTables, vectors: list[tuple[float, np.ndarray]], inc: 
         ``time.perf_counter()`` value to stop at, or ``None``.
     threads
         Worker threads (each runs single-threaded HiGHS).
+    ranges
+        Per vector, interference ranges (W) that hold every assignment of the vector
+        below the cutoff (e.g. from the Lagrangian tables), or ``None``.
 
     Returns
     -------
@@ -208,9 +212,15 @@ def close_vectors(t: ChordTables, vectors: list[tuple[float, np.ndarray]], inc: 
         A proven lower bound (total ms) on every assignment with a listed count vector.
     """
     own = np.bincount(inc.assignment[inc.assignment >= 0], minlength=t.rx.shape[1])
-    order = sorted(vectors, key=lambda v: (not np.array_equal(v[1], own), v[0]))
-    queue = _Queue([Box(np.asarray(c, np.int64), *t.interference_range(np.asarray(c)), b)
-                    for b, c in order])
+    boxes = []
+    for k, (b, c) in enumerate(vectors):
+        lo, hi = t.interference_range(np.asarray(c))
+        if ranges is not None:
+            lo = np.maximum(lo, ranges[k][0])
+            hi = np.maximum(np.minimum(hi, ranges[k][1]), lo)
+        boxes.append(Box(np.asarray(c, np.int64), lo, hi, b))
+    boxes.sort(key=lambda x: (not np.array_equal(x.counts, own), x.bound))
+    queue = _Queue(boxes)
     lock = threading.Lock()
     errors: list[BaseException] = []
 

@@ -10,6 +10,7 @@ import pytest
 from conftest import INTERFERENCE_CASES, interference_case
 
 import mecopt
+from mecopt.channel import INTERFERENCE
 from mecopt.formulations.bounds.interference_dual import DualTables, ascent, evaluate_dual
 from mecopt.formulations.bounds.interference_vectors import (
     CellTables,
@@ -17,6 +18,7 @@ from mecopt.formulations.bounds.interference_vectors import (
     refine,
     tighten,
     vector_dual,
+    vector_ranges,
 )
 from mecopt.formulations.bounds.lagrangian import start_multipliers
 from mecopt.formulations.milp import MS
@@ -114,3 +116,33 @@ def test_listing_finds_every_vector_below_the_threshold():
             continue
         v, _, _ = evaluate_dual(tables, u, pi, np.array(counts))
         assert (v < threshold) == (counts in keys)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vector_ranges_hold_every_assignment_below_the_threshold(seed):
+    """Every assignment cheaper than the threshold has a listed vector, and its
+    interference lies inside that vector's ranges (N = 6, every assignment enumerated)."""
+    inst = interference_case("plain", seed)
+    ref = mecopt.solve(inst, "bruteforce")
+    tables = DualTables.of(inst, focus=INTERFERENCE.get("other-cells").interference(
+        inst, ref.assignment))
+    scale = MS * inst.n_users
+    _, u, pi = ascent(tables, _start(inst, ref.assignment), np.inf, deadline=None, max_iter=15)
+    threshold = ref.objective * scale * 1.10
+    found, rest = listed(tables, u, pi, threshold, most=100_000)
+    assert rest == np.inf
+    ranges = dict(zip((key for _, key in found), vector_ranges(tables, u, pi, found, threshold),
+                      strict=True))
+    checked = 0
+    for a in itertools.product(range(-1, inst.n_servers), repeat=inst.n_users):
+        a = np.array(a)
+        m = mecopt.evaluate(inst, a)
+        if not m.feasible or m.objective * scale >= threshold:
+            continue
+        key = tuple(np.bincount(a[a >= 0], minlength=inst.n_servers).tolist())
+        assert key in ranges
+        lo, hi = ranges[key]
+        own = INTERFERENCE.get("other-cells").interference(inst, a)
+        assert np.all(own >= lo * (1 - 1e-12)) and np.all(own <= hi * (1 + 1e-12))
+        checked += 1
+    assert checked >= 2
