@@ -9,8 +9,10 @@ so far) and a proven lower bound; the driver re-evaluates the assignment and kee
 :func:`search` starts from the incumbent's congestion prices and raises the bound over all
 count vectors by the bundle method until it meets the incumbent (less the requested gap)
 or its share of the budget ends. It then lists the count vectors whose bound is still
-below the incumbent, lowest first, and closes them one by one with the chord model in a
-branch and bound over interference ranges, on ``threads`` threads; a better assignment
+below the incumbent, lowest first, with the interference ranges their table bounds allow
+(:func:`~mecopt.formulations.bounds.interference_vectors.vector_ranges`), and closes them
+one by one with the chord model in a branch and bound over interference ranges, on
+``threads`` threads (the ascent's ES tables use them too); a better assignment
 found there becomes the incumbent. The bound is the least of the open vectors' bounds.
 Without the chord model (an energy budget makes the costs non-concave) or with too many
 vectors to list, the listed vectors are raised by the per-vector Lagrangian
