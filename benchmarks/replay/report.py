@@ -3,10 +3,12 @@
 Usage (from this folder)::
 
     python report.py [--db results/replay.sqlite] [--out results]
+                     [--proven results/replay_proven.sqlite]
 
 Uses the complete seeds only (every task of the seed stored). Writes ``results/REPLAY.md``
 (calibration point, every cell's means, the published claims checked) and the figures in
-``results/plots/`` (PNG and PDF).
+``results/plots/`` (PNG and PDF). With ``--proven`` (default: used when the file exists) it
+adds the proven optima of ``replay_proven.toml`` beside GOA.
 """
 
 from __future__ import annotations
@@ -182,10 +184,58 @@ def plot_optimum(cell: dict, sizes: list[int], taus: list[float], folder: Path) 
     plt.close(fig)
 
 
+def proven_section(path: Path, goa: dict[str, dict]) -> list[str]:
+    """The table of the 60 s ``exact`` solves of ``replay_proven.toml`` beside GOA's
+    answers on the same instances (empty when ``path`` does not exist)."""
+    if not path.exists():
+        return []
+    with ResultStore.open_existing(str(path)) as store:
+        rows = [r for r in store.rows() if r["solver"] == "exact"]
+    cell: dict[tuple[float, int], list[dict]] = defaultdict(list)
+    for r in rows:
+        cell[(round(float(r["tau"]), 3), int(r["n_users"]))].append(r)
+    commits = sorted({r["git_commit"] for r in rows})
+    lines = [
+        "## The proven optimum beside GOA (`exact`, 60 s, 2 threads)",
+        "",
+        f"`replay_proven.toml` (measured; commit(s) {', '.join(commits)}): `exact` with a "
+        "60 s limit and 2 threads, one solve at a time, on seeds "
+        f"{', '.join(str(k) for k in sorted({int(r['seed']) for r in rows}))} of the cells "
+        "below; GOA's answers are the replay's on the same instances. Proven = status "
+        "`optimal` (gap at most 1e-4). GOA's gap to the optimum lies between its gap to "
+        "`exact`'s answer and its gap to the proven bound; where the solve is proven the two "
+        "agree to within 1e-4.",
+        "",
+        "| tau | N | proven | optimum or best answer (ms) | gap of exact (each seed) | GOA (ms) "
+        "| GOA above the optimum (each seed) | GOA above the bound (each seed) | runtime, s "
+        "(each seed) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (tau, n), rs in sorted(cell.items()):
+        rs = sorted((r for r in rs if r["objective"] is not None), key=lambda r: int(r["seed"]))
+        pairs = [(goa[r["instance_key"]]["objective"], r) for r in rs if r["instance_key"] in goa]
+        if not pairs:
+            continue
+        opt = sum(r["status"] == "optimal" for _, r in pairs)
+        lines.append(
+            f"| {tau:g} | {n} | {opt}/{len(pairs)} | "
+            f"{1e3 * np.mean([r['objective'] for _, r in pairs]):.3f} | "
+            + ", ".join(f"{100 * (r['gap'] or 0):.3f} %" for _, r in pairs) + " | "
+            f"{1e3 * np.mean([g for g, _ in pairs]):.3f} | "
+            + ", ".join(f"{100 * (g - r['objective']) / g:.2f} %" for g, r in pairs) + " | "
+            + ", ".join(f"{100 * (g - r['bound']) / g:.2f} %" for g, r in pairs
+                        if r["bound"] is not None) + " | "
+            + ", ".join(f"{r['runtime']:.0f}" for _, r in pairs) + " |"
+        )
+    return [*lines, ""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="results/replay.sqlite")
     parser.add_argument("--out", default="results")
+    parser.add_argument("--proven", default="results/replay_proven.sqlite",
+                        help="the 60 s exact solves of replay_proven.toml (skipped if absent)")
     args = parser.parse_args()
     with ResultStore.open_existing(args.db) as store:
         rows = store.rows()
@@ -315,6 +365,9 @@ def main() -> None:
                 f"{statistics.median(r['runtime'] for _, r in pairs):.2f} |"
             )
     lines.append("")
+
+    goa_rows = {r["instance_key"]: r for r in rows if r["solver"] == "goa"}
+    lines += proven_section(Path(args.proven), goa_rows)
 
     # 3b. Against the published cells.
     lines += [
