@@ -66,7 +66,7 @@ class Incumbent:
         return self.total * (1.0 - 0.9 * self.gap)
 
 
-def tighten(t: ChordTables, box: Box, cutoff: float) -> bool:
+def tighten_ranges(t: ChordTables, box: Box, cutoff: float) -> bool:
     """Narrow ``box``'s ranges by LP bound tightening; ``False`` when the box holds no
     assignment below ``cutoff`` (total ms)."""
     for _ in range(TIGHTEN_ROUNDS):
@@ -120,7 +120,7 @@ def close_box(t: ChordTables, box: Box, inc: Incumbent,
     """Work on one box: the boxes it leaves open (``[]`` when closed; ``[box]`` when the
     deadline stopped it, with its bound raised to what was proven). ``lock`` guards the
     incumbent; HiGHS runs on one thread without resetting its pool."""
-    if not tighten(t, box, inc.cutoff):
+    if not tighten_ranges(t, box, inc.cutoff):
         return []
     model = build(t, box.counts, box.lo, box.hi)
     left = None if deadline is None else deadline - time.perf_counter()
