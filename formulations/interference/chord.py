@@ -43,7 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from mecopt.formulations.interference.count_intervals import Rows
-from mecopt.formulations.interference.geometry import received
+from mecopt.formulations.interference.geometry import received, true_interference
 from mecopt.formulations.milp import MS
 from mecopt.formulations.option_cost import (
     SideRow,
@@ -110,6 +110,10 @@ class ChordTables:
         lo = self.cum[m, es]
         return lo, np.maximum(self.total - self.cum[n_users - m, es], lo)
 
+    def interference(self, assignment: np.ndarray) -> np.ndarray:
+        """(M,) other-cells interference (W) of ``assignment`` (the evaluator's model)."""
+        return true_interference(self.inst, np.asarray(assignment, np.int64))
+
     def costs(self, counts: np.ndarray, interference: np.ndarray) -> np.ndarray:
         """(N, M) cost (ms, relative to local) of each user on each ES holding
         ``counts`` users at ``interference`` (W); ``inf`` where impossible."""
@@ -169,9 +173,10 @@ class ChordModel:
         xv = np.asarray(x)[: n * m].reshape(n, m)
         return np.where(xv.max(axis=1) > 0.5, xv.argmax(axis=1), -1)
 
-    def hint(self, assignment: np.ndarray, rx: np.ndarray) -> np.ndarray | None:
-        """A model solution of ``assignment`` (or ``None`` when it has other counts, lies
-        outside the ranges or uses a dropped column)."""
+    def hint(self, assignment: np.ndarray, interference: np.ndarray) -> np.ndarray | None:
+        """A model solution of ``assignment``, whose interference is ``interference`` (W,
+        :meth:`ChordTables.interference`), or ``None`` when it has other counts, lies
+        outside the ranges or uses a dropped column."""
         a = np.asarray(assignment, np.int64)
         n, m = self.n_users, self.counts.size
         if not np.array_equal(np.bincount(a[a >= 0], minlength=m), self.counts):
@@ -181,9 +186,7 @@ class ChordModel:
         on = a >= 0
         x[users[on] * m + a[on]] = 1.0
         x[n * m + users[~on]] = 1.0
-        heard = ~((a[:, None] == np.arange(m)[None, :]) | (a < 0)[:, None])
-        interference = (rx * heard).sum(axis=0)
-        e = (interference - self.lo) / self.scale
+        e = (np.asarray(interference) - self.lo) / self.scale
         width = (self.hi - self.lo) / self.scale
         if np.any(e < -1e-12) or np.any(e > width + 1e-12) or np.any(x > self.col_hi):
             return None

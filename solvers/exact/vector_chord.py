@@ -90,8 +90,7 @@ def tighten_ranges(t: ChordTables, box: Box, cutoff: float) -> bool:
 def _split(t: ChordTables, box: Box, model: ChordModel, a: np.ndarray) -> list[Box]:
     """Cut ``box`` at the interference of ``a`` (a model solution) on the ES where the
     chord misprices ``a`` most; two boxes, or ``[]`` if ``a`` is priced exactly."""
-    heard = ~((a[:, None] == np.arange(t.rx.shape[1])[None, :]) | (a < 0)[:, None])
-    interference = (t.rx * heard).sum(axis=0)
+    interference = t.interference(a)
     true = t.costs(box.counts, interference)
     n_users = a.size
     on = np.flatnonzero(a >= 0)
@@ -126,7 +125,7 @@ def close_box(t: ChordTables, box: Box, inc: Incumbent,
     left = None if deadline is None else deadline - time.perf_counter()
     if left is not None and left <= 0:
         return [box]
-    hint = model.hint(inc.assignment, t.rx)
+    hint = model.hint(inc.assignment, t.interference(inc.assignment))
     sol = solve_matrix(model.c, model.constant, model.a, model.row_lo, model.row_hi,
                        model.col_lo, model.col_hi, model.integer, time_limit=left,
                        threads=1, mip_rel_gap=0.25 * inc.gap, hint=hint,

@@ -66,7 +66,7 @@ def test_every_assignment_fits_below_its_true_cost(kind, seed):
             lo = lo + rng.random(lo.size) * (own - lo)
             hi = own + rng.random(hi.size) * (hi - own)
         model = build(t, counts, lo, hi)
-        x = model.hint(a, t.rx)
+        x = model.hint(a, t.interference(a))
         if x is None:
             # Only a dropped dominated offload may be missing from the model.
             on = a >= 0
@@ -93,7 +93,8 @@ def test_model_optimum_never_above_the_vector_optimum(kind, seed):
         model = build(t, counts, *t.interference_range(counts))
         mine = np.flatnonzero(np.all(counts_of == counts, axis=1) & np.isfinite(totals))
         # Assignments using a dropped (dominated) offload are left to smaller vectors.
-        fits = [k for k in mine if model.hint(everything[k], t.rx) is not None]
+        fits = [k for k in mine
+                if model.hint(everything[k], t.interference(everything[k])) is not None]
         best = totals[fits].min() if fits else np.inf
         sol = solve_matrix(model.c, model.constant, model.a, model.row_lo, model.row_hi,
                            model.col_lo, model.col_hi, model.integer, mip_rel_gap=1e-9)
@@ -113,7 +114,7 @@ def test_exact_at_a_point_range():
     counts = np.bincount(a[a >= 0], minlength=inst.n_servers)
     own = mecopt.channel.INTERFERENCE.get("other-cells").interference(inst, a)
     model = build(t, counts, own, own)
-    x = model.hint(a, t.rx)
+    x = model.hint(a, t.interference(a))
     assert x is not None
     assert model.c @ x + model.constant == pytest.approx(ref.objective * inst.n_users * MS,
                                                            rel=1e-9)
