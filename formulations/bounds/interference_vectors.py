@@ -265,9 +265,16 @@ def vector_dual(
 
 
 def listed(
-    t: DualTables, u: np.ndarray, pi: np.ndarray, threshold: float, most: int
+    t: DualTables, u: np.ndarray, pi: np.ndarray, threshold: float, most: int,
+    stacks: list[np.ndarray] | None = None,
 ) -> tuple[list[tuple[float, tuple[int, ...]]], float] | None:
     """Count vectors whose table bound at ``(u, pi)`` is below ``threshold`` (total ms).
+
+    Parameters
+    ----------
+    stacks
+        The per-interval tables of :func:`interval_stacks` at ``(u, pi)``, if computed
+        already (the ES tables are their least over the intervals).
 
     Returns
     -------
@@ -278,7 +285,13 @@ def listed(
     """
     inst = t.inst
     n_users, n_es = inst.n_users, inst.n_servers
-    per = [_es_values(t, j, u, pi[:, j])[0] for j in range(n_es)]
+    if stacks is None:
+        per = [_es_values(t, j, u, pi[:, j])[0] for j in range(n_es)]
+    else:
+        first = n_users - t.stay.size
+        per = [np.full((n_users + 1, n_users + 1), np.inf) for _ in range(n_es)]
+        for j in range(n_es):
+            per[j][:, first:] = stacks[j].min(axis=0)
     local_val = np.sort(u[t.stay] - pi[t.stay].sum(axis=1))
     loc = np.concatenate([[0.0], np.cumsum(local_val)])
     const = t.base - float(u.sum())
@@ -314,13 +327,30 @@ def listed(
     return found[:most], (left_out[0][0] if left_out else np.inf)
 
 
+def interval_stacks(
+    t: DualTables, u: np.ndarray, pi: np.ndarray, pool: Executor | None = None
+) -> list[np.ndarray]:
+    """Per ES j, the (K, N + 1, N + 1 - first) bounds ``V_j[n, T]`` of every interval
+    (:func:`~mecopt.formulations.bounds.interference_dual.interval_values`; ``first`` the
+    fewest users that can offload), on the threads of ``pool`` if given."""
+    n_users = t.inst.n_users
+    first = n_users - t.stay.size
+
+    def stack(j: int) -> np.ndarray:
+        out = np.full((t.costs[j].shape[0], n_users + 1, n_users + 1 - first), np.inf)
+        for a, v in interval_values(t, j, u, pi[:, j]):
+            out[a] = v
+        return out
+
+    js = range(t.inst.n_servers)
+    return list(pool.map(stack, js)) if pool is not None else [stack(j) for j in js]
+
+
 def vector_ranges(
     t: DualTables,
-    u: np.ndarray,
-    pi: np.ndarray,
+    stacks: list[np.ndarray],
     vectors: list[tuple[float, tuple[int, ...]]],
     threshold: float,
-    pool: Executor | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per listed vector, interference ranges (W, per ES) outside which no assignment of
     the vector has a bound below ``threshold`` (total ms).
@@ -333,32 +363,23 @@ def vector_ranges(
 
     Parameters
     ----------
-    t, u, pi
-        The tables and multipliers the vectors were listed at (:func:`listed`).
+    t
+        The tables the vectors were listed at (:func:`listed`).
+    stacks
+        :func:`interval_stacks` at the multipliers the vectors were listed at.
     vectors
         ``(bound, counts)`` pairs of :func:`listed`.
     threshold
         Total ms.
-    pool
-        Threads for the ESs' tables, or ``None``.
     """
-    n_users, n_es = t.inst.n_users, t.inst.n_servers
-    first = n_users - t.stay.size
-
-    def stack(j: int) -> np.ndarray:
-        out = np.full((t.costs[j].shape[0], n_users + 1, n_users + 1 - first), np.inf)
-        for a, v in interval_values(t, j, u, pi[:, j]):
-            out[a] = v
-        return out
-
-    js = range(n_es)
-    stacks = list(pool.map(stack, js)) if pool is not None else [stack(j) for j in js]
+    n_es = t.inst.n_servers
+    first = t.inst.n_users - t.stay.size
     lower = [np.concatenate([[0.0], up[:-1]]) for up in t.upper]
     out = []
     for bound, key in vectors:
         total = int(sum(key)) - first
         lo, hi = np.zeros(n_es), t.total.copy()
-        for j in js:
+        for j in range(n_es):
             cells = stacks[j][:, key[j], total]
             keep = np.flatnonzero(bound - cells.min() + cells < threshold)
             if keep.size:

@@ -34,7 +34,12 @@ from mecopt.formulations.bounds.interference_dual import (
     DualTables,
     ascent,
 )
-from mecopt.formulations.bounds.interference_vectors import listed, refine, vector_ranges
+from mecopt.formulations.bounds.interference_vectors import (
+    interval_stacks,
+    listed,
+    refine,
+    vector_ranges,
+)
 from mecopt.formulations.bounds.lagrangian import start_multipliers
 from mecopt.formulations.interference.chord import ChordTables, applies
 from mecopt.formulations.milp import MS
@@ -121,12 +126,13 @@ def search(
             return None, None
         if value >= target:
             return None, value / scale - SAFETY * abs(value / scale)
-        found = listed(tables, u, pi, target, MOST_VECTORS) if applies(inst) else None
-        ranges = None if found is None else vector_ranges(tables, u, pi, found[0], target, pool)
+        stacks = interval_stacks(tables, u, pi, pool) if applies(inst) else None
+    found = None if stacks is None else listed(tables, u, pi, target, MOST_VECTORS, stacks)
     if found is None:
         value = max(value, refine(tables, u, pi, target, deadline=now + budget))
         return None, value / scale - SAFETY * abs(value / scale)
     vectors, rest = found
+    ranges = vector_ranges(tables, stacks, vectors, target)
     inc = Incumbent(np.asarray(assignment, np.int64), objective * scale, gap)
 
     def score(a: np.ndarray) -> float:

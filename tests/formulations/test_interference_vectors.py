@@ -14,6 +14,7 @@ from mecopt.channel import INTERFERENCE
 from mecopt.formulations.bounds.interference_dual import DualTables, ascent, evaluate_dual
 from mecopt.formulations.bounds.interference_vectors import (
     CellTables,
+    interval_stacks,
     listed,
     refine,
     tighten,
@@ -131,7 +132,12 @@ def test_vector_ranges_hold_every_assignment_below_the_threshold(seed):
     threshold = ref.objective * scale * 1.10
     found, rest = listed(tables, u, pi, threshold, most=100_000)
     assert rest == np.inf
-    ranges = dict(zip((key for _, key in found), vector_ranges(tables, u, pi, found, threshold),
+    stacks = interval_stacks(tables, u, pi)
+    # The tables from the per-interval stacks list the same vectors at the same bounds.
+    same, _ = listed(tables, u, pi, threshold, most=100_000, stacks=stacks)
+    assert [k for _, k in same] == [k for _, k in found]
+    assert np.allclose([b for b, _ in same], [b for b, _ in found], rtol=1e-12)
+    ranges = dict(zip((key for _, key in found), vector_ranges(tables, stacks, found, threshold),
                       strict=True))
     checked = 0
     for a in itertools.product(range(-1, inst.n_servers), repeat=inst.n_users):
