@@ -168,6 +168,36 @@ def _model(hp: Any, c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.n
     return lp
 
 
+def lp_bound(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndarray,
+             row_hi: np.ndarray, col_lo: np.ndarray, col_hi: np.ndarray, cutoff: float, *,
+             threads: int = 1, seed: int = 0, reset: bool = True) -> float | None:
+    """The LP relaxation's optimum, at least ``cutoff`` once it is proven to reach it.
+
+    The dual simplex runs with ``cutoff`` as its objective bound: its objective only rises,
+    so it stops as soon as it passes the cutoff (a model that cannot beat the cutoff costs
+    a fraction of a full solve). Returns the optimum (below the cutoff), ``cutoff`` when
+    the bound stopped it, ``inf`` for an infeasible LP and ``None`` when it did not solve.
+    ``reset`` as for :func:`solve_matrix`.
+    """
+    hp = require("highspy", "highspy")
+    h = _highs(hp, threads, seed, False)
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("simplex_strategy", 1)  # dual simplex: its objective only rises
+    h.setOptionValue("objective_bound", float(cutoff - constant))
+    h.passModel(_model(hp, c, 0.0, a, row_lo, row_hi, col_lo, col_hi))
+    if reset:
+        reset_highs_scheduler()
+    h.run()
+    key = str(h.getModelStatus()).split(".")[-1]
+    if key == "kObjectiveBound":
+        return float(cutoff)
+    if key == "kInfeasible":
+        return np.inf
+    if key != "kOptimal":
+        return None
+    return float(h.getInfo().objective_function_value) + float(constant)
+
+
 def column_ranges(c: np.ndarray, constant: float, a: sp.spmatrix, row_lo: np.ndarray,
                   row_hi: np.ndarray, col_lo: np.ndarray, col_hi: np.ndarray,
                   columns: np.ndarray, cutoff: float, *, threads: int = 1,
