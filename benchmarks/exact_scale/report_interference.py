@@ -49,7 +49,8 @@ def main() -> None:
         "bound is the interference step of `mecopt.solvers.exact.interference_dual.search`: "
         "the Lagrangian ascent over all count vectors (40 % of the time left), then every "
         "vector still below the incumbent closed by the chord model on 2 threads "
-        "(`mecopt.solvers.exact.vector_chord`); below N = 30, the count vectors with "
+        "(`mecopt.solvers.exact.vector_chord`; by rising levels when the measured rate "
+        "cannot close them all in time); below N = 30, the count vectors with "
         "interference intervals.",
         "",
         "| tau | N | seeds | proven | time to proof, s (each seed) | gap at the end (each "
