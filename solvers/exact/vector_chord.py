@@ -41,8 +41,8 @@ RANGE_MARGIN = 1e-7
 SAFETY = 1e-9
 #: Relative safety margin taken off an LP's optimum (the dual simplex's tolerances).
 LP_SAFETY = 1e-7
-#: Share of the closing time that closes the lowest vectors outright before their rate
-#: decides whether all of them can be closed in time (:func:`close_vectors`).
+#: Share of the closing time spent closing vectors in a random order, whose rate decides
+#: whether all of them can be closed in time (:func:`close_vectors`).
 PROBE = 0.15
 #: Seed of the probe's random order (a sample of every bound, so its rate is the
 #: average's: the lowest vectors are the slowest to close, 5-10 times the others at N = 120).
@@ -102,7 +102,8 @@ def tighten_ranges(t: ChordTables, box: Box, cutoff: float,
         model = build(t, box.counts, box.lo, box.hi)
         args = (model.c, model.constant, model.a, model.row_lo, model.row_hi, model.col_lo,
                 model.col_hi)
-        value = lp_bound(*args, max(cutoff, ceiling or cutoff), reset=False)
+        value = lp_bound(*args, cutoff if ceiling is None else max(cutoff, ceiling),
+                         reset=False)
         if value is not None:
             box.raise_bound(value - LP_SAFETY * abs(value))
             if value >= cutoff:  # (the dual simplex's bound carries its own tolerance)

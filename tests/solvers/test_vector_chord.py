@@ -4,6 +4,7 @@ undercut by the bound (N = 6, every tiny other-cells case), a deadline never cla
 than was proven, and the LP bound tightening keeps every integer solution."""
 
 import itertools
+import threading
 import time
 
 import numpy as np
@@ -97,8 +98,7 @@ def test_closing_at_a_level_bounds_each_vector_validly(kind, seed):
             inc = Incumbent(start, _score(inst)(start), 1e-4)
             counts = np.array(key)
             box = Box(counts, *t.interference_range(counts), -np.inf)
-            vector_chord._close_at(t, box, inc, _score(inst), None, __import__("threading")
-                                   .Lock(), level)
+            vector_chord._close_at(t, box, inc, _score(inst), None, threading.Lock(), level)
             assert box.bound <= best * (1 + 1e-9)
             assert box.bound >= min(level, inc.cutoff, best) * (1 - 1e-4)
 
